@@ -1,0 +1,130 @@
+import type { FlagMetadata, JsonValue, Logger } from '@openfeature/core';
+import type { TraceEntry } from './rule.js';
+import type { Clock, EvaluationResult, EvaluatorOptions } from './types.js';
+import { explanation, type Explanation } from './explain.js';
+import { compileFlag, operatorsFor } from './flag.js';
+import { buildSnapshot, DEFAULT_LIMITS, readInput, type ConfigurationInput, type Limits } from './load.js';
+import { EvaluationEnv, resolve, type Expected } from './resolve.js';
+import { FlagStore, type FlagChanges, type Snapshot } from './store.js';
+
+const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+const SILENT: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+const NO_CHANGES: FlagChanges = Object.freeze({ added: [], removed: [], changed: [] });
+
+/** The in-process flagd evaluator. Create one with {@link createEvaluator}. */
+export interface Evaluator {
+  /**
+   * Replaces the configuration (JSON or YAML text, or a parsed object) and returns the flag keys
+   * added, removed and changed. Throws `InvalidConfigurationError` (a `ParseError`) naming every
+   * problem by JSON path, and then keeps the previous configuration. An identical payload is a
+   * no-op, and unchanged flags are not recompiled.
+   */
+  setConfiguration(input: ConfigurationInput): FlagChanges;
+  resolveBoolean(flagKey: string, defaultValue: boolean, context?: object): EvaluationResult<boolean>;
+  resolveString(flagKey: string, defaultValue: string, context?: object): EvaluationResult<string>;
+  /** Any finite number. */
+  resolveNumber(flagKey: string, defaultValue: number, context?: object): EvaluationResult<number>;
+  /** A number that must be a whole number (`10.0` is, `3.14` is a TYPE_MISMATCH). */
+  resolveInteger(flagKey: string, defaultValue: number, context?: object): EvaluationResult<number>;
+  resolveObject<T extends JsonValue>(flagKey: string, defaultValue: T, context?: object): EvaluationResult<T>;
+  /** The path through the flag's rule for `context`: steps, fractional buckets, the variant. */
+  explain(flagKey: string, context?: object): Explanation;
+  /** The keys of the flags in the current configuration. */
+  flagKeys(): string[];
+  /** The flag-set metadata of the current configuration. */
+  readonly metadata: FlagMetadata;
+}
+
+class FlagdEvaluator implements Evaluator {
+  readonly #store = new FlagStore();
+  readonly #env: EvaluationEnv;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #limits: Limits;
+  #lastText: string | undefined;
+
+  constructor(options: EvaluatorOptions) {
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#logger = options.logger ?? SILENT;
+    this.#limits = {
+      maxBytes: options.maxConfigurationBytes ?? DEFAULT_LIMITS.maxBytes,
+      maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+    };
+    this.#env = new EvaluationEnv(this.#clock, this.#logger);
+  }
+
+  setConfiguration(input: ConfigurationInput): FlagChanges {
+    if (typeof input === 'string' && input === this.#lastText) return NO_CHANGES;
+    const configuration = readInput(input, this.#limits);
+    const warn = (message: string) => this.#logger.warn(message);
+    const next = buildSnapshot(configuration, this.#store.snapshot, this.#limits, warn);
+    const changes = this.#store.replace(next);
+    this.#lastText = typeof input === 'string' ? input : undefined;
+    return changes;
+  }
+
+  get metadata(): FlagMetadata {
+    return this.#store.snapshot.metadata;
+  }
+
+  flagKeys(): string[] {
+    return [...this.#store.snapshot.flags.keys()];
+  }
+
+  resolveBoolean(flagKey: string, defaultValue: boolean, context?: object) {
+    return this.#resolve(flagKey, 'boolean', defaultValue, context);
+  }
+
+  resolveString(flagKey: string, defaultValue: string, context?: object) {
+    return this.#resolve(flagKey, 'string', defaultValue, context);
+  }
+
+  resolveNumber(flagKey: string, defaultValue: number, context?: object) {
+    return this.#resolve(flagKey, 'number', defaultValue, context);
+  }
+
+  resolveInteger(flagKey: string, defaultValue: number, context?: object) {
+    return this.#resolve(flagKey, 'integer', defaultValue, context);
+  }
+
+  resolveObject<T extends JsonValue>(flagKey: string, defaultValue: T, context?: object) {
+    return this.#resolve(flagKey, 'object', defaultValue, context);
+  }
+
+  explain(flagKey: string, context?: object): Explanation {
+    const snapshot = this.#store.snapshot;
+    const trace: TraceEntry[] = [];
+    const env = new EvaluationEnv(this.#clock, this.#logger, trace);
+    const flag = snapshot.flags.get(flagKey);
+    let traced: Snapshot = snapshot;
+    if (flag !== undefined && flag.definition.targeting !== undefined) {
+      // Recompile this one flag with tracing; the hot path stays free of it.
+      const operators = operatorsFor(snapshot.evaluators);
+      const tracedFlag = compileFlag(flag.definition, operators, {
+        maxDepth: this.#limits.maxDepth,
+        warn: () => undefined,
+        trace: true,
+      });
+      traced = { ...snapshot, flags: new Map([[flagKey, tracedFlag]]) };
+    }
+    const result = resolve(traced, flagKey, 'any', undefined, context, env);
+    return explanation(flagKey, flag?.definition, result, trace);
+  }
+
+  #resolve<T>(flagKey: string, expected: Expected, defaultValue: T, context: object | undefined) {
+    return resolve(this.#store.snapshot, flagKey, expected, defaultValue, context, this.#env);
+  }
+}
+
+/**
+ * Creates an in-process flagd evaluator.
+ *
+ * @example
+ * import { createEvaluator } from 'rampflag/evaluator';
+ * const evaluator = createEvaluator();
+ * evaluator.setConfiguration(fs.readFileSync('flags.json', 'utf8'));
+ * const { value, variant, reason } = evaluator.resolveBoolean('new-checkout', false, { targetingKey: 'user-42' });
+ */
+export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
+  return new FlagdEvaluator(options);
+}

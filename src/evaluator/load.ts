@@ -1,0 +1,107 @@
+import type { Configuration, SchemaName } from './configuration.js';
+import type { ValidationIssue } from './errors.js';
+import { readConfiguration } from './configuration.js';
+import { InvalidConfigurationError } from './errors.js';
+import { compileFlag, operatorsFor, type CompiledFlag } from './flag.js';
+import { compileRule } from './compile.js';
+import { lintRule } from './lint.js';
+import { parseConfigurationText } from './parse-text.js';
+import type { Snapshot } from './store.js';
+
+/** Limits applied to every configuration. @internal */
+export interface Limits {
+  readonly maxBytes: number;
+  readonly maxDepth: number;
+}
+
+/** A configuration as text (JSON or YAML) or as an already-parsed object. */
+export type ConfigurationInput = string | object;
+
+/** Options of {@link validateConfiguration}. */
+export interface ValidateOptions {
+  /** `flagd` (default) accepts what rampflag and flagd load, the array form too; `flags` is the providers' schema. */
+  readonly schema?: SchemaName;
+  readonly maxConfigurationBytes?: number;
+  readonly maxDepth?: number;
+}
+
+/** Parses (when text) and structurally checks a configuration; throws when it has errors. @internal */
+export function readInput(input: ConfigurationInput, limits: Limits, schema: SchemaName = 'flagd'): Configuration {
+  const doc = typeof input === 'string' ? parseConfigurationText(input, { maxBytes: limits.maxBytes }) : input;
+  const { configuration, issues } = readConfiguration(doc, { schema, maxDepth: limits.maxDepth });
+  if (issues.length > 0) throw new InvalidConfigurationError(issues);
+  return configuration;
+}
+
+/**
+ * Builds the next snapshot, reusing the compiled form of every flag whose fingerprint is unchanged.
+ * @internal
+ */
+export function buildSnapshot(
+  configuration: Configuration,
+  previous: Snapshot,
+  limits: Limits,
+  warn: (message: string) => void,
+): Snapshot {
+  const operators = operatorsFor(configuration.evaluators);
+  const flags = new Map<string, CompiledFlag>();
+  for (const definition of configuration.flags) {
+    const old = previous.flags.get(definition.key);
+    if (old !== undefined && old.definition.fingerprint === definition.fingerprint) {
+      flags.set(definition.key, old);
+      continue;
+    }
+    const compiled = compileFlag(definition, operators, {
+      maxDepth: limits.maxDepth,
+      warn,
+    });
+    flags.set(definition.key, compiled);
+  }
+  return { flags, metadata: configuration.metadata, evaluators: configuration.evaluators };
+}
+
+/**
+ * Every problem in a configuration, without loading it: structural errors (which make
+ * `setConfiguration` reject it) and schema warnings (rules flagd loads but that misbehave:
+ * unknown operators, unknown `$ref`s, misused flagd operators). Never throws.
+ *
+ * @example
+ * const issues = validateConfiguration(fs.readFileSync('flags.json', 'utf8'));
+ * for (const issue of issues) console.log(`${issue.severity} ${issue.path}: ${issue.message}`);
+ */
+export function validateConfiguration(input: ConfigurationInput, options: ValidateOptions = {}): ValidationIssue[] {
+  const limits: Limits = {
+    maxBytes: options.maxConfigurationBytes ?? DEFAULT_LIMITS.maxBytes,
+    maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+  };
+  let doc: unknown;
+  try {
+    doc = typeof input === 'string' ? parseConfigurationText(input, { maxBytes: limits.maxBytes }) : input;
+  } catch (error) {
+    return [...(error as InvalidConfigurationError).issues];
+  }
+  const { configuration, issues } = readConfiguration(doc, { schema: options.schema ?? 'flagd', maxDepth: limits.maxDepth });
+  const operators = operatorsFor(configuration.evaluators);
+  const warn = () => undefined;
+  for (const definition of configuration.flags) {
+    if (definition.targeting === undefined) continue;
+    issues.push(...lintRule(definition.targeting, `${definition.path}.targeting`));
+    const flag = compileFlag(definition, operators, { maxDepth: limits.maxDepth, warn });
+    if (flag.ruleError !== undefined) {
+      issues.push({ severity: 'warning', path: `${definition.path}.targeting`, rule: 'targeting', message: flag.ruleError });
+    }
+  }
+  for (const [name, rule] of configuration.evaluators) {
+    const path = `$evaluators.${name}`;
+    issues.push(...lintRule(rule, path));
+    try {
+      compileRule(rule, path, { operators, maxDepth: limits.maxDepth, warn });
+    } catch (error) {
+      issues.push({ severity: 'warning', path, rule: 'targeting', message: (error as Error).message });
+    }
+  }
+  return issues;
+}
+
+/** @internal */
+export const DEFAULT_LIMITS: Limits = { maxBytes: 16 * 1024 * 1024, maxDepth: 128 };

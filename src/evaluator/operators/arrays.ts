@@ -1,0 +1,68 @@
+import type { Env, Operator, Rule } from '../rule.js';
+import { eager, truthy } from './eager.js';
+
+/** Compiles `[source, logic, ...]` where `logic` runs with each element as its data. */
+function scoped(
+  run: (items: unknown, logic: Rule, env: Env, data: unknown, rest: readonly Rule[]) => unknown,
+): Operator {
+  return {
+    compile(args, scope) {
+      const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+      const [source, logic, ...rest] = rules;
+      const over = source ?? (() => undefined);
+      const each = logic ?? (() => undefined);
+      return (data, env) => run(over(data, env), each, env, data, rest);
+    },
+  };
+}
+
+const filter = (items: unknown, logic: Rule, env: Env): unknown[] =>
+  Array.isArray(items) ? items.filter((item) => truthy(logic(item, env))) : [];
+
+/** `in`: membership in an array (strict equality) or substring of a string. */
+const membership: Operator = {
+  compile(args, scope) {
+    const needle = scope.compile(args[0], `${scope.path}[0]`);
+    const haystack = scope.compile(args[1], `${scope.path}[1]`);
+    const known = scope.constantOf(haystack)?.value;
+    if (Array.isArray(known)) {
+      // Precomputed once: a literal ring such as ["internal", "beta"] becomes a Set.
+      const set = new Set<unknown>(known);
+      const folded = scope.constantOf(needle);
+      if (folded !== undefined) return scope.constant(set.has(folded.value));
+      return (d, e) => set.has(needle(d, e));
+    }
+    return eager(contains).compile(args, scope);
+  },
+};
+
+function contains(a: unknown, b: unknown): boolean {
+  if (!b || typeof (b as { indexOf?: unknown }).indexOf !== 'function') return false;
+  return (b as { indexOf(x: unknown): number }).indexOf(a) !== -1;
+}
+
+/** @internal */
+export const arrayOperators: Readonly<Record<string, Operator>> = {
+  map: scoped((items, logic, env) =>
+    Array.isArray(items) ? items.map((item) => logic(item, env)) : [],
+  ),
+  filter: scoped(filter),
+  reduce: scoped((items, logic, env, data, [initialRule]) => {
+    const initial = initialRule === undefined ? null : initialRule(data, env);
+    if (!Array.isArray(items)) return initial;
+    return items.reduce(
+      (accumulator: unknown, current: unknown) => logic({ current, accumulator }, env),
+      initial,
+    );
+  }),
+  all: scoped((items, logic, env) => {
+    const list = items as ArrayLike<unknown>; // like json-logic-js, null here throws
+    if (!list.length) return false;
+    for (let i = 0; i < list.length; i++) if (!truthy(logic(list[i], env))) return false;
+    return true;
+  }),
+  none: scoped((items, logic, env) => filter(items, logic, env).length === 0),
+  some: scoped((items, logic, env) => filter(items, logic, env).length > 0),
+  merge: eager((...args) => args.reduce<unknown[]>((out, v) => out.concat(v), [])),
+  in: membership,
+};

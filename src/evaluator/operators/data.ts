@@ -1,0 +1,105 @@
+import type { Env, Operator, Rule } from '../rule.js';
+
+const FLAGD = '$flagd';
+
+/**
+ * Reads a dotted path from `data` the way json-logic-js does, except that only own properties are
+ * read (so `__proto__`, `constructor` and friends are never reached). At the root, `$flagd.flagKey`
+ * and `$flagd.timestamp` come from the evaluation, overriding any `$flagd` in the context.
+ * @internal
+ */
+export function lookup(data: unknown, segments: readonly string[], env: Env): unknown {
+  let current = data;
+  let i = 0;
+  if (segments[0] === FLAGD && data === env.root) {
+    current = { flagKey: env.flagKey, timestamp: env.timestamp() };
+    i = 1;
+  }
+  for (; i < segments.length; i++) {
+    if (current === null || current === undefined) return undefined;
+    const key = segments[i] as string;
+    if (!Object.hasOwn(current as object, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** The segments of a `var` path, or `null` for "the whole data" (`""`, `null`, absent). */
+function segmentsOf(path: unknown): readonly string[] | null {
+  if (path === undefined || path === null || path === '') return null;
+  return String(path).split('.');
+}
+
+function fromSegments(segments: readonly string[] | null, fallback: Rule | undefined): Rule {
+  if (segments === null) return (data) => data;
+  const orDefault = (value: unknown, data: unknown, env: Env): unknown =>
+    value === undefined ? (fallback === undefined ? null : fallback(data, env)) : value;
+  if (segments.length === 1 && segments[0] !== FLAGD) {
+    const key = segments[0] as string;
+    return (data, env) =>
+      orDefault(
+        data !== null && data !== undefined && Object.hasOwn(data as object, key)
+          ? (data as Record<string, unknown>)[key]
+          : undefined,
+        data,
+        env,
+      );
+  }
+  return (data, env) => orDefault(lookup(data, segments, env), data, env);
+}
+
+/** `var`: a dotted path into the data, with an optional default. */
+const variable: Operator = {
+  compile(args, scope) {
+    const path = scope.compile(args[0], `${scope.path}[0]`);
+    const fallback = args.length > 1 ? scope.compile(args[1], `${scope.path}[1]`) : undefined;
+    const known = scope.constantOf(path);
+    if (known !== undefined) return fromSegments(segmentsOf(known.value), fallback);
+    return (data, env) => fromSegments(segmentsOf(path(data, env)), fallback)(data, env);
+  },
+};
+
+function missingKeys(keys: ArrayLike<unknown>, data: unknown, env: Env): unknown[] {
+  const missing: unknown[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const segments = segmentsOf(key);
+    const value = segments === null ? data : lookup(data, segments, env);
+    if (value === undefined || value === null || value === '') missing.push(key);
+  }
+  return missing;
+}
+
+/** `missing`: the keys (or the keys of a first array argument) that are absent, null or "". */
+const missing: Operator = {
+  compile(args, scope) {
+    const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+    return (data, env) => {
+      const values = rules.map((rule) => rule(data, env));
+      const keys = Array.isArray(values[0]) ? (values[0] as unknown[]) : values;
+      return missingKeys(keys, data, env);
+    };
+  },
+};
+
+/** `missing_some`: `[]` when at least `need` of `options` are present, else the missing ones. */
+const missingSome: Operator = {
+  compile(args, scope) {
+    const need = scope.compile(args[0], `${scope.path}[0]`);
+    const options = scope.compile(args[1], `${scope.path}[1]`);
+    return (data, env) => {
+      const count = need(data, env) as number;
+      const list = options(data, env);
+      const keys = Array.isArray(list) ? (list as unknown[]) : [list];
+      const absent = missingKeys(keys, data, env);
+      return (list as { length: number }).length - absent.length >= count ? [] : absent;
+    };
+  },
+};
+
+/** @internal */
+export const dataOperators: Readonly<Record<string, Operator>> = {
+  var: variable,
+  missing,
+  missing_some: missingSome,
+};

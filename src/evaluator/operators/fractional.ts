@@ -1,0 +1,146 @@
+import type { Env, FractionalDecision, Operator, Rule } from '../rule.js';
+import { bucketOf, murmur3 } from '../murmur3.js';
+import { typeName } from '../json-path.js';
+
+const MAX_WEIGHT = 2147483647;
+
+/** A parsed bucket list: variants, their weights and cumulative range ends. */
+interface Table {
+  readonly variants: readonly unknown[];
+  readonly weights: readonly number[];
+  readonly ends: readonly number[];
+  readonly total: number;
+}
+
+/** Parses evaluated buckets `[[variant, weight?], …]` per flagd v2; a string says what is wrong. */
+function parseBuckets(buckets: readonly unknown[]): Table | string {
+  if (buckets.length === 0) return 'no buckets';
+  const variants: unknown[] = [];
+  const weights: number[] = [];
+  const ends: number[] = [];
+  let total = 0;
+  for (const [i, bucket] of buckets.entries()) {
+    if (!Array.isArray(bucket) || bucket.length === 0) return `bucket ${i} is not [variant, weight]`;
+    const variant: unknown = bucket[0];
+    if (variant !== null && !['string', 'number', 'boolean'].includes(typeof variant)) {
+      return `bucket ${i}: a variant cannot be ${typeName(variant)}`;
+    }
+    let weight: unknown = bucket.length > 1 ? bucket[1] : 1;
+    if (weight === null) weight = 1;
+    if (typeof weight !== 'number' || !Number.isInteger(weight)) {
+      return `bucket ${i}: weight ${JSON.stringify(weight)} is not an integer`;
+    }
+    if (weight > MAX_WEIGHT) return `bucket ${i}: weight exceeds ${MAX_WEIGHT}`;
+    total += Math.max(0, weight);
+    if (total > MAX_WEIGHT) return `the weights add up to more than ${MAX_WEIGHT}`;
+    variants.push(variant);
+    weights.push(Math.max(0, weight));
+    ends.push(total);
+  }
+  if (total === 0) return 'all weights are zero';
+  return { variants, weights, ends, total };
+}
+
+/** `flagKey + targetingKey`, or `null` when the targeting key is absent, empty or not a string. */
+function implicitKey(env: Env): string | null {
+  const root = env.root as { targetingKey?: unknown } | null | undefined;
+  const key = root === null || root === undefined ? undefined : root.targetingKey;
+  return typeof key === 'string' && key !== '' ? env.flagKey + key : null;
+}
+
+function pick(table: Table, key: string, env: Env, path: string): unknown {
+  const hash = murmur3(key);
+  const bucket = bucketOf(hash, table.total);
+  const { ends, variants } = table;
+  let index = 0;
+  while (bucket >= (ends[index] as number)) index++;
+  const variant = variants[index];
+  if (env.trace !== undefined) env.trace.push(decision(table, key, hash, bucket, variant, path));
+  return variant;
+}
+
+function decision(
+  table: Table,
+  bucketingKey: string,
+  hash: number,
+  bucket: number,
+  variant: unknown,
+  path: string,
+): { kind: 'fractional'; path: string } & FractionalDecision {
+  const buckets = table.variants.map((v, i) => ({
+    variant: v,
+    weight: table.weights[i] as number,
+    rangeEnd: table.ends[i] as number,
+  }));
+  return { kind: 'fractional', path, bucketingKey, hash, totalWeight: table.total, bucket, buckets, variant };
+}
+
+/**
+ * `fractional`: sticky percentage buckets. The key is the first argument when it evaluates to a
+ * string, else `flagKey + targetingKey`; MurmurHash3 of its UTF-8 bytes picks a bucket
+ * `floor(hash * total / 2^32)`. Invalid buckets or a missing key give `null`. A literal bucket list
+ * is parsed into its cumulative weight table once, at compile time.
+ */
+const fractional: Operator = {
+  compile(args, scope) {
+    const hasKeyRule = args.length > 0 && !Array.isArray(args[0]);
+    const keyRule = hasKeyRule ? scope.compile(args[0], `${scope.path}[0]`) : undefined;
+    const offset = hasKeyRule ? 1 : 0;
+    const bucketRules = args
+      .slice(offset)
+      .map((arg, i) => scope.compile(arg, `${scope.path}[${i + offset}]`));
+    const fixed = bucketRules.every((rule) => scope.constantOf(rule) !== undefined)
+      ? parseBuckets(bucketRules.map((rule) => scope.constantOf(rule)?.value))
+      : undefined;
+    if (typeof fixed === 'string') scope.warn(`${scope.path}: ${fixed}; it always yields null`);
+    const path = scope.path;
+
+    return (data, env) => {
+      let key: string | null;
+      let extra: unknown[] | undefined;
+      if (keyRule === undefined) key = implicitKey(env);
+      else {
+        const value = keyRule(data, env);
+        if (typeof value === 'string') key = value;
+        else if (value === null) key = implicitKey(env);
+        else if (Array.isArray(value)) {
+          extra = [value]; // it was a bucket after all
+          key = implicitKey(env);
+        } else {
+          env.logger.debug(`fractional: a bucketing key must be a string, got ${typeName(value)}`);
+          return null;
+        }
+      }
+      if (key === null) return null;
+      const table =
+        fixed !== undefined && extra === undefined
+          ? fixed
+          : parseBuckets([...(extra ?? []), ...evaluate(bucketRules, data, env)]);
+      if (typeof table === 'string') {
+        env.logger.debug(`fractional: ${table}`);
+        return null;
+      }
+      return pick(table, key, env, path);
+    };
+  },
+};
+
+function evaluate(rules: readonly Rule[], data: unknown, env: Env): unknown[] {
+  return rules.map((rule) => rule(data, env));
+}
+
+/** The legacy `fractionalEvaluation`: a bare property name as the first argument. */
+const fractionalEvaluation: Operator = {
+  compile(args, scope) {
+    scope.warn(`${scope.path}: "fractionalEvaluation" is deprecated; use "fractional"`);
+    const first = args[0];
+    const rewritten = typeof first === 'string' ? [{ var: first }, ...args.slice(1)] : args;
+    return fractional.compile(rewritten, scope);
+  },
+};
+
+/** @internal */
+export const fractionalOperators: Readonly<Record<string, Operator>> = {
+  fractional,
+  fractionalEvaluation,
+};

@@ -1,0 +1,49 @@
+import type { Operator, Rule } from '../rule.js';
+import { eager, truthy } from './eager.js';
+
+/** `if` / `?:`: condition, then, (condition, then)*, else?; `null` when nothing matches. */
+const ifThenElse: Operator = {
+  compile(args, scope) {
+    const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+    const pairs = Math.floor(rules.length / 2);
+    const otherwise = rules.length % 2 === 1 ? (rules[rules.length - 1] as Rule) : undefined;
+    if (pairs === 1) {
+      const [test, then] = rules as [Rule, Rule];
+      if (otherwise === undefined) return (d, e) => (truthy(test(d, e)) ? then(d, e) : null);
+      return (d, e) => (truthy(test(d, e)) ? then(d, e) : otherwise(d, e));
+    }
+    return (d, e) => {
+      for (let i = 0; i < pairs * 2; i += 2) {
+        if (truthy((rules[i] as Rule)(d, e))) return (rules[i + 1] as Rule)(d, e);
+      }
+      return otherwise === undefined ? null : otherwise(d, e);
+    };
+  },
+};
+
+/** `and` / `or`: the first falsy (truthy) operand, else the last; `undefined` with none. */
+function shortCircuit(stopWhen: boolean): Operator {
+  return {
+    compile(args, scope) {
+      const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+      return (d, e) => {
+        let current: unknown;
+        for (const rule of rules) {
+          current = rule(d, e);
+          if (truthy(current) === stopWhen) return current;
+        }
+        return current;
+      };
+    },
+  };
+}
+
+/** @internal */
+export const logicOperators: Readonly<Record<string, Operator>> = {
+  if: ifThenElse,
+  '?:': ifThenElse,
+  and: shortCircuit(false),
+  or: shortCircuit(true),
+  '!': eager((a) => !truthy(a)),
+  '!!': eager((a) => truthy(a)),
+};

@@ -1,0 +1,61 @@
+import type { Logger } from '@openfeature/core';
+
+/** Per-evaluation facts a compiled rule may read besides the data. @internal */
+export interface Env {
+  readonly flagKey: string;
+  /** The root evaluation context (so `$flagd.*` resolves only at the root, as flagd injects it). */
+  readonly root: unknown;
+  /** Unix seconds, computed on first use. */
+  timestamp(): number;
+  readonly logger: Logger;
+  /** Present only under `explain`: operators append what they decided. */
+  readonly trace?: TraceEntry[] | undefined;
+}
+
+/** One entry of an explanation: a rule node and what it evaluated to, or a fractional decision. */
+export type TraceEntry =
+  | { readonly kind: 'node'; readonly path: string; readonly operator: string; readonly result: unknown }
+  | ({ readonly kind: 'fractional'; readonly path: string } & FractionalDecision);
+
+/** How `fractional` chose a bucket. */
+export interface FractionalDecision {
+  readonly bucketingKey: string;
+  readonly hash: number;
+  readonly totalWeight: number;
+  readonly bucket: number;
+  readonly buckets: readonly { readonly variant: unknown; readonly weight: number; readonly rangeEnd: number }[];
+  readonly variant: unknown;
+}
+
+/** A compiled rule: a total, synchronous function of the data. @internal */
+export type Rule = (data: unknown, env: Env) => unknown;
+
+/** What an operator's compile step may use. @internal */
+export interface CompileScope {
+  /** Compiles a sub-rule found at `path`. */
+  compile(node: unknown, path: string): Rule;
+  /** The value of a rule known at compile time (a literal, or an operator folded over literals). */
+  constantOf(rule: Rule): { readonly value: unknown } | undefined;
+  /** A rule that always returns `value`, known to {@link CompileScope.constantOf}. */
+  constant(value: unknown): Rule;
+  /** Reports a tolerated problem (a deprecated form) when the configuration loads. */
+  warn(message: string): void;
+  /** The JSON path of the operator being compiled, e.g. `targeting.if[0].in`. */
+  readonly path: string;
+}
+
+/** An operator: how to compile `{"<name>": args}`. Throws {@link RuleError} for malformed rules. @internal */
+export interface Operator {
+  compile(args: readonly unknown[], scope: CompileScope): Rule;
+}
+
+/** A rule that cannot be compiled (unknown operator, unresolved `$ref`, nesting too deep). */
+export class RuleError extends Error {
+  override readonly name = 'RuleError';
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}

@@ -1,0 +1,46 @@
+import type { ErrorCode, EvaluationContext, FlagMetadata, Logger } from '@openfeature/core';
+
+/** A JSON value as it appears in a flag definition. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** The value types a flag's variants may have (all variants of one flag share one). */
+export type FlagValueType = 'boolean' | 'string' | 'number' | 'object';
+
+/** A source of the current time; injected so `$flagd.timestamp` and schedules are testable. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+/** The reasons flagd returns. */
+export type ResolutionReason = 'STATIC' | 'TARGETING_MATCH' | 'DEFAULT' | 'DISABLED' | 'ERROR';
+
+/** What every `resolve*` call returns: OpenFeature's `ResolutionDetails`, always with metadata. */
+export interface EvaluationResult<T> {
+  /** The variant's value, or the caller's default when no variant applies. */
+  readonly value: T;
+  /** The variant name, absent when the caller's default is returned. */
+  readonly variant?: string;
+  readonly reason: ResolutionReason;
+  readonly errorCode?: ErrorCode;
+  readonly errorMessage?: string;
+  /** Flag-set metadata overlaid by the flag's own metadata (flag-set metadata alone when not found). */
+  readonly flagMetadata: FlagMetadata;
+}
+
+/** Options of {@link createEvaluator}. */
+export interface EvaluatorOptions {
+  /** Time source for `$flagd.timestamp`; defaults to `Date`. */
+  readonly clock?: Clock;
+  /** Receives warnings (schema violations flagd tolerates) and debug messages (operator misuse). */
+  readonly logger?: Logger;
+  /** Largest configuration text accepted, in bytes (UTF-16 code units for strings). Default 16 MiB. */
+  readonly maxConfigurationBytes?: number;
+  /** Deepest nesting accepted in a configuration. Default 128. */
+  readonly maxDepth?: number;
+}
+
+/** The evaluation context a rule sees: OpenFeature's context, `targetingKey` at the top level. */
+export type Context = EvaluationContext;
