@@ -28,7 +28,7 @@ export function compileRule(node: unknown, path: string, options: CompileOptions
 
   const compile = (current: unknown, at: string, depth: number): Rule => {
     if (depth > options.maxDepth) {
-      throw new RuleError(`rule is nested deeper than ${options.maxDepth} levels`, at);
+      throw new RuleError(`rule is nested deeper than ${options.maxDepth} levels`, at, 'max-depth');
     }
     if (Array.isArray(current)) {
       const items = current.map((item, i) => compile(item, childPath(at, i), depth + 1));
@@ -42,7 +42,8 @@ export function compileRule(node: unknown, path: string, options: CompileOptions
     const name = keys[0] as string;
     const operator = options.operators.get(name);
     const opPath = childPath(at, name);
-    if (operator === undefined) throw new RuleError(`unknown operator "${name}"`, at);
+    if (operator === undefined)
+      throw new RuleError(`unknown operator "${name}"`, at, 'unknown-operator');
     const raw = current[name];
     const args = Array.isArray(raw) ? raw : [raw];
     const scope: CompileScope = {

@@ -88,7 +88,11 @@ function flagEntries(
       const path = childPath('flags', i);
       const key = isObject(flag) ? flag['key'] : undefined;
       if (typeof key !== 'string' || key === '') {
-        report(childPath(path, 'key'), 'required', 'a flag in the array form needs a non-empty "key"');
+        report(
+          childPath(path, 'key'),
+          'required',
+          'a flag in the array form needs a non-empty "key"',
+        );
       } else if (seen.has(key)) {
         report(childPath(path, 'key'), 'unique-key', `flag key "${key}" appears more than once`);
       } else {
@@ -122,7 +126,8 @@ function readFlag(
     return undefined;
   }
   const state = raw['state'];
-  if (state === undefined) report(childPath(path, 'state'), 'required', 'a flag must have a "state"');
+  if (state === undefined)
+    report(childPath(path, 'state'), 'required', 'a flag must have a "state"');
   else if (state !== 'ENABLED' && state !== 'DISABLED') {
     report(
       childPath(path, 'state'),
@@ -171,9 +176,11 @@ function readVariants(
   report: Report,
 ): { variants: ReadonlyMap<string, unknown>; valueType: FlagValueType } | undefined {
   if (raw === undefined) return void report(path, 'required', 'a flag must have "variants"');
-  if (!isObject(raw)) return void report(path, 'type', `variants must be an object, not ${typeName(raw)}`);
+  if (!isObject(raw))
+    return void report(path, 'type', `variants must be an object, not ${typeName(raw)}`);
   const names = Object.keys(raw);
-  if (names.length === 0) return void report(path, 'minProperties', 'a flag needs at least one variant');
+  if (names.length === 0)
+    return void report(path, 'minProperties', 'a flag needs at least one variant');
   const variants = new Map<string, unknown>();
   let valueType: FlagValueType | undefined;
   let ok = true;
@@ -186,13 +193,21 @@ function readVariants(
       ok = false;
     }
     if (!VARIANT_TYPES.has(type) || (type === 'number' && !Number.isFinite(value))) {
-      report(at, 'variant-type', `a variant value must be a boolean, string, number or object, not ${type}`);
+      report(
+        at,
+        'variant-type',
+        `a variant value must be a boolean, string, number or object, not ${type}`,
+      );
       ok = false;
       continue;
     }
     if (valueType === undefined) valueType = type as FlagValueType;
     else if (valueType !== type) {
-      report(at, 'variant-type', `all variants must have one type: this one is ${type}, the first is ${valueType}`);
+      report(
+        at,
+        'variant-type',
+        `all variants must have one type: this one is ${type}, the first is ${valueType}`,
+      );
       ok = false;
     }
     if (type === 'object' && !freezeJson(value, maxDepth, 1)) {
@@ -213,7 +228,11 @@ function readDefaultVariant(
   if (raw === undefined || raw === null || raw === '') return undefined;
   const path = childPath(flagPath, 'defaultVariant');
   if (typeof raw !== 'string') {
-    return void report(path, 'type', `defaultVariant must be a string or null, not ${typeName(raw)}`);
+    return void report(
+      path,
+      'type',
+      `defaultVariant must be a string or null, not ${typeName(raw)}`,
+    );
   }
   if (variants !== undefined && !variants.has(raw)) {
     report(path, 'default-variant', `defaultVariant "${raw}" is not one of the flag's variants`);
@@ -234,9 +253,18 @@ function readMetadata(raw: unknown, path: string, report: Report, isSet: boolean
     if (isSet && (key === 'flagSetId' || key === 'version') && typeof value !== 'string') {
       report(at, 'type', `${key} must be a string, not ${typeName(value)}`);
     } else if (typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value)) {
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } else {
-      report(at, 'metadata-type', `a metadata value must be a string, number or boolean, not ${typeName(value)}`);
+      report(
+        at,
+        'metadata-type',
+        `a metadata value must be a string, number or boolean, not ${typeName(value)}`,
+      );
     }
   }
   return Object.freeze(out);
@@ -257,7 +285,8 @@ function readEvaluators(raw: unknown, report: Report): ReadonlyMap<string, unkno
 function freezeJson(value: unknown, maxDepth: number, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return true;
   if (depth > maxDepth) return false;
-  for (const child of Object.values(value)) if (!freezeJson(child, maxDepth, depth + 1)) return false;
+  for (const child of Object.values(value))
+    if (!freezeJson(child, maxDepth, depth + 1)) return false;
   Object.freeze(value);
   return true;
 }

@@ -3,7 +3,13 @@ import type { TraceEntry } from './rule.js';
 import type { Clock, EvaluationResult, EvaluatorOptions } from './types.js';
 import { explanation, type Explanation } from './explain.js';
 import { compileFlag, operatorsFor } from './flag.js';
-import { buildSnapshot, DEFAULT_LIMITS, readInput, type ConfigurationInput, type Limits } from './load.js';
+import {
+  buildSnapshot,
+  DEFAULT_LIMITS,
+  readInput,
+  type ConfigurationInput,
+  type Limits,
+} from './load.js';
 import { EvaluationEnv, resolve, type Expected } from './resolve.js';
 import { FlagStore, type FlagChanges, type Snapshot } from './store.js';
 
@@ -20,13 +26,21 @@ export interface Evaluator {
    * no-op, and unchanged flags are not recompiled.
    */
   setConfiguration(input: ConfigurationInput): FlagChanges;
-  resolveBoolean(flagKey: string, defaultValue: boolean, context?: object): EvaluationResult<boolean>;
+  resolveBoolean(
+    flagKey: string,
+    defaultValue: boolean,
+    context?: object,
+  ): EvaluationResult<boolean>;
   resolveString(flagKey: string, defaultValue: string, context?: object): EvaluationResult<string>;
   /** Any finite number. */
   resolveNumber(flagKey: string, defaultValue: number, context?: object): EvaluationResult<number>;
   /** A number that must be a whole number (`10.0` is, `3.14` is a TYPE_MISMATCH). */
   resolveInteger(flagKey: string, defaultValue: number, context?: object): EvaluationResult<number>;
-  resolveObject<T extends JsonValue>(flagKey: string, defaultValue: T, context?: object): EvaluationResult<T>;
+  resolveObject<T extends JsonValue>(
+    flagKey: string,
+    defaultValue: T,
+    context?: object,
+  ): EvaluationResult<T>;
   /** The path through the flag's rule for `context`: steps, fractional buckets, the variant. */
   explain(flagKey: string, context?: object): Explanation;
   /** The keys of the flags in the current configuration. */

@@ -36,7 +36,8 @@ export function explanation(
   const steps: ExplainStep[] = [];
   const fractional: (FractionalDecision & { path: string })[] = [];
   for (const entry of trace) {
-    if (entry.kind === 'node') steps.push({ path: entry.path, operator: entry.operator, result: entry.result });
+    if (entry.kind === 'node')
+      steps.push({ path: entry.path, operator: entry.operator, result: entry.result });
     else {
       const { kind: _kind, ...decision } = entry;
       fractional.push(decision);

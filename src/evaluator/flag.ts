@@ -26,7 +26,9 @@ export interface FlagCompileOptions {
 }
 
 /** The operator table for one configuration: the standard set plus `$ref` to its evaluators. */
-export function operatorsFor(evaluators: ReadonlyMap<string, unknown>): ReadonlyMap<string, Operator> {
+export function operatorsFor(
+  evaluators: ReadonlyMap<string, unknown>,
+): ReadonlyMap<string, Operator> {
   return new Map([...OPERATORS, ['$ref', refOperator(evaluators)]]);
 }
 

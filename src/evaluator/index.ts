@@ -5,7 +5,7 @@
  */
 export { createEvaluator } from './evaluator.js';
 export type { Evaluator } from './evaluator.js';
-export { validateConfiguration } from './load.js';
+export { validateConfiguration, validateTargeting } from './load.js';
 export type { ConfigurationInput, ValidateOptions } from './load.js';
 export type { SchemaName } from './configuration.js';
 export { InvalidConfigurationError, isInvalidConfigurationError } from './errors.js';

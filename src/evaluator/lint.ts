@@ -16,30 +16,50 @@ const CHECKS: Readonly<Record<string, Check>> = {
   var(args, path, warn) {
     const name = args[0];
     if (typeof name === 'string' && name.startsWith('$flagd.') && !FLAGD_PROPERTIES.has(name)) {
-      warn(childPath(path, 0), 'flagd-property', `"${name}" is not a flagd property: only $flagd.flagKey and $flagd.timestamp exist`);
+      warn(
+        childPath(path, 0),
+        'flagd-property',
+        `"${name}" is not a flagd property: only $flagd.flagKey and $flagd.timestamp exist`,
+      );
     }
   },
   starts_with: stringCompare,
   ends_with: stringCompare,
   sem_ver(args, path, warn) {
     if (args.length !== 3) {
-      warn(path, 'sem-ver-arguments', `sem_ver takes [version, operator, version], got ${args.length} arguments`);
+      warn(
+        path,
+        'sem-ver-arguments',
+        `sem_ver takes [version, operator, version], got ${args.length} arguments`,
+      );
       return;
     }
     if (typeof args[1] !== 'string' || !SEMVER_OPS.has(args[1])) {
-      warn(childPath(path, 1), 'sem-ver-operator', `${JSON.stringify(args[1])} is not a sem_ver operator (=, !=, <, <=, >, >=, ^, ~)`);
+      warn(
+        childPath(path, 1),
+        'sem-ver-operator',
+        `${JSON.stringify(args[1])} is not a sem_ver operator (=, !=, <, <=, >, >=, ^, ~)`,
+      );
     }
     for (const i of [0, 2]) {
       const version = args[i];
       if (!isRule(version) && !(typeof version === 'string' && STRICT_SEMVER.test(version))) {
-        warn(childPath(path, i), 'sem-ver-version', `${JSON.stringify(version)} is not a semantic version (x.y.z) or a rule`);
+        warn(
+          childPath(path, i),
+          'sem-ver-version',
+          `${JSON.stringify(version)} is not a semantic version (x.y.z) or a rule`,
+        );
       }
     }
   },
   fractional(args, path, warn) {
     const hasKey = args.length > 0 && !Array.isArray(args[0]);
     if (hasKey && !isRule(args[0])) {
-      warn(childPath(path, 0), 'fractional-bucketing', 'the bucketing key must be a rule such as {"var": "email"}, not a literal');
+      warn(
+        childPath(path, 0),
+        'fractional-bucketing',
+        'the bucketing key must be a rule such as {"var": "email"}, not a literal',
+      );
     }
     args.slice(hasKey ? 1 : 0).forEach((bucket, i) => {
       const at = childPath(path, i + (hasKey ? 1 : 0));
@@ -48,8 +68,16 @@ const CHECKS: Readonly<Record<string, Check>> = {
         return;
       }
       const weight: unknown = bucket[1];
-      if (weight !== undefined && !isRule(weight) && !(Number.isInteger(weight) && (weight as number) >= 0)) {
-        warn(childPath(at, 1), 'fractional-weight', `weight ${JSON.stringify(weight)} must be a non-negative integer or a rule`);
+      if (
+        weight !== undefined &&
+        !isRule(weight) &&
+        !(Number.isInteger(weight) && (weight as number) >= 0)
+      ) {
+        warn(
+          childPath(at, 1),
+          'fractional-weight',
+          `weight ${JSON.stringify(weight)} must be a non-negative integer or a rule`,
+        );
       }
     });
   },
@@ -62,7 +90,11 @@ function stringCompare(args: readonly unknown[], path: string, warn: Warn): void
   }
   args.forEach((arg, i) => {
     if (typeof arg !== 'string' && !isRule(arg)) {
-      warn(childPath(path, i), 'string-compare-argument', `${JSON.stringify(arg)} must be a string or a rule`);
+      warn(
+        childPath(path, i),
+        'string-compare-argument',
+        `${JSON.stringify(arg)} must be a string or a rule`,
+      );
     }
   });
 }

@@ -4,6 +4,8 @@ import { readConfiguration } from './configuration.js';
 import { InvalidConfigurationError } from './errors.js';
 import { compileFlag, operatorsFor, type CompiledFlag } from './flag.js';
 import { compileRule } from './compile.js';
+import { isObject } from './json-path.js';
+import { RuleError, type Operator } from './rule.js';
 import { lintRule } from './lint.js';
 import { parseConfigurationText } from './parse-text.js';
 import type { Snapshot } from './store.js';
@@ -26,8 +28,15 @@ export interface ValidateOptions {
 }
 
 /** Parses (when text) and structurally checks a configuration; throws when it has errors. @internal */
-export function readInput(input: ConfigurationInput, limits: Limits, schema: SchemaName = 'flagd'): Configuration {
-  const doc = typeof input === 'string' ? parseConfigurationText(input, { maxBytes: limits.maxBytes }) : input;
+export function readInput(
+  input: ConfigurationInput,
+  limits: Limits,
+  schema: SchemaName = 'flagd',
+): Configuration {
+  const doc =
+    typeof input === 'string'
+      ? parseConfigurationText(input, { maxBytes: limits.maxBytes })
+      : input;
   const { configuration, issues } = readConfiguration(doc, { schema, maxDepth: limits.maxDepth });
   if (issues.length > 0) throw new InvalidConfigurationError(issues);
   return configuration;
@@ -69,37 +78,82 @@ export function buildSnapshot(
  * const issues = validateConfiguration(fs.readFileSync('flags.json', 'utf8'));
  * for (const issue of issues) console.log(`${issue.severity} ${issue.path}: ${issue.message}`);
  */
-export function validateConfiguration(input: ConfigurationInput, options: ValidateOptions = {}): ValidationIssue[] {
+export function validateConfiguration(
+  input: ConfigurationInput,
+  options: ValidateOptions = {},
+): ValidationIssue[] {
   const limits: Limits = {
     maxBytes: options.maxConfigurationBytes ?? DEFAULT_LIMITS.maxBytes,
     maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
   };
   let doc: unknown;
   try {
-    doc = typeof input === 'string' ? parseConfigurationText(input, { maxBytes: limits.maxBytes }) : input;
+    doc =
+      typeof input === 'string'
+        ? parseConfigurationText(input, { maxBytes: limits.maxBytes })
+        : input;
   } catch (error) {
     return [...(error as InvalidConfigurationError).issues];
   }
-  const { configuration, issues } = readConfiguration(doc, { schema: options.schema ?? 'flagd', maxDepth: limits.maxDepth });
+  const schema = options.schema ?? declaredSchema(doc) ?? 'flagd';
+  const { configuration, issues } = readConfiguration(doc, { schema, maxDepth: limits.maxDepth });
   const operators = operatorsFor(configuration.evaluators);
-  const warn = () => undefined;
-  for (const definition of configuration.flags) {
-    if (definition.targeting === undefined) continue;
-    issues.push(...lintRule(definition.targeting, `${definition.path}.targeting`));
-    const flag = compileFlag(definition, operators, { maxDepth: limits.maxDepth, warn });
-    if (flag.ruleError !== undefined) {
-      issues.push({ severity: 'warning', path: `${definition.path}.targeting`, rule: 'targeting', message: flag.ruleError });
-    }
+  const rules: [unknown, string][] = configuration.flags
+    .filter((flag) => flag.targeting !== undefined)
+    .map((flag) => [flag.targeting, `${flag.path}.targeting`]);
+  for (const [name, rule] of configuration.evaluators) rules.push([rule, `$evaluators.${name}`]);
+  for (const [rule, path] of rules) {
+    issues.push(...lintRule(rule, path), ...compileIssues(rule, path, operators, limits.maxDepth));
   }
-  for (const [name, rule] of configuration.evaluators) {
-    const path = `$evaluators.${name}`;
-    issues.push(...lintRule(rule, path));
-    try {
-      compileRule(rule, path, { operators, maxDepth: limits.maxDepth, warn });
-    } catch (error) {
-      issues.push({ severity: 'warning', path, rule: 'targeting', message: (error as Error).message });
-    }
+  return issues;
+}
+
+/** A rule's compile failure as a warning (flagd loads it; the flag evaluates to PARSE_ERROR). */
+function compileIssues(
+  rule: unknown,
+  path: string,
+  operators: ReadonlyMap<string, Operator>,
+  maxDepth: number,
+): ValidationIssue[] {
+  try {
+    compileRule(rule, path, { operators, maxDepth, warn: () => undefined });
+    return [];
+  } catch (error) {
+    if (!(error instanceof RuleError)) throw error;
+    return [{ severity: 'warning', path: error.path, rule: error.rule, message: error.detail }];
   }
+}
+
+/** The schema a document names in its `$schema` (`…/flags.json` or `…/flagd.json`), if any. */
+function declaredSchema(doc: unknown): SchemaName | undefined {
+  const declared = isObject(doc) ? doc['$schema'] : undefined;
+  if (typeof declared !== 'string') return undefined;
+  if (declared.endsWith('/flagd.json') || declared === 'flagd.json') return 'flagd';
+  if (declared.endsWith('/flags.json') || declared === 'flags.json') return 'flags';
+  return undefined;
+}
+
+/**
+ * The problems of one targeting rule on its own (as `targeting.json` judges it): unknown operators,
+ * nesting, misused flagd operators. A `{"$ref": name}` is checked for form only, since the shared
+ * evaluators are not known here. Never throws.
+ */
+export function validateTargeting(
+  rule: unknown,
+  options: { maxDepth?: number } = {},
+): ValidationIssue[] {
+  const issues = lintRule(rule, 'targeting');
+  const anyRef = new Map<string, unknown>();
+  const operators = new Map(operatorsFor(anyRef));
+  operators.set('$ref', {
+    compile(args, scope) {
+      if (typeof args[0] !== 'string')
+        throw new RuleError('"$ref" must name a shared evaluator', scope.path, 'ref-form');
+      return scope.constant(null);
+    },
+  });
+  const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  issues.push(...compileIssues(rule, 'targeting', operators, maxDepth));
   return issues;
 }
 

@@ -94,11 +94,17 @@ export function resolve<T>(
 ): EvaluationResult<T> {
   const flag = snapshot.flags.get(flagKey);
   if (flag === undefined) {
-    return failure(defaultValue, ErrorCode.FLAG_NOT_FOUND, `flag "${flagKey}" not found`, snapshot.metadata);
+    return failure(
+      defaultValue,
+      ErrorCode.FLAG_NOT_FOUND,
+      `flag "${flagKey}" not found`,
+      snapshot.metadata,
+    );
   }
   const { definition } = flag;
   const metadata = definition.metadata;
-  if (definition.state === 'DISABLED') return { value: defaultValue, reason: 'DISABLED', flagMetadata: metadata };
+  if (definition.state === 'DISABLED')
+    return { value: defaultValue, reason: 'DISABLED', flagMetadata: metadata };
   if (flag.ruleError !== undefined) {
     return failure(defaultValue, ErrorCode.PARSE_ERROR, flag.ruleError, metadata);
   }
@@ -122,7 +128,11 @@ export function resolve<T>(
   return typed(match, expected, defaultValue, flagKey);
 }
 
-function byDefault<T>(flag: CompiledFlag, expected: Expected, defaultValue: T): EvaluationResult<T> {
+function byDefault<T>(
+  flag: CompiledFlag,
+  expected: Expected,
+  defaultValue: T,
+): EvaluationResult<T> {
   if (flag.byDefault === undefined) {
     return { value: defaultValue, reason: 'DEFAULT', flagMetadata: flag.definition.metadata };
   }

@@ -14,7 +14,12 @@ export interface Env {
 
 /** One entry of an explanation: a rule node and what it evaluated to, or a fractional decision. */
 export type TraceEntry =
-  | { readonly kind: 'node'; readonly path: string; readonly operator: string; readonly result: unknown }
+  | {
+      readonly kind: 'node';
+      readonly path: string;
+      readonly operator: string;
+      readonly result: unknown;
+    }
   | ({ readonly kind: 'fractional'; readonly path: string } & FractionalDecision);
 
 /** How `fractional` chose a bucket. */
@@ -23,7 +28,11 @@ export interface FractionalDecision {
   readonly hash: number;
   readonly totalWeight: number;
   readonly bucket: number;
-  readonly buckets: readonly { readonly variant: unknown; readonly weight: number; readonly rangeEnd: number }[];
+  readonly buckets: readonly {
+    readonly variant: unknown;
+    readonly weight: number;
+    readonly rangeEnd: number;
+  }[];
   readonly variant: unknown;
 }
 
@@ -53,9 +62,13 @@ export interface Operator {
 export class RuleError extends Error {
   override readonly name = 'RuleError';
   constructor(
-    message: string,
+    /** What is wrong, without the path. */
+    readonly detail: string,
+    /** JSON path of the offending rule node. */
     readonly path: string,
+    /** `unknown-operator`, `unknown-ref`, `ref-cycle`, `ref-form` or `max-depth`. */
+    readonly rule: string,
   ) {
-    super(`${path}: ${message}`);
+    super(`${path}: ${detail}`);
   }
 }

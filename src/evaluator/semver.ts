@@ -59,7 +59,8 @@ export function compareSemVer(a: SemVer, b: SemVer): number {
   if (core !== 0) return core;
   const ap = a.prerelease;
   const bp = b.prerelease;
-  if (ap.length === 0 || bp.length === 0) return ap.length === bp.length ? 0 : ap.length === 0 ? 1 : -1;
+  if (ap.length === 0 || bp.length === 0)
+    return ap.length === bp.length ? 0 : ap.length === 0 ? 1 : -1;
   for (let i = 0; i < Math.min(ap.length, bp.length); i++) {
     const order = compareIdentifiers(ap[i] as string, bp[i] as string);
     if (order !== 0) return order;

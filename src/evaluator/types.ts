@@ -1,7 +1,8 @@
 import type { ErrorCode, EvaluationContext, FlagMetadata, Logger } from '@openfeature/core';
 
 /** A JSON value as it appears in a flag definition. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
 

@@ -20,7 +20,8 @@ function parseBuckets(buckets: readonly unknown[]): Table | string {
   const ends: number[] = [];
   let total = 0;
   for (const [i, bucket] of buckets.entries()) {
-    if (!Array.isArray(bucket) || bucket.length === 0) return `bucket ${i} is not [variant, weight]`;
+    if (!Array.isArray(bucket) || bucket.length === 0)
+      return `bucket ${i} is not [variant, weight]`;
     const variant: unknown = bucket[0];
     if (variant !== null && !['string', 'number', 'boolean'].includes(typeof variant)) {
       return `bucket ${i}: a variant cannot be ${typeName(variant)}`;
@@ -72,7 +73,16 @@ function decision(
     weight: table.weights[i] as number,
     rangeEnd: table.ends[i] as number,
   }));
-  return { kind: 'fractional', path, bucketingKey, hash, totalWeight: table.total, bucket, buckets, variant };
+  return {
+    kind: 'fractional',
+    path,
+    bucketingKey,
+    hash,
+    totalWeight: table.total,
+    bucket,
+    buckets,
+    variant,
+  };
 }
 
 /**

@@ -12,9 +12,14 @@ export function refOperator(evaluators: ReadonlyMap<string, unknown>): Operator 
     compile(args, scope) {
       const name = args[0];
       if (typeof name !== 'string' || !evaluators.has(name)) {
-        throw new RuleError(`unknown shared evaluator ${JSON.stringify(name)}`, scope.path);
+        throw new RuleError(
+          `unknown shared evaluator ${JSON.stringify(name)}`,
+          scope.path,
+          'unknown-ref',
+        );
       }
-      if (active.has(name)) throw new RuleError(`shared evaluator "${name}" refers to itself`, scope.path);
+      if (active.has(name))
+        throw new RuleError(`shared evaluator "${name}" refers to itself`, scope.path, 'ref-cycle');
       active.add(name);
       try {
         return scope.compile(evaluators.get(name), `$evaluators.${name}`);

@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEvaluator } from '../../src/evaluator/index.js';
+import { evaluationSteps, type EvaluationWorld } from '../support/flagd-steps.js';
+import { loadPickles, Tally } from '../support/gherkin.js';
+import { testbedDir } from '../support/shared-data.js';
+import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
+
+// flagd-testbed/gherkin targeting.feature and evaluation.feature: the provider-level scenarios,
+// whose setup is only "a flagd provider serving the testbed flags", run against the evaluator.
+describe.runIf(testbedDir !== undefined)('flagd-testbed targeting and evaluation suites', () => {
+  const flags = mergedTestbedFlags(testbedDir as string);
+  const steps = evaluationSteps()
+    .define(/^an option "cache" of type "CacheType" with value "disabled"$/, () => {
+      // RPC caching has no meaning for an in-process evaluator.
+    })
+    .define(/^a stable flagd provider$/, (w) => {
+      w.evaluator.setConfiguration(flags);
+    });
+  const tally = new Tally('flagd-testbed gherkin targeting+evaluation');
+
+  for (const feature of ['targeting.feature', 'evaluation.feature']) {
+    describe(feature, () => {
+      const pickles = loadPickles(join(testbedDir as string, 'gherkin', feature), EVALUATOR_TAGS);
+      it('has scenarios', () => expect(pickles.length).toBeGreaterThan(10));
+      for (const pickle of pickles) {
+        it(pickle.name, () => {
+          tally.ran++;
+          const world: EvaluationWorld = { evaluator: createEvaluator(), context: {} };
+          steps.run(pickle, world);
+          tally.passed++;
+        });
+      }
+    });
+  }
+
+  afterAll(() => {
+    tally.report();
+    expect(tally.passed).toBe(tally.ran);
+  });
+});

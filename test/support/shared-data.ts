@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Where a conformance data set lives: its env override, else `../shared/<name>`. */
+function locate(envName: string, name: string): string | undefined {
+  const dir = process.env[envName] ?? resolve(root, '..', 'shared', name);
+  if (existsSync(dir)) return dir;
+  const message = `${name} not found at ${dir} (set ${envName}): its conformance suite is skipped`;
+  if (process.env['CI'] === 'true') throw new Error(`${message}, which CI does not allow`);
+  console.warn(`NOTICE: ${message}`);
+  return undefined;
+}
+
+export const testbedDir = locate('FLAGD_TESTBED_DIR', 'flagd-testbed');
+export const schemasDir = locate('FLAGD_SCHEMAS_DIR', 'flagd-schemas');
