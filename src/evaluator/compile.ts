@@ -33,7 +33,8 @@ export function compileRule(node: unknown, path: string, options: CompileOptions
     if (Array.isArray(current)) {
       const items = current.map((item, i) => compile(item, childPath(at, i), depth + 1));
       const known = items.map((item) => constants.get(item));
-      if (known.every((item) => item !== undefined)) return constant(known.map((item) => item.value));
+      if (known.every((item) => item !== undefined))
+        return constant(known.map((item) => item.value));
       return (data, env) => items.map((item) => item(data, env));
     }
     // JSON Logic: only an object with exactly one key is an operation; anything else is data.

@@ -146,7 +146,7 @@ function readFlag(
     );
   }
   const own = readMetadata(raw['metadata'], childPath(path, 'metadata'), report, false);
-  if (issues.length > before || read === undefined) return undefined;
+  if (issues.length > before || read?.valueType === undefined) return undefined;
   const targeting =
     isObject(targetingRaw) && Object.keys(targetingRaw).length > 0 ? targetingRaw : undefined;
   const metadata = Object.freeze({ ...setMetadata, ...own });
@@ -174,7 +174,7 @@ function readVariants(
   path: string,
   maxDepth: number,
   report: Report,
-): { variants: ReadonlyMap<string, unknown>; valueType: FlagValueType } | undefined {
+): { variants: ReadonlyMap<string, unknown>; valueType: FlagValueType | undefined } | undefined {
   if (raw === undefined) return void report(path, 'required', 'a flag must have "variants"');
   if (!isObject(raw))
     return void report(path, 'type', `variants must be an object, not ${typeName(raw)}`);
@@ -183,22 +183,17 @@ function readVariants(
     return void report(path, 'minProperties', 'a flag needs at least one variant');
   const variants = new Map<string, unknown>();
   let valueType: FlagValueType | undefined;
-  let ok = true;
   for (const name of names) {
     const value = raw[name];
     const at = childPath(path, name);
     const type = typeName(value);
-    if (name === '') {
-      report(at, 'pattern', 'a variant name cannot be empty');
-      ok = false;
-    }
+    if (name === '') report(at, 'pattern', 'a variant name cannot be empty');
     if (!VARIANT_TYPES.has(type) || (type === 'number' && !Number.isFinite(value))) {
       report(
         at,
         'variant-type',
         `a variant value must be a boolean, string, number or object, not ${type}`,
       );
-      ok = false;
       continue;
     }
     if (valueType === undefined) valueType = type as FlagValueType;
@@ -208,15 +203,13 @@ function readVariants(
         'variant-type',
         `all variants must have one type: this one is ${type}, the first is ${valueType}`,
       );
-      ok = false;
     }
     if (type === 'object' && !freezeJson(value, maxDepth, 1)) {
       report(at, 'max-depth', `variant value is nested deeper than ${maxDepth} levels`);
-      ok = false;
     }
     variants.set(name, value);
   }
-  return ok && valueType !== undefined ? { variants, valueType } : undefined;
+  return { variants, valueType };
 }
 
 function readDefaultVariant(

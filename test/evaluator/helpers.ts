@@ -1,7 +1,15 @@
-import { createEvaluator, type Evaluator, type EvaluatorOptions } from '../../src/evaluator/index.js';
+import {
+  createEvaluator,
+  type Evaluator,
+  type EvaluatorOptions,
+} from '../../src/evaluator/index.js';
 
 /** An evaluator holding one string flag `f` with the given targeting, default variant `fallback`. */
-export function withRule(targeting: unknown, variants: Record<string, unknown> = {}, options: EvaluatorOptions = {}): Evaluator {
+export function withRule(
+  targeting: unknown,
+  variants: Record<string, unknown> = {},
+  options: EvaluatorOptions = {},
+): Evaluator {
   const evaluator = createEvaluator(options);
   evaluator.setConfiguration({
     flags: {

@@ -61,7 +61,8 @@ describe('murmur3', () => {
     let coreDiffers = 0;
     for (const key of ['café', 'あいう', 'Zürich', 'naïve', 'Ωmega', 'über', '北京', 'ß']) {
       expect(ours.resolveString('split', 'x', { k: key }).value).toBe(variantFor(key));
-      if (core.resolveStringEvaluation('split', 'x', { k: key }).value !== variantFor(key)) coreDiffers++;
+      if (core.resolveStringEvaluation('split', 'x', { k: key }).value !== variantFor(key))
+        coreDiffers++;
     }
     // flagd-core hashes UTF-16 code units, so some non-ASCII keys land elsewhere.
     expect(coreDiffers).toBeGreaterThan(0);
@@ -71,9 +72,13 @@ describe('murmur3', () => {
 describe('bucketOf', () => {
   it('equals floor(hash * total / 2^32) computed with BigInt', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 0xffffffff }), fc.integer({ min: 1, max: 2147483647 }), (hash, total) => {
-        expect(bucketOf(hash, total)).toBe(Number((BigInt(hash) * BigInt(total)) >> 32n));
-      }),
+      fc.property(
+        fc.nat({ max: 0xffffffff }),
+        fc.integer({ min: 1, max: 2147483647 }),
+        (hash, total) => {
+          expect(bucketOf(hash, total)).toBe(Number((BigInt(hash) * BigInt(total)) >> 32n));
+        },
+      ),
       { numRuns: 20000 },
     );
   });

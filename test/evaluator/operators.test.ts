@@ -21,7 +21,12 @@ describe('starts_with / ends_with', () => {
   });
 });
 
-const suits = [['clubs', 25], ['diamonds', 25], ['hearts', 25], ['spades', 25]];
+const suits = [
+  ['clubs', 25],
+  ['diamonds', 25],
+  ['hearts', 25],
+  ['spades', 25],
+];
 
 describe('fractional', () => {
   const cards = { clubs: 'clubs', diamonds: 'diamonds', hearts: 'hearts', spades: 'spades' };
@@ -31,13 +36,19 @@ describe('fractional', () => {
   it('buckets flagKey + targetingKey when there is no bucketing expression', () => {
     // "f" + "user-1" is the key; compare with the explicit form of the same key
     const implicit = resolve({ fractional: suits }, { targetingKey: 'user-1' });
-    const explicit = resolve({ fractional: [{ cat: ['f', { var: 'targetingKey' }] }, ...suits] }, { targetingKey: 'user-1' });
+    const explicit = resolve(
+      { fractional: [{ cat: ['f', { var: 'targetingKey' }] }, ...suits] },
+      { targetingKey: 'user-1' },
+    );
     expect(implicit.reason).toBe('TARGETING_MATCH');
     expect(implicit.value).toBe(explicit.value);
   });
 
   it('drops a null bucketing value and falls back to the targeting key (as flagd Go does)', () => {
-    const dropped = resolve({ fractional: [{ var: 'missing' }, ...suits] }, { targetingKey: 'user-7' });
+    const dropped = resolve(
+      { fractional: [{ var: 'missing' }, ...suits] },
+      { targetingKey: 'user-7' },
+    );
     const implicit = resolve({ fractional: suits }, { targetingKey: 'user-7' });
     expect(dropped.value).toBe(implicit.value);
   });
@@ -65,7 +76,10 @@ describe('fractional', () => {
   });
 
   it('treats a missing or null weight as 1 and ignores extra bucket elements', () => {
-    const a = resolve({ fractional: [{ var: 's' }, ['clubs'], ['hearts', null, 'extra']] }, { s: 'k1' });
+    const a = resolve(
+      { fractional: [{ var: 's' }, ['clubs'], ['hearts', null, 'extra']] },
+      { s: 'k1' },
+    );
     const b = resolve({ fractional: [{ var: 's' }, ['clubs', 1], ['hearts', 1]] }, { s: 'k1' });
     expect(a.value).toBe(b.value);
   });
@@ -94,7 +108,12 @@ describe('fractional', () => {
   });
 
   it('splits a population close to its weights', () => {
-    const evaluator = withRule({ fractional: [['yes', 10], ['no', 90]] });
+    const evaluator = withRule({
+      fractional: [
+        ['yes', 10],
+        ['no', 90],
+      ],
+    });
     let yes = 0;
     for (let i = 0; i < 20000; i++) {
       if (evaluator.resolveString('f', '', { targetingKey: `user-${i}` }).value === 'yes') yes++;
@@ -107,7 +126,13 @@ describe('fractional', () => {
 describe('var and $flagd', () => {
   it('reads $flagd.flagKey and $flagd.timestamp from the evaluation, not the context', () => {
     const evaluator = withRule(
-      { if: [{ '==': [{ var: '$flagd.flagKey' }, 'f'] }, { if: [{ '===': [{ var: '$flagd.timestamp' }, 1700000000] }, 'yes', 'no'] }, 'no'] },
+      {
+        if: [
+          { '==': [{ var: '$flagd.flagKey' }, 'f'] },
+          { if: [{ '===': [{ var: '$flagd.timestamp' }, 1700000000] }, 'yes', 'no'] },
+          'no',
+        ],
+      },
       {},
       { clock: { now: () => 1700000000999 } },
     );

@@ -52,7 +52,16 @@ describe('sem_ver', () => {
   });
 
   it('orders versions by SemVer precedence', () => {
-    const order = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
+    const order = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+    ];
     const parsed = order.map((v) => parseSemVer(v));
     for (let i = 1; i < parsed.length; i++) {
       expect(compareSemVer(parsed[i - 1]!, parsed[i]!)).toBe(-1);
