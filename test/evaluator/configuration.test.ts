@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { InvalidConfigurationError } from '../../src/evaluator/index.js';
 import {
   createEvaluator,
-  InvalidConfigurationError,
   isInvalidConfigurationError,
   validateConfiguration,
 } from '../../src/evaluator/index.js';

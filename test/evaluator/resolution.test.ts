@@ -71,7 +71,7 @@ const config = {
       state: 'ENABLED',
       variants: { a: 'A' },
       defaultVariant: 'a',
-      targeting: { all: [{ var: 'none' }, true] },
+      targeting: { '*': [] },
     },
     ints: {
       state: 'ENABLED',

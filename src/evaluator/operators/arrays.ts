@@ -19,6 +19,18 @@ function scoped(
 const filter = (items: unknown, logic: Rule, env: Env): unknown[] =>
   Array.isArray(items) ? items.filter((item) => truthy(logic(item, env))) : [];
 
+/**
+ * `all` / `none` / `some`: `empty` for anything but a non-empty array; otherwise `found` as soon as
+ * an element's truthiness equals `stopOn`, else `!found`.
+ */
+function quantifier(empty: boolean, stopOn: boolean, found: boolean): Operator {
+  return scoped((items, logic, env) => {
+    if (!Array.isArray(items) || items.length === 0) return empty;
+    for (const item of items) if (truthy(logic(item, env)) === stopOn) return found;
+    return !found;
+  });
+}
+
 /** `in`: membership in an array (strict equality) or substring of a string. */
 const membership: Operator = {
   compile(args, scope) {
@@ -55,14 +67,9 @@ export const arrayOperators: Readonly<Record<string, Operator>> = {
       initial,
     );
   }),
-  all: scoped((items, logic, env) => {
-    const list = items as ArrayLike<unknown>; // like json-logic-js, null here throws
-    if (!list.length) return false;
-    for (let i = 0; i < list.length; i++) if (!truthy(logic(list[i], env))) return false;
-    return true;
-  }),
-  none: scoped((items, logic, env) => filter(items, logic, env).length === 0),
-  some: scoped((items, logic, env) => filter(items, logic, env).length > 0),
+  all: quantifier(false, false, false),
+  none: quantifier(true, true, false),
+  some: quantifier(false, true, true),
   merge: eager((...args) => args.reduce<unknown[]>((out, v) => out.concat(v), [])),
   in: membership,
 };

@@ -63,8 +63,11 @@ function missingKeys(keys: ArrayLike<unknown>, data: unknown, env: Env): unknown
   const missing: unknown[] = [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
-    const segments = segmentsOf(key);
-    const value = segments === null ? data : lookup(data, segments, env);
+    // Each key is read as {"var": key} would read it: an array key is [path, default].
+    const [path, fallback] = Array.isArray(key) ? key : [key];
+    const segments = segmentsOf(path);
+    const found = segments === null ? data : lookup(data, segments, env);
+    const value = found === undefined ? fallback : found;
     if (value === undefined || value === null || value === '') missing.push(key);
   }
   return missing;
@@ -90,7 +93,9 @@ const missingSome: Operator = {
     return (data, env) => {
       const count = need(data, env) as number;
       const list = options(data, env);
-      const keys = Array.isArray(list) ? (list as unknown[]) : [list];
+      // json-logic-js evaluates {"missing": options}: a leading array is the key list.
+      const values = Array.isArray(list) ? (list as unknown[]) : [list];
+      const keys = Array.isArray(values[0]) ? (values[0] as unknown[]) : values;
       const absent = missingKeys(keys, data, env);
       return (list as { length: number }).length - absent.length >= count ? [] : absent;
     };
