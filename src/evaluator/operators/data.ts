@@ -30,22 +30,36 @@ function segmentsOf(path: unknown): readonly string[] | null {
   return String(path).split('.');
 }
 
+/** Keys a plain object could inherit: these are read with an own-property check. */
+const inheritable = (key: string): boolean => key in Object.prototype || key === '__proto__';
+
 function fromSegments(segments: readonly string[] | null, fallback: Rule | undefined): Rule {
   if (segments === null) return (data) => data;
-  const orDefault = (value: unknown, data: unknown, env: Env): unknown =>
-    value === undefined ? (fallback === undefined ? null : fallback(data, env)) : value;
   if (segments.length === 1 && segments[0] !== FLAGD) {
     const key = segments[0] as string;
-    return (data, env) =>
-      orDefault(
-        data !== null && data !== undefined && Object.hasOwn(data as object, key)
+    const guarded = inheritable(key);
+    // The hot path: one plain key, read directly (no prototype property has its name).
+    if (!guarded && fallback === undefined) {
+      return (data) => {
+        if (data === null || data === undefined) return null;
+        const value = (data as Record<string, unknown>)[key];
+        return value === undefined ? null : value;
+      };
+    }
+    return (data, env) => {
+      const value =
+        data !== null && data !== undefined && (!guarded || Object.hasOwn(data as object, key))
           ? (data as Record<string, unknown>)[key]
-          : undefined,
-        data,
-        env,
-      );
+          : undefined;
+      if (value !== undefined) return value;
+      return fallback === undefined ? null : fallback(data, env);
+    };
   }
-  return (data, env) => orDefault(lookup(data, segments, env), data, env);
+  return (data, env) => {
+    const value = lookup(data, segments, env);
+    if (value !== undefined) return value;
+    return fallback === undefined ? null : fallback(data, env);
+  };
 }
 
 /** `var`: a dotted path into the data, with an optional default. */

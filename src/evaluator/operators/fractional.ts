@@ -104,36 +104,53 @@ const fractional: Operator = {
       : undefined;
     if (typeof fixed === 'string') scope.warn(`${scope.path}: ${fixed}; it always yields null`);
     const path = scope.path;
-
-    return (data, env) => {
-      let key: string | null;
-      let extra: unknown[] | undefined;
-      if (keyRule === undefined) key = implicitKey(env);
-      else {
-        const value = keyRule(data, env);
-        if (typeof value === 'string') key = value;
-        else if (value === null) key = implicitKey(env);
-        else if (Array.isArray(value)) {
-          extra = [value]; // it was a bucket after all
-          key = implicitKey(env);
-        } else {
-          env.logger.debug(`fractional: a bucketing key must be a string, got ${typeName(value)}`);
-          return null;
-        }
-      }
-      if (key === null) return null;
-      const table =
-        fixed !== undefined && extra === undefined
-          ? fixed
-          : parseBuckets([...(extra ?? []), ...evaluate(bucketRules, data, env)]);
-      if (typeof table === 'string') {
-        env.logger.debug(`fractional: ${table}`);
-        return null;
-      }
-      return pick(table, key, env, path);
-    };
+    if (keyRule !== undefined && fixed !== undefined && typeof fixed !== 'string') {
+      // The common case: a key expression and a literal bucket table.
+      const slow = dynamic(keyRule, bucketRules, fixed, path);
+      return (data, env) => {
+        const key = keyRule(data, env);
+        return typeof key === 'string' ? pick(fixed, key, env, path) : slow(data, env);
+      };
+    }
+    return dynamic(keyRule, bucketRules, fixed, path);
   },
 };
+
+/** The general `fractional`: any key value, bucket lists computed per evaluation. */
+function dynamic(
+  keyRule: Rule | undefined,
+  bucketRules: readonly Rule[],
+  fixed: Table | string | undefined,
+  path: string,
+): Rule {
+  return (data, env) => {
+    let key: string | null;
+    let extra: unknown[] | undefined;
+    if (keyRule === undefined) key = implicitKey(env);
+    else {
+      const value = keyRule(data, env);
+      if (typeof value === 'string') key = value;
+      else if (value === null) key = implicitKey(env);
+      else if (Array.isArray(value)) {
+        extra = [value]; // it was a bucket after all
+        key = implicitKey(env);
+      } else {
+        env.logger.debug(`fractional: a bucketing key must be a string, got ${typeName(value)}`);
+        return null;
+      }
+    }
+    if (key === null) return null;
+    const table =
+      fixed !== undefined && extra === undefined
+        ? fixed
+        : parseBuckets([...(extra ?? []), ...evaluate(bucketRules, data, env)]);
+    if (typeof table === 'string') {
+      env.logger.debug(`fractional: ${table}`);
+      return null;
+    }
+    return pick(table, key, env, path);
+  };
+}
 
 function evaluate(rules: readonly Rule[], data: unknown, env: Env): unknown[] {
   return rules.map((rule) => rule(data, env));

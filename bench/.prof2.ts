@@ -1,0 +1,13 @@
+import { createEvaluator } from '../src/evaluator/index.js';
+import { FlagdCore } from '@openfeature/flagd-core';
+import { measure } from './harness.js';
+import { BENCH_FLAGS, users } from './workload.js';
+const e = createEvaluator(); e.setConfiguration(JSON.stringify(BENCH_FLAGS));
+const silent = { error() {}, warn() {}, info() {}, debug() {} };
+const c = new FlagdCore(undefined, silent); c.setConfigurations(JSON.stringify(BENCH_FLAGS));
+const u = users(10000); const one = u[7]!; const beta = u[0]!;
+console.log('ring 10k', measure((i)=>e.resolveBoolean('ring',false,u[i%10000]).value, 1_000_000).nsPerOp.toFixed(1));
+console.log('ring one public', measure(()=>e.resolveBoolean('ring',false,one).value, 1_000_000).nsPerOp.toFixed(1));
+console.log('ring one beta', measure(()=>e.resolveBoolean('ring',false,beta).value, 1_000_000).nsPerOp.toFixed(1));
+console.log('core ring 10k', measure((i)=>c.resolveBooleanEvaluation('ring',false,u[i%10000],silent).value, 1_000_000).nsPerOp.toFixed(1));
+console.log('core ring one', measure(()=>c.resolveBooleanEvaluation('ring',false,one,silent).value, 1_000_000).nsPerOp.toFixed(1));

@@ -1,0 +1,50 @@
+/** Tiny measurement helpers: median of batches, wall-clock via hrtime. */
+
+export interface Measure {
+  /** Median nanoseconds per operation over the batches. */
+  readonly nsPerOp: number;
+}
+
+const now = () => process.hrtime.bigint();
+
+/** Runs `op(i)` in batches of `iterations`, after one warm-up batch, and returns the median. */
+export function measure(op: (i: number) => unknown, iterations: number, batches = 7): Measure {
+  let sink = 0;
+  const run = () => {
+    const start = now();
+    for (let i = 0; i < iterations; i++) if (op(i) === sink) sink++;
+    return Number(now() - start) / iterations;
+  };
+  run();
+  const samples = Array.from({ length: batches }, run).sort((a, b) => a - b);
+  if (sink === -1) console.log(sink); // keeps the results observable
+  return { nsPerOp: samples[Math.floor(samples.length / 2)] as number };
+}
+
+/** Median milliseconds of `repeat` runs of `op`, each with fresh state from `setup`. */
+export function time<S>(setup: () => S, op: (state: S) => unknown, repeat: number): number {
+  const samples: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const state = setup();
+    const start = now();
+    op(state);
+    samples.push(Number(now() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] as number;
+}
+
+/** Heap retained by what `build` returns, in MiB (needs --expose-gc). */
+export function retainedHeap(build: () => unknown): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return Number.NaN;
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = build();
+  gc();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  if (kept === undefined) console.log('nothing kept');
+  return (after - before) / (1024 * 1024);
+}
