@@ -11,6 +11,102 @@ export interface CompileOptions {
   readonly warn: (message: string) => void;
 }
 
+/** State shared by every node of one rule being compiled. */
+class Compilation {
+  /** Rules whose value is known at compile time. A plain Map: it dies with the compilation. */
+  readonly constants = new Map<Rule, { readonly value: unknown }>();
+
+  constructor(readonly options: CompileOptions) {}
+
+  constant(value: unknown): Rule {
+    const rule: Rule = () => value;
+    this.constants.set(rule, { value });
+    return rule;
+  }
+
+  compile(node: unknown, at: string, depth: number): Rule {
+    if (depth > this.options.maxDepth) {
+      throw new RuleError(
+        `rule is nested deeper than ${this.options.maxDepth} levels`,
+        at,
+        'max-depth',
+      );
+    }
+    if (Array.isArray(node)) return this.array(node, at, depth);
+    // JSON Logic: only an object with exactly one key is an operation; anything else is data.
+    if (!isObject(node)) return this.constant(node);
+    let name: string | undefined;
+    for (const key in node) {
+      if (name !== undefined) return this.constant(node);
+      name = key;
+    }
+    if (name === undefined) return this.constant(node);
+    const operator = this.options.operators.get(name);
+    if (operator === undefined)
+      throw new RuleError(`unknown operator "${name}"`, at, 'unknown-operator');
+    const raw = node[name];
+    const rule = operator.compile(
+      Array.isArray(raw) ? raw : [raw],
+      new Scope(this, childPath(at, name), depth),
+    );
+    return this.options.trace === true ? traced(rule, at, name) : rule;
+  }
+
+  /** JSON Logic evaluates an array element by element; all-constant arrays fold. */
+  private array(node: readonly unknown[], at: string, depth: number): Rule {
+    const items = node.map((item, i) => this.compile(item, childPath(at, i), depth + 1));
+    const values: unknown[] = [];
+    for (const item of items) {
+      const known = this.constants.get(item);
+      if (known === undefined) return (data, env) => items.map((rule) => rule(data, env));
+      values.push(known.value);
+    }
+    return this.constant(values);
+  }
+}
+
+/** What one operator node sees while it compiles. */
+class Scope implements CompileScope {
+  constructor(
+    private readonly compilation: Compilation,
+    readonly path: string,
+    private readonly depth: number,
+  ) {}
+
+  compile(node: unknown, path: string): Rule {
+    return this.compilation.compile(node, path, this.depth + 1);
+  }
+
+  compileAll(args: readonly unknown[], offset = 0): Rule[] {
+    const rules: Rule[] = [];
+    for (let i = 0; i < args.length; i++)
+      rules.push(this.compile(args[i], `${this.path}[${i + offset}]`));
+    return rules;
+  }
+
+  constantsOf(rules: readonly Rule[]): unknown[] | undefined {
+    const values: unknown[] = [];
+    for (const rule of rules) {
+      const known = this.compilation.constants.get(rule);
+      if (known === undefined) return undefined;
+      values.push(known.value);
+    }
+    return values;
+  }
+
+  constantOf(rule: Rule): { readonly value: unknown } | undefined {
+    return this.compilation.constants.get(rule);
+  }
+
+  constant(value: unknown): Rule {
+    return this.compilation.constant(value);
+  }
+
+  warn(message: string): void {
+    this.compilation.options.warn(message);
+  }
+}
+
 /**
  * Compiles a JSON Logic rule into a closure, once. Literal sub-trees become constants, and an
  * operator whose arguments are all constant may fold itself at compile time. Throws
@@ -18,48 +114,7 @@ export interface CompileOptions {
  * @internal
  */
 export function compileRule(node: unknown, path: string, options: CompileOptions): Rule {
-  const constants = new WeakMap<Rule, { readonly value: unknown }>();
-
-  const constant = (value: unknown): Rule => {
-    const rule: Rule = () => value;
-    constants.set(rule, { value });
-    return rule;
-  };
-
-  const compile = (current: unknown, at: string, depth: number): Rule => {
-    if (depth > options.maxDepth) {
-      throw new RuleError(`rule is nested deeper than ${options.maxDepth} levels`, at, 'max-depth');
-    }
-    if (Array.isArray(current)) {
-      const items = current.map((item, i) => compile(item, childPath(at, i), depth + 1));
-      const known = items.map((item) => constants.get(item));
-      if (known.every((item) => item !== undefined))
-        return constant(known.map((item) => item.value));
-      return (data, env) => items.map((item) => item(data, env));
-    }
-    // JSON Logic: only an object with exactly one key is an operation; anything else is data.
-    if (!isObject(current)) return constant(current);
-    const keys = Object.keys(current);
-    if (keys.length !== 1) return constant(current);
-    const name = keys[0] as string;
-    const operator = options.operators.get(name);
-    const opPath = childPath(at, name);
-    if (operator === undefined)
-      throw new RuleError(`unknown operator "${name}"`, at, 'unknown-operator');
-    const raw = current[name];
-    const args = Array.isArray(raw) ? raw : [raw];
-    const scope: CompileScope = {
-      path: opPath,
-      compile: (sub, subPath) => compile(sub, subPath, depth + 1),
-      constantOf: (rule) => constants.get(rule),
-      constant,
-      warn: options.warn,
-    };
-    const rule = operator.compile(args, scope);
-    return options.trace === true ? traced(rule, at, name) : rule;
-  };
-
-  return compile(node, path, 0);
+  return new Compilation(options).compile(node, path, 0);
 }
 
 function traced(rule: Rule, path: string, operator: string): Rule {

@@ -16,8 +16,11 @@ export interface FlagDefinition {
   readonly targeting: unknown;
   /** Flag-set metadata overlaid by the flag's metadata, frozen. */
   readonly metadata: FlagMetadata;
-  /** Everything that determines the flag's behaviour, as text: equal text, equal flag. */
-  readonly fingerprint: string;
+  /** The definition as given, and the shared rules it may refer to (for its fingerprint). */
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly evaluators: ReadonlyMap<string, unknown>;
+  /** Cache of {@link fingerprintOf}; computed when a later configuration is compared. */
+  fingerprint: string | undefined;
 }
 
 /** A configuration that passed the structural checks. @internal */
@@ -36,8 +39,13 @@ export interface ReadOptions {
   readonly maxDepth: number;
 }
 
-type Report = (path: string, rule: string, message: string) => void;
+/** A JSON path, or a function building it: paths are only built for the issues reported. */
+type Path = string | (() => string);
+type Report = (path: Path, rule: string, message: string) => void;
 
+const variantPath = (path: string, key: string) => () => childPath(path, key);
+
+let unreadable = 0;
 const REF = /"\$ref":("(?:[^"\\]|\\.)*")/g;
 
 /**
@@ -159,12 +167,34 @@ function readFlag(
     defaultVariant,
     targeting,
     metadata,
-    fingerprint: fingerprint(raw, metadata, evaluators, path, report),
+    raw,
+    evaluators,
+    fingerprint: undefined,
   };
 }
 
+/**
+ * Everything that determines a flag's behaviour, as text (equal text, equal flag): its definition,
+ * its merged metadata and every shared evaluator it refers to, transitively. Computed once, when
+ * the flag is first compared with another configuration, not at first load.
+ * @internal
+ */
+export function fingerprintOf(definition: FlagDefinition): string {
+  return (definition.fingerprint ??= fingerprint(
+    definition.raw,
+    definition.metadata,
+    definition.evaluators,
+  ));
+}
+
 function reporter(issues: ValidationIssue[]): Report {
-  return (path, rule, message) => issues.push({ severity: 'error', path, rule, message });
+  return (path, rule, message) =>
+    issues.push({
+      severity: 'error',
+      path: typeof path === 'string' ? path : path(),
+      rule,
+      message,
+    });
 }
 
 const VARIANT_TYPES = new Set(['boolean', 'string', 'number', 'object']);
@@ -185,7 +215,7 @@ function readVariants(
   let valueType: FlagValueType | undefined;
   for (const name of names) {
     const value = raw[name];
-    const at = childPath(path, name);
+    const at = variantPath(path, name);
     const type = typeName(value);
     if (name === '') report(at, 'pattern', 'a variant name cannot be empty');
     if (!VARIANT_TYPES.has(type) || (type === 'number' && !Number.isFinite(value))) {
@@ -239,19 +269,14 @@ function readMetadata(raw: unknown, path: string, report: Report, isSet: boolean
     report(path, 'type', `metadata must be an object, not ${typeName(raw)}`);
     return {};
   }
-  const out: Record<string, string | number | boolean> = {};
+  const entries: [string, string | number | boolean][] = [];
   for (const key of Object.keys(raw)) {
     const value = raw[key];
-    const at = childPath(path, key);
+    const at = variantPath(path, key);
     if (isSet && (key === 'flagSetId' || key === 'version') && typeof value !== 'string') {
       report(at, 'type', `${key} must be a string, not ${typeName(value)}`);
     } else if (typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value)) {
-      Object.defineProperty(out, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      entries.push([key, value as string | number | boolean]);
     } else {
       report(
         at,
@@ -260,7 +285,8 @@ function readMetadata(raw: unknown, path: string, report: Report, isSet: boolean
       );
     }
   }
-  return Object.freeze(out);
+  // fromEntries defines own data properties: a "__proto__" key stays a key.
+  return Object.freeze(Object.fromEntries(entries));
 }
 
 function readEvaluators(raw: unknown, report: Report): ReadonlyMap<string, unknown> {
@@ -292,15 +318,13 @@ function fingerprint(
   raw: Record<string, unknown>,
   metadata: FlagMetadata,
   evaluators: ReadonlyMap<string, unknown>,
-  path: string,
-  report: Report,
 ): string {
   let text: string;
   try {
     text = JSON.stringify(raw) + JSON.stringify(metadata);
   } catch {
-    report(path, 'max-depth', 'flag is nested too deeply to read');
-    return '';
+    // Too deep for JSON.stringify: a value equal to nothing else, so the flag counts as changed.
+    return `\u0000unreadable\u0000${++unreadable}`;
   }
   if (evaluators.size === 0 || !text.includes('"$ref"')) return text;
   const seen = new Set<string>();

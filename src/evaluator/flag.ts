@@ -12,8 +12,8 @@ export interface CompiledFlag {
   readonly rule: Rule | undefined;
   /** Why the targeting did not compile (the flag then evaluates to `PARSE_ERROR`). */
   readonly ruleError: string | undefined;
-  /** Frozen `TARGETING_MATCH` results, one per variant. */
-  readonly matches: ReadonlyMap<string, EvaluationResult<unknown>>;
+  /** The frozen `TARGETING_MATCH` result for a variant (built on first use), or `undefined`. */
+  match(variant: string): EvaluationResult<unknown> | undefined;
   /** Frozen result for the default variant with reason `STATIC` (no targeting) or `DEFAULT`. */
   readonly byDefault: EvaluationResult<unknown> | undefined;
 }
@@ -56,13 +56,18 @@ export function compileFlag(
   const { metadata, variants, defaultVariant } = definition;
   const result = (variant: string, reason: ResolutionReason): EvaluationResult<unknown> =>
     Object.freeze({ value: variants.get(variant), variant, reason, flagMetadata: metadata });
-  const matches = new Map<string, EvaluationResult<unknown>>();
-  if (definition.targeting !== undefined) {
-    for (const name of variants.keys()) matches.set(name, result(name, 'TARGETING_MATCH'));
-  }
+  let matches: Map<string, EvaluationResult<unknown>> | undefined;
+  const match = (name: string): EvaluationResult<unknown> | undefined => {
+    let found = matches?.get(name);
+    if (found === undefined && variants.has(name)) {
+      found = result(name, 'TARGETING_MATCH');
+      (matches ??= new Map()).set(name, found);
+    }
+    return found;
+  };
   const byDefault =
     defaultVariant === undefined
       ? undefined
       : result(defaultVariant, definition.targeting === undefined ? 'STATIC' : 'DEFAULT');
-  return { definition, rule, ruleError, matches, byDefault };
+  return { definition, rule, ruleError, match, byDefault };
 }

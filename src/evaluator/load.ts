@@ -1,6 +1,6 @@
 import type { Configuration, SchemaName } from './configuration.js';
 import type { ValidationIssue } from './errors.js';
-import { readConfiguration } from './configuration.js';
+import { fingerprintOf, readConfiguration } from './configuration.js';
 import { InvalidConfigurationError } from './errors.js';
 import { compileFlag, operatorsFor, type CompiledFlag } from './flag.js';
 import { compileRule } from './compile.js';
@@ -56,7 +56,7 @@ export function buildSnapshot(
   const flags = new Map<string, CompiledFlag>();
   for (const definition of configuration.flags) {
     const old = previous.flags.get(definition.key);
-    if (old !== undefined && old.definition.fingerprint === definition.fingerprint) {
+    if (old !== undefined && fingerprintOf(old.definition) === fingerprintOf(definition)) {
       flags.set(definition.key, old);
       continue;
     }

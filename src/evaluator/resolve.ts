@@ -119,7 +119,7 @@ export function resolve<T>(
   }
   if (outcome === null || outcome === undefined) return byDefault(flag, expected, defaultValue);
   const name = variantName(outcome);
-  const match = name === undefined ? undefined : flag.matches.get(name);
+  const match = name === undefined ? undefined : flag.match(name);
   if (match === undefined) {
     const what = name === undefined ? `a ${typeName(outcome)}` : `variant "${name}"`;
     const message = `targeting of flag "${flagKey}" returned ${what}, which is not one of its variants`;

@@ -43,6 +43,13 @@ export type Rule = (data: unknown, env: Env) => unknown;
 export interface CompileScope {
   /** Compiles a sub-rule found at `path`. */
   compile(node: unknown, path: string): Rule;
+  /**
+   * Compiles `args` (found at `path[offset]`, `path[offset + 1]`, …). Operators use this rather
+   * than a closure over the scope, so the rules they return never keep the compilation alive.
+   */
+  compileAll(args: readonly unknown[], offset?: number): Rule[];
+  /** The compile-time values of all `rules`, or `undefined` unless every one is constant. */
+  constantsOf(rules: readonly Rule[]): unknown[] | undefined;
   /** The value of a rule known at compile time (a literal, or an operator folded over literals). */
   constantOf(rule: Rule): { readonly value: unknown } | undefined;
   /** A rule that always returns `value`, known to {@link CompileScope.constantOf}. */

@@ -7,7 +7,7 @@ function scoped(
 ): Operator {
   return {
     compile(args, scope) {
-      const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+      const rules = scope.compileAll(args);
       const [source, logic, ...rest] = rules;
       const over = source ?? (() => undefined);
       const each = logic ?? (() => undefined);

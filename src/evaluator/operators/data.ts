@@ -90,7 +90,7 @@ function missingKeys(keys: ArrayLike<unknown>, data: unknown, env: Env): unknown
 /** `missing`: the keys (or the keys of a first array argument) that are absent, null or "". */
 const missing: Operator = {
   compile(args, scope) {
-    const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+    const rules = scope.compileAll(args);
     return (data, env) => {
       const values = rules.map((rule) => rule(data, env));
       const keys = Array.isArray(values[0]) ? (values[0] as unknown[]) : values;

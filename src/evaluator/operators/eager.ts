@@ -14,10 +14,11 @@ export function truthy(value: unknown): boolean {
 export function eager(fn: (...args: unknown[]) => unknown, pure = true): Operator {
   return {
     compile(args, scope) {
-      const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
-      if (pure && rules.every((rule) => scope.constantOf(rule) !== undefined)) {
+      const rules = scope.compileAll(args);
+      const known = pure ? scope.constantsOf(rules) : undefined;
+      if (known !== undefined) {
         try {
-          return scope.constant(fn(...rules.map((rule) => scope.constantOf(rule)?.value)));
+          return scope.constant(fn(...known));
         } catch {
           // fall through: fail at evaluation time like the reference engine
         }

@@ -96,12 +96,9 @@ const fractional: Operator = {
     const hasKeyRule = args.length > 0 && !Array.isArray(args[0]);
     const keyRule = hasKeyRule ? scope.compile(args[0], `${scope.path}[0]`) : undefined;
     const offset = hasKeyRule ? 1 : 0;
-    const bucketRules = args
-      .slice(offset)
-      .map((arg, i) => scope.compile(arg, `${scope.path}[${i + offset}]`));
-    const fixed = bucketRules.every((rule) => scope.constantOf(rule) !== undefined)
-      ? parseBuckets(bucketRules.map((rule) => scope.constantOf(rule)?.value))
-      : undefined;
+    const bucketRules = scope.compileAll(args.slice(offset), offset);
+    const literal = scope.constantsOf(bucketRules);
+    const fixed = literal === undefined ? undefined : parseBuckets(literal);
     if (typeof fixed === 'string') scope.warn(`${scope.path}: ${fixed}; it always yields null`);
     const path = scope.path;
     if (keyRule !== undefined && fixed !== undefined && typeof fixed !== 'string') {

@@ -4,7 +4,7 @@ import { eager, truthy } from './eager.js';
 /** `if` / `?:`: condition, then, (condition, then)*, else?; `null` when nothing matches. */
 const ifThenElse: Operator = {
   compile(args, scope) {
-    const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+    const rules = scope.compileAll(args);
     const pairs = Math.floor(rules.length / 2);
     const otherwise = rules.length % 2 === 1 ? (rules[rules.length - 1] as Rule) : undefined;
     if (pairs === 1) {
@@ -25,7 +25,7 @@ const ifThenElse: Operator = {
 function shortCircuit(stopWhen: boolean): Operator {
   return {
     compile(args, scope) {
-      const rules = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`));
+      const rules = scope.compileAll(args);
       return (d, e) => {
         let current: unknown;
         for (const rule of rules) {

@@ -25,11 +25,7 @@ const semVer: Operator = {
         return null;
       };
     }
-    const [left, op, right] = args.map((arg, i) => scope.compile(arg, `${scope.path}[${i}]`)) as [
-      Rule,
-      Rule,
-      Rule,
-    ];
+    const [left, op, right] = scope.compileAll(args) as [Rule, Rule, Rule];
     const a = versionRule(left, scope.constantOf(left));
     const b = versionRule(right, scope.constantOf(right));
     const knownOp = scope.constantOf(op);
