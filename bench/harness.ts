@@ -33,18 +33,3 @@ export function time<S>(setup: () => S, op: (state: S) => unknown, repeat: numbe
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)] as number;
 }
-
-/** Heap retained by what `build` returns, in MiB (needs --expose-gc). */
-export function retainedHeap(build: () => unknown): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) return Number.NaN;
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const kept = build();
-  gc();
-  gc();
-  const after = process.memoryUsage().heapUsed;
-  if (kept === undefined) console.log('nothing kept');
-  return (after - before) / (1024 * 1024);
-}

@@ -4,7 +4,7 @@
  * Run by bench/run.ts in a child process per side, so neither side's garbage skews the other.
  */
 import { FlagdCore } from '@openfeature/flagd-core';
-import { createEvaluator } from '../src/evaluator/index.js';
+import { createEvaluator } from './subject.js';
 import { generatedFlags } from './workload.js';
 
 const [side, count] = process.argv.slice(2);

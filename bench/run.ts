@@ -4,8 +4,10 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { FlagdCore } from '@openfeature/flagd-core';
-import { createEvaluator } from '../src/evaluator/index.js';
-import { measure, retainedHeap, time } from './harness.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { measure, time } from './harness.js';
+import { createEvaluator } from './subject.js';
 import { BENCH_FLAGS, generatedFlags, users } from './workload.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -83,8 +85,15 @@ load(
   time(loadedOurs, (e) => e.setConfiguration(bigChanged), repeat),
   time(loadedPeer, (c) => c.setConfigurations(bigChanged), repeat),
 );
-const heapOurs = retainedHeap(loadedOurs);
-const heapPeer = retainedHeap(loadedPeer);
+// Each side's heap in a process of its own, so neither side's garbage or code skews the other.
+const heapOf = (side: string): number =>
+  Number(
+    execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./heap.ts', import.meta.url)), side, String(FLAG_COUNT)], {
+      encoding: 'utf8',
+    }).trim(),
+  );
+const heapOurs = heapOf('rampflag');
+const heapPeer = heapOf('flagd-core');
 rows.push({ case: `heap, ${FLAG_COUNT} rule flags`, unit: 'MiB', ours: heapOurs, peer: heapPeer, ratio: heapPeer / heapOurs, target: '≤ ½ of peer', met: heapOurs * 2 <= heapPeer });
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';

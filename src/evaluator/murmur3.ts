@@ -29,31 +29,46 @@ function finish(h: number, k: number, tail: number, length: number): number {
   return h >>> 0;
 }
 
-/** @internal */
-export function murmur3(key: string, seed = 0): number {
-  const n = key.length;
+/**
+ * MurmurHash3 of `prefix + suffix` without building the concatenation (the implicit bucketing key
+ * `flagKey + targetingKey` would otherwise be a fresh string to flatten on every evaluation).
+ * @internal
+ */
+export function murmur3(prefix: string, suffix = '', seed = 0): number {
+  const split = prefix.length;
+  const n = split + suffix.length;
   let h = seed | 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const a = key.charCodeAt(i);
-    const b = key.charCodeAt(i + 1);
-    const c = key.charCodeAt(i + 2);
-    const d = key.charCodeAt(i + 3);
-    if ((a | b | c | d) > 0x7f) return murmur3Utf8(key, seed);
+  // Whole blocks inside the prefix, then the rest char by char (the ternary picks the string).
+  for (; i + 4 <= split; i += 4) {
+    const a = prefix.charCodeAt(i);
+    const b = prefix.charCodeAt(i + 1);
+    const c = prefix.charCodeAt(i + 2);
+    const d = prefix.charCodeAt(i + 3);
+    if ((a | b | c | d) > 0x7f) break; // not ASCII: the loop below hands over to UTF-8
     h = mixH(h, a | (b << 8) | (c << 16) | (d << 24));
   }
   let k = 0;
-  for (let shift = 0; i < n; i++, shift += 8) {
-    const code = key.charCodeAt(i);
-    if (code > 0x7f) return murmur3Utf8(key, seed);
-    k |= code << shift;
+  let filled = 0;
+  for (; i < n; i++) {
+    const code = i < split ? prefix.charCodeAt(i) : suffix.charCodeAt(i - split);
+    if (code > 0x7f) return murmur3Utf8(prefix, suffix, seed);
+    k |= code << (filled << 3);
+    if (++filled === 4) {
+      h = mixH(h, k);
+      k = 0;
+      filled = 0;
+    }
   }
-  return finish(h, k, n & 3, n);
+  return finish(h, k, filled, n);
 }
 
-function murmur3Utf8(key: string, seed: number): number {
-  if (buffer.length < key.length * 3) buffer = new Uint8Array(key.length * 3);
-  return murmur3Bytes(buffer, encoder.encodeInto(key, buffer).written, seed);
+function murmur3Utf8(prefix: string, suffix: string, seed: number): number {
+  const most = (prefix.length + suffix.length) * 3;
+  if (buffer.length < most) buffer = new Uint8Array(most);
+  const head = encoder.encodeInto(prefix, buffer).written;
+  const tail = encoder.encodeInto(suffix, buffer.subarray(head)).written;
+  return murmur3Bytes(buffer, head + tail, seed);
 }
 
 /** MurmurHash3 x86 32-bit over the first `length` bytes of `bytes`. @internal */

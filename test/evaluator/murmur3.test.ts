@@ -26,18 +26,38 @@ describe('murmur3', () => {
     expect(murmur3(key)).toBe(hash);
   });
 
-  it.each(['café', 'あいう', 'Zürich', '😀 emoji', 'user-Ω-42', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', 'a\u0000b'])(
-    'hashes the UTF-8 bytes of %j as the reference implementation does',
-    (key) => {
-      expect(murmur3(key)).toBe(reference(key));
-    },
-  );
+  it.each([
+    'café',
+    'あいう',
+    'Zürich',
+    '😀 emoji',
+    'user-Ω-42',
+    '𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
+    'a\u0000b',
+    'a\u0100bc',
+    'ab\u0101cdefg',
+  ])('hashes the UTF-8 bytes of %j as the reference implementation does', (key) => {
+    expect(murmur3(key)).toBe(reference(key));
+  });
 
   it('agrees with the reference on any string, lone surrogates encoded as U+FFFD', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (key) => {
         expect(murmur3(key)).toBe(reference(key));
       }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('hashes a key given in two parts as their concatenation', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        (a, b) => {
+          expect(murmur3(a, b)).toBe(reference(a + b));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -42,21 +42,24 @@ function parseBuckets(buckets: readonly unknown[]): Table | string {
   return { variants, weights, ends, total };
 }
 
-/** `flagKey + targetingKey`, or `null` when the targeting key is absent, empty or not a string. */
-function implicitKey(env: Env): string | null {
+/** The targeting key when it makes a valid implicit bucketing key (`flagKey + targetingKey`). */
+function targetingKeyOf(env: Env): string | null {
   const root = env.root as { targetingKey?: unknown } | null | undefined;
   const key = root === null || root === undefined ? undefined : root.targetingKey;
-  return typeof key === 'string' && key !== '' ? env.flagKey + key : null;
+  return typeof key === 'string' && key !== '' ? key : null;
 }
 
-function pick(table: Table, key: string, env: Env, path: string): unknown {
-  const hash = murmur3(key);
+/** Picks the bucket of the key `prefix + suffix`. */
+function pick(table: Table, prefix: string, suffix: string, env: Env, path: string): unknown {
+  const hash = murmur3(prefix, suffix);
   const bucket = bucketOf(hash, table.total);
   const { ends, variants } = table;
   let index = 0;
   while (bucket >= (ends[index] as number)) index++;
   const variant = variants[index];
-  if (env.trace !== undefined) env.trace.push(decision(table, key, hash, bucket, variant, path));
+  if (env.trace !== undefined) {
+    env.trace.push(decision(table, prefix + suffix, hash, bucket, variant, path));
+  }
   return variant;
 }
 
@@ -101,12 +104,19 @@ const fractional: Operator = {
     const fixed = literal === undefined ? undefined : parseBuckets(literal);
     if (typeof fixed === 'string') scope.warn(`${scope.path}: ${fixed}; it always yields null`);
     const path = scope.path;
-    if (keyRule !== undefined && fixed !== undefined && typeof fixed !== 'string') {
-      // The common case: a key expression and a literal bucket table.
+    if (fixed !== undefined && typeof fixed !== 'string') {
+      // The common cases: a literal bucket table, keyed by an expression or implicitly.
+      const table = fixed;
+      if (keyRule === undefined) {
+        return (_data, env) => {
+          const targetingKey = targetingKeyOf(env);
+          return targetingKey === null ? null : pick(table, env.flagKey, targetingKey, env, path);
+        };
+      }
       const slow = dynamic(keyRule, bucketRules, fixed, path);
       return (data, env) => {
         const key = keyRule(data, env);
-        return typeof key === 'string' ? pick(fixed, key, env, path) : slow(data, env);
+        return typeof key === 'string' ? pick(table, key, '', env, path) : slow(data, env);
       };
     }
     return dynamic(keyRule, bucketRules, fixed, path);
@@ -121,22 +131,22 @@ function dynamic(
   path: string,
 ): Rule {
   return (data, env) => {
-    let key: string | null;
+    let prefix = env.flagKey; // the implicit key is flagKey + targetingKey
+    let suffix: string | null;
     let extra: unknown[] | undefined;
-    if (keyRule === undefined) key = implicitKey(env);
-    else {
-      const value = keyRule(data, env);
-      if (typeof value === 'string') key = value;
-      else if (value === null) key = implicitKey(env);
-      else if (Array.isArray(value)) {
-        extra = [value]; // it was a bucket after all
-        key = implicitKey(env);
-      } else {
-        env.logger.debug(`fractional: a bucketing key must be a string, got ${typeName(value)}`);
-        return null;
-      }
+    const value = keyRule === undefined ? null : keyRule(data, env);
+    if (typeof value === 'string') {
+      prefix = value;
+      suffix = '';
+    } else if (value === null) suffix = targetingKeyOf(env);
+    else if (Array.isArray(value)) {
+      extra = [value]; // it was a bucket after all
+      suffix = targetingKeyOf(env);
+    } else {
+      env.logger.debug(`fractional: a bucketing key must be a string, got ${typeName(value)}`);
+      return null;
     }
-    if (key === null) return null;
+    if (suffix === null) return null;
     const table =
       fixed !== undefined && extra === undefined
         ? fixed
@@ -145,7 +155,7 @@ function dynamic(
       env.logger.debug(`fractional: ${table}`);
       return null;
     }
-    return pick(table, key, env, path);
+    return pick(table, prefix, suffix, env, path);
   };
 }
 
