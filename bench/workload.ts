@@ -36,11 +36,11 @@ export function users(count: number): { targetingKey: string; ring: string; appV
   }));
 }
 
-/** `count` generated flags, each with a ring/fractional or sem_ver rule; `variant` changes flag 0. */
+/** `count` generated flags, each with a ring/fractional or sem_ver rule; `variant` changes flag 1. */
 export function generatedFlags(count: number, variant = 0): string {
   const flags: Record<string, unknown> = {};
   for (let i = 0; i < count; i++) {
-    const weight = i === 0 ? 5 + variant : 1 + (i % 99);
+    const weight = i === 1 ? 5 + variant : 1 + (i % 99);
     flags[`flag-${i}`] = {
       state: 'ENABLED',
       variants: { on: true, off: false },

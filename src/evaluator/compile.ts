@@ -14,13 +14,13 @@ export interface CompileOptions {
 /** State shared by every node of one rule being compiled. */
 class Compilation {
   /** Rules whose value is known at compile time. A plain Map: it dies with the compilation. */
-  readonly constants = new Map<Rule, { readonly value: unknown }>();
+  readonly constants = new Map<Rule, unknown>();
 
   constructor(readonly options: CompileOptions) {}
 
   constant(value: unknown): Rule {
     const rule: Rule = () => value;
-    this.constants.set(rule, { value });
+    this.constants.set(rule, value);
     return rule;
   }
 
@@ -57,9 +57,8 @@ class Compilation {
     const items = node.map((item, i) => this.compile(item, childPath(at, i), depth + 1));
     const values: unknown[] = [];
     for (const item of items) {
-      const known = this.constants.get(item);
-      if (known === undefined) return (data, env) => items.map((rule) => rule(data, env));
-      values.push(known.value);
+      if (!this.constants.has(item)) return evaluateAll(items);
+      values.push(this.constants.get(item));
     }
     return this.constant(values);
   }
@@ -86,16 +85,21 @@ class Scope implements CompileScope {
 
   constantsOf(rules: readonly Rule[]): unknown[] | undefined {
     const values: unknown[] = [];
+    const { constants } = this.compilation;
     for (const rule of rules) {
-      const known = this.compilation.constants.get(rule);
-      if (known === undefined) return undefined;
-      values.push(known.value);
+      if (!constants.has(rule)) return undefined;
+      values.push(constants.get(rule));
     }
     return values;
   }
 
   constantOf(rule: Rule): { readonly value: unknown } | undefined {
-    return this.compilation.constants.get(rule);
+    const { constants } = this.compilation;
+    return constants.has(rule) ? { value: constants.get(rule) } : undefined;
+  }
+
+  get tracing(): boolean {
+    return this.compilation.options.trace === true;
   }
 
   constant(value: unknown): Rule {
@@ -115,6 +119,11 @@ class Scope implements CompileScope {
  */
 export function compileRule(node: unknown, path: string, options: CompileOptions): Rule {
   return new Compilation(options).compile(node, path, 0);
+}
+
+/** A rule that evaluates every item of an array (a closure of its own: it keeps only `items`). */
+function evaluateAll(items: readonly Rule[]): Rule {
+  return (data, env) => items.map((rule) => rule(data, env));
 }
 
 function traced(rule: Rule, path: string, operator: string): Rule {

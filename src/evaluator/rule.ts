@@ -58,6 +58,8 @@ export interface CompileScope {
   warn(message: string): void;
   /** The JSON path of the operator being compiled, e.g. `targeting.if[0].in`. */
   readonly path: string;
+  /** Whether this rule is compiled for `explain`: only then need operators keep their path. */
+  readonly tracing: boolean;
 }
 
 /** An operator: how to compile `{"<name>": args}`. Throws {@link RuleError} for malformed rules. @internal */

@@ -28,19 +28,35 @@ export function eager(fn: (...args: unknown[]) => unknown, pure = true): Operato
   };
 }
 
-/** Calls `fn` on the results of `rules`, without an arguments array for up to three. @internal */
+/**
+ * Calls `fn` on the results of `rules`, without an arguments array for up to three. Each arity has
+ * a builder of its own, so a closure keeps only the rules it calls.
+ * @internal
+ */
 export function call(fn: (...args: unknown[]) => unknown, rules: readonly Rule[]): Rule {
-  const [a, b, c] = rules;
   switch (rules.length) {
     case 0:
       return () => fn();
     case 1:
-      return (d, e) => fn((a as Rule)(d, e));
+      return call1(fn, rules[0] as Rule);
     case 2:
-      return (d, e) => fn((a as Rule)(d, e), (b as Rule)(d, e));
+      return call2(fn, rules[0] as Rule, rules[1] as Rule);
     case 3:
-      return (d, e) => fn((a as Rule)(d, e), (b as Rule)(d, e), (c as Rule)(d, e));
+      return call3(fn, rules[0] as Rule, rules[1] as Rule, rules[2] as Rule);
     default:
       return (d, e) => fn(...rules.map((rule) => rule(d, e)));
   }
 }
+
+const call1 =
+  (fn: (a: unknown) => unknown, a: Rule): Rule =>
+  (d, e) =>
+    fn(a(d, e));
+const call2 =
+  (fn: (a: unknown, b: unknown) => unknown, a: Rule, b: Rule): Rule =>
+  (d, e) =>
+    fn(a(d, e), b(d, e));
+const call3 =
+  (fn: (a: unknown, b: unknown, c: unknown) => unknown, a: Rule, b: Rule, c: Rule): Rule =>
+  (d, e) =>
+    fn(a(d, e), b(d, e), c(d, e));

@@ -103,7 +103,7 @@ const fractional: Operator = {
     const literal = scope.constantsOf(bucketRules);
     const fixed = literal === undefined ? undefined : parseBuckets(literal);
     if (typeof fixed === 'string') scope.warn(`${scope.path}: ${fixed}; it always yields null`);
-    const path = scope.path;
+    const path = scope.tracing ? scope.path : '';
     if (fixed !== undefined && typeof fixed !== 'string') {
       // The common cases: a literal bucket table, keyed by an expression or implicitly.
       const table = fixed;
@@ -113,20 +113,26 @@ const fractional: Operator = {
           return targetingKey === null ? null : pick(table, env.flagKey, targetingKey, env, path);
         };
       }
-      const slow = dynamic(keyRule, bucketRules, fixed, path);
+      // Rare: the key expression gave null (use the targeting key) or an array (a bucket).
+      const slow = dynamic(keyRule, () => bucketsOf(table), table, path);
       return (data, env) => {
         const key = keyRule(data, env);
         return typeof key === 'string' ? pick(table, key, '', env, path) : slow(data, env);
       };
     }
-    return dynamic(keyRule, bucketRules, fixed, path);
+    return dynamic(keyRule, (data, env) => evaluate(bucketRules, data, env), fixed, path);
   },
 };
+
+/** A parsed table back as bucket entries (negative weights were clamped, to the same effect). */
+function bucketsOf(table: Table): unknown[][] {
+  return table.variants.map((variant, i) => [variant, table.weights[i]]);
+}
 
 /** The general `fractional`: any key value, bucket lists computed per evaluation. */
 function dynamic(
   keyRule: Rule | undefined,
-  bucketRules: readonly Rule[],
+  buckets: (data: unknown, env: Env) => unknown[],
   fixed: Table | string | undefined,
   path: string,
 ): Rule {
@@ -150,7 +156,7 @@ function dynamic(
     const table =
       fixed !== undefined && extra === undefined
         ? fixed
-        : parseBuckets([...(extra ?? []), ...evaluate(bucketRules, data, env)]);
+        : parseBuckets([...(extra ?? []), ...buckets(data, env)]);
     if (typeof table === 'string') {
       env.logger.debug(`fractional: ${table}`);
       return null;

@@ -9,6 +9,10 @@ const ifThenElse: Operator = {
     const otherwise = rules.length % 2 === 1 ? (rules[rules.length - 1] as Rule) : undefined;
     if (pairs === 1) {
       const [test, then] = rules as [Rule, Rule];
+      const branches = scope.constantsOf(otherwise === undefined ? [then] : [then, otherwise]);
+      // The usual `if [test, "on", "off"]`: constant branches are returned, not called.
+      if (branches !== undefined)
+        return choose(test, branches[0], branches.length > 1 ? branches[1] : null);
       if (otherwise === undefined) return (d, e) => (truthy(test(d, e)) ? then(d, e) : null);
       return (d, e) => (truthy(test(d, e)) ? then(d, e) : otherwise(d, e));
     }
@@ -20,6 +24,10 @@ const ifThenElse: Operator = {
     };
   },
 };
+
+function choose(test: Rule, then: unknown, otherwise: unknown): Rule {
+  return (d, e) => (truthy(test(d, e)) ? then : otherwise);
+}
 
 /** `and` / `or`: the first falsy (truthy) operand, else the last; `undefined` with none. */
 function shortCircuit(stopWhen: boolean): Operator {
