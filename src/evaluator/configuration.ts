@@ -8,24 +8,51 @@ export interface FlagDefinition {
   readonly key: string;
   readonly path: string;
   readonly state: 'ENABLED' | 'DISABLED';
-  readonly variants: ReadonlyMap<string, unknown>;
+  /** Variant name → value, frozen; read with {@link variantValue} (own properties only). */
+  readonly variants: Readonly<Record<string, unknown>>;
   readonly valueType: FlagValueType;
   /** `undefined` for none: absent, `null`, or `""` as flagd serialises "none". */
   readonly defaultVariant: string | undefined;
-  /** `undefined` when absent or `{}`. */
-  readonly targeting: unknown;
+  /** Whether the flag has targeting (absent and `{}` mean none). */
+  readonly hasTargeting: boolean;
   /** Flag-set metadata overlaid by the flag's metadata, frozen. */
   readonly metadata: FlagMetadata;
-  /** The definition as given, and the shared rules it may refer to (for its fingerprint). */
-  readonly raw: Readonly<Record<string, unknown>>;
-  readonly evaluators: ReadonlyMap<string, unknown>;
-  /** Cache of {@link fingerprintOf}; computed when a later configuration is compared. */
-  fingerprint: string | undefined;
+  /**
+   * The flag as given, as JSON text. With {@link FlagDefinition.context} it tells whether a later
+   * configuration changed the flag, and `explain` re-reads the targeting from it: the parsed
+   * document itself is not kept once the flag is compiled.
+   */
+  readonly source: string;
+  /** The merged metadata and every shared evaluator the flag refers to (transitively), as text. */
+  readonly context: string;
+}
+
+/** A flag as read, with its targeting (held only while the configuration loads). @internal */
+export interface LoadedFlag {
+  readonly definition: FlagDefinition;
+  /** `undefined` when absent or `{}`. */
+  readonly targeting: unknown;
+}
+
+/** Whether `name` is one of the flag's variants. @internal */
+export function hasVariant(definition: FlagDefinition, name: string): boolean {
+  return Object.hasOwn(definition.variants, name);
+}
+
+/** Whether two definitions behave the same (same text, metadata and shared evaluators). @internal */
+export function sameDefinition(a: FlagDefinition, b: FlagDefinition): boolean {
+  return a.source === b.source && a.context === b.context;
+}
+
+/** The targeting of a stored definition, re-read from its text (`explain` uses it). @internal */
+export function targetingOf(definition: FlagDefinition): unknown {
+  if (!definition.hasTargeting) return undefined;
+  return (JSON.parse(definition.source) as { targeting?: unknown }).targeting;
 }
 
 /** A configuration that passed the structural checks. @internal */
 export interface Configuration {
-  readonly flags: readonly FlagDefinition[];
+  readonly flags: readonly LoadedFlag[];
   readonly evaluators: ReadonlyMap<string, unknown>;
   readonly metadata: FlagMetadata;
 }
@@ -45,7 +72,6 @@ type Report = (path: Path, rule: string, message: string) => void;
 
 const variantPath = (path: string, key: string) => () => childPath(path, key);
 
-let unreadable = 0;
 const REF = /"\$ref":("(?:[^"\\]|\\.)*")/g;
 
 /**
@@ -67,9 +93,10 @@ export function readConfiguration(
   const metadata = readMetadata(doc['metadata'], 'metadata', report, true);
   const evaluators = readEvaluators(doc['$evaluators'], report);
   const entries = flagEntries(doc, options.schema, report);
-  const flags: FlagDefinition[] = [];
+  const flags: LoadedFlag[] = [];
+  const refText = new Map<string, string>(); // each shared evaluator as text, once per load
   for (const [key, raw, path] of entries) {
-    const flag = readFlag(key, raw, path, metadata, evaluators, options, issues);
+    const flag = readFlag(key, raw, path, { metadata, evaluators, refText }, options, issues);
     if (flag !== undefined) flags.push(flag);
   }
   return { configuration: { flags, evaluators, metadata }, issues };
@@ -117,15 +144,21 @@ function flagEntries(
   return Object.keys(flags).map((key) => [key, flags[key], childPath('flags', key)]);
 }
 
+/** What every flag of one configuration shares. */
+interface FlagSet {
+  readonly metadata: FlagMetadata;
+  readonly evaluators: ReadonlyMap<string, unknown>;
+  readonly refText: Map<string, string>;
+}
+
 function readFlag(
   key: string,
   raw: unknown,
   path: string,
-  setMetadata: FlagMetadata,
-  evaluators: ReadonlyMap<string, unknown>,
+  set: FlagSet,
   options: ReadOptions,
   issues: ValidationIssue[],
-): FlagDefinition | undefined {
+): LoadedFlag | undefined {
   const before = issues.length;
   const report = reporter(issues);
   if (key === '') report(path, 'pattern', 'a flag key cannot be empty');
@@ -157,34 +190,27 @@ function readFlag(
   if (issues.length > before || read?.valueType === undefined) return undefined;
   const targeting =
     isObject(targetingRaw) && Object.keys(targetingRaw).length > 0 ? targetingRaw : undefined;
-  const metadata = Object.freeze({ ...setMetadata, ...own });
-  return {
+  const metadata = Object.freeze({ ...set.metadata, ...own });
+  let source: string;
+  try {
+    source = JSON.stringify(raw);
+  } catch {
+    report(path, 'max-depth', 'flag is nested too deeply to read');
+    return undefined;
+  }
+  const definition: FlagDefinition = {
     key,
     path,
     state: state as 'ENABLED' | 'DISABLED',
     variants: read.variants,
     valueType: read.valueType,
     defaultVariant,
-    targeting,
+    hasTargeting: targeting !== undefined,
     metadata,
-    raw,
-    evaluators,
-    fingerprint: undefined,
+    source,
+    context: contextOf(source, metadata, set),
   };
-}
-
-/**
- * Everything that determines a flag's behaviour, as text (equal text, equal flag): its definition,
- * its merged metadata and every shared evaluator it refers to, transitively. Computed once, when
- * the flag is first compared with another configuration, not at first load.
- * @internal
- */
-export function fingerprintOf(definition: FlagDefinition): string {
-  return (definition.fingerprint ??= fingerprint(
-    definition.raw,
-    definition.metadata,
-    definition.evaluators,
-  ));
+  return { definition, targeting };
 }
 
 function reporter(issues: ValidationIssue[]): Report {
@@ -204,14 +230,15 @@ function readVariants(
   path: string,
   maxDepth: number,
   report: Report,
-): { variants: ReadonlyMap<string, unknown>; valueType: FlagValueType | undefined } | undefined {
+):
+  | { variants: Readonly<Record<string, unknown>>; valueType: FlagValueType | undefined }
+  | undefined {
   if (raw === undefined) return void report(path, 'required', 'a flag must have "variants"');
   if (!isObject(raw))
     return void report(path, 'type', `variants must be an object, not ${typeName(raw)}`);
   const names = Object.keys(raw);
   if (names.length === 0)
     return void report(path, 'minProperties', 'a flag needs at least one variant');
-  const variants = new Map<string, unknown>();
   let valueType: FlagValueType | undefined;
   for (const name of names) {
     const value = raw[name];
@@ -237,14 +264,14 @@ function readVariants(
     if (type === 'object' && !freezeJson(value, maxDepth, 1)) {
       report(at, 'max-depth', `variant value is nested deeper than ${maxDepth} levels`);
     }
-    variants.set(name, value);
   }
-  return { variants, valueType };
+  // The document is the evaluator's own (parsed from text or copied), so it can be frozen in place.
+  return { variants: Object.freeze(raw), valueType };
 }
 
 function readDefaultVariant(
   raw: unknown,
-  variants: ReadonlyMap<string, unknown> | undefined,
+  variants: Readonly<Record<string, unknown>> | undefined,
   flagPath: string,
   report: Report,
 ): string | undefined {
@@ -257,7 +284,7 @@ function readDefaultVariant(
       `defaultVariant must be a string or null, not ${typeName(raw)}`,
     );
   }
-  if (variants !== undefined && !variants.has(raw)) {
+  if (variants !== undefined && !Object.hasOwn(variants, raw)) {
     report(path, 'default-variant', `defaultVariant "${raw}" is not one of the flag's variants`);
   }
   return raw;
@@ -311,30 +338,24 @@ function freezeJson(value: unknown, maxDepth: number, depth: number): boolean {
 }
 
 /**
- * The flag's definition as text, plus its merged metadata and every shared evaluator it refers to
- * (transitively), so that a change to any of them marks the flag as changed.
+ * The merged metadata and every shared evaluator the flag's text refers to, transitively, as text:
+ * a change to any of them changes the flag.
  */
-function fingerprint(
-  raw: Record<string, unknown>,
-  metadata: FlagMetadata,
-  evaluators: ReadonlyMap<string, unknown>,
-): string {
-  let text: string;
-  try {
-    text = JSON.stringify(raw) + JSON.stringify(metadata);
-  } catch {
-    // Too deep for JSON.stringify: a value equal to nothing else, so the flag counts as changed.
-    return `\u0000unreadable\u0000${++unreadable}`;
-  }
-  if (evaluators.size === 0 || !text.includes('"$ref"')) return text;
+function contextOf(source: string, metadata: FlagMetadata, set: FlagSet): string {
+  let text = JSON.stringify(metadata);
+  if (set.evaluators.size === 0 || !source.includes('"$ref"')) return text;
   const seen = new Set<string>();
-  const pending = [text];
+  const pending = [source];
   while (pending.length > 0) {
     for (const match of (pending.pop() as string).matchAll(REF)) {
       const name = JSON.parse(match[1] as string) as string;
-      if (seen.has(name) || !evaluators.has(name)) continue;
+      if (seen.has(name) || !set.evaluators.has(name)) continue;
       seen.add(name);
-      const body = JSON.stringify(evaluators.get(name)) ?? '';
+      let body = set.refText.get(name);
+      if (body === undefined) {
+        body = JSON.stringify(set.evaluators.get(name)) ?? '';
+        set.refText.set(name, body);
+      }
       text += `\u0000${name}\u0000${body}`;
       pending.push(body);
     }

@@ -2,6 +2,7 @@ import type { FlagMetadata, JsonValue, Logger } from '@openfeature/core';
 import type { TraceEntry } from './rule.js';
 import type { Clock, EvaluationResult, EvaluatorOptions } from './types.js';
 import { explanation, type Explanation } from './explain.js';
+import { targetingOf } from './configuration.js';
 import { compileFlag, operatorsFor } from './flag.js';
 import {
   buildSnapshot,
@@ -111,10 +112,11 @@ class FlagdEvaluator implements Evaluator {
     const env = new EvaluationEnv(this.#clock, this.#logger, trace);
     const flag = snapshot.flags.get(flagKey);
     let traced: Snapshot = snapshot;
-    if (flag !== undefined && flag.definition.targeting !== undefined) {
+    const targeting = flag === undefined ? undefined : targetingOf(flag.definition);
+    if (flag !== undefined && targeting !== undefined) {
       // Recompile this one flag with tracing; the hot path stays free of it.
       const operators = operatorsFor(snapshot.evaluators);
-      const tracedFlag = compileFlag(flag.definition, operators, {
+      const tracedFlag = compileFlag(flag.definition, targeting, operators, {
         maxDepth: this.#limits.maxDepth,
         warn: () => undefined,
         trace: true,
@@ -122,7 +124,7 @@ class FlagdEvaluator implements Evaluator {
       traced = { ...snapshot, flags: new Map([[flagKey, tracedFlag]]) };
     }
     const result = resolve(traced, flagKey, 'any', undefined, context, env);
-    return explanation(flagKey, flag?.definition, result, trace);
+    return explanation(flagKey, flag?.definition, targeting, result, trace);
   }
 
   #resolve<T>(flagKey: string, expected: Expected, defaultValue: T, context: object | undefined) {

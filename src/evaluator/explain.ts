@@ -30,6 +30,7 @@ export interface Explanation {
 export function explanation(
   flagKey: string,
   definition: FlagDefinition | undefined,
+  targeting: unknown,
   result: EvaluationResult<unknown>,
   trace: readonly TraceEntry[],
 ): Explanation {
@@ -49,8 +50,8 @@ export function explanation(
     found: true,
     state: definition.state,
     defaultVariant: definition.defaultVariant ?? null,
-    variants: Object.fromEntries(definition.variants),
-    targeting: definition.targeting,
+    variants: definition.variants,
+    targeting,
     result,
     steps,
     fractional,

@@ -1,4 +1,4 @@
-import type { FlagDefinition } from './configuration.js';
+import { hasVariant, type FlagDefinition } from './configuration.js';
 import type { Operator, Rule } from './rule.js';
 import type { EvaluationResult, ResolutionReason } from './types.js';
 import { compileRule } from './compile.js';
@@ -12,8 +12,8 @@ export interface CompiledFlag {
   readonly rule: Rule | undefined;
   /** Why the targeting did not compile (the flag then evaluates to `PARSE_ERROR`). */
   readonly ruleError: string | undefined;
-  /** The frozen `TARGETING_MATCH` result for a variant (built on first use), or `undefined`. */
-  match(variant: string): EvaluationResult<unknown> | undefined;
+  /** Frozen `TARGETING_MATCH` results by variant, built on first use ({@link matchResult}). */
+  matches: Map<string, EvaluationResult<unknown>> | undefined;
   /** Frozen result for the default variant with reason `STATIC` (no targeting) or `DEFAULT`. */
   readonly byDefault: EvaluationResult<unknown> | undefined;
 }
@@ -35,14 +35,15 @@ export function operatorsFor(
 /** Compiles one flag; a targeting error is kept on the flag, never thrown. @internal */
 export function compileFlag(
   definition: FlagDefinition,
+  targeting: unknown,
   operators: ReadonlyMap<string, Operator>,
   options: FlagCompileOptions,
 ): CompiledFlag {
   let rule: Rule | undefined;
   let ruleError: string | undefined;
-  if (definition.targeting !== undefined) {
+  if (targeting !== undefined) {
     try {
-      rule = compileRule(definition.targeting, `${definition.path}.targeting`, {
+      rule = compileRule(targeting, `${definition.path}.targeting`, {
         operators,
         maxDepth: options.maxDepth,
         warn: options.warn,
@@ -53,21 +54,39 @@ export function compileFlag(
       options.warn(`flag "${definition.key}" will evaluate to PARSE_ERROR: ${ruleError}`);
     }
   }
-  const { metadata, variants, defaultVariant } = definition;
-  const result = (variant: string, reason: ResolutionReason): EvaluationResult<unknown> =>
-    Object.freeze({ value: variants.get(variant), variant, reason, flagMetadata: metadata });
-  let matches: Map<string, EvaluationResult<unknown>> | undefined;
-  const match = (name: string): EvaluationResult<unknown> | undefined => {
-    let found = matches?.get(name);
-    if (found === undefined && variants.has(name)) {
-      found = result(name, 'TARGETING_MATCH');
-      (matches ??= new Map()).set(name, found);
-    }
-    return found;
-  };
   const byDefault =
-    defaultVariant === undefined
+    definition.defaultVariant === undefined
       ? undefined
-      : result(defaultVariant, definition.targeting === undefined ? 'STATIC' : 'DEFAULT');
-  return { definition, rule, ruleError, match, byDefault };
+      : resultOf(
+          definition,
+          definition.defaultVariant,
+          definition.hasTargeting ? 'DEFAULT' : 'STATIC',
+        );
+  return { definition, rule, ruleError, matches: undefined, byDefault };
+}
+
+function resultOf(
+  definition: FlagDefinition,
+  variant: string,
+  reason: ResolutionReason,
+): EvaluationResult<unknown> {
+  return Object.freeze({
+    value: definition.variants[variant],
+    variant,
+    reason,
+    flagMetadata: definition.metadata,
+  });
+}
+
+/** The frozen `TARGETING_MATCH` result for `variant`, or `undefined` when it is no variant. @internal */
+export function matchResult(
+  flag: CompiledFlag,
+  variant: string,
+): EvaluationResult<unknown> | undefined {
+  let found = flag.matches?.get(variant);
+  if (found === undefined && hasVariant(flag.definition, variant)) {
+    found = resultOf(flag.definition, variant, 'TARGETING_MATCH');
+    (flag.matches ??= new Map()).set(variant, found);
+  }
+  return found;
 }

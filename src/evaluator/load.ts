@@ -1,6 +1,6 @@
 import type { Configuration, SchemaName } from './configuration.js';
 import type { ValidationIssue } from './errors.js';
-import { fingerprintOf, readConfiguration } from './configuration.js';
+import { readConfiguration, sameDefinition } from './configuration.js';
 import { InvalidConfigurationError } from './errors.js';
 import { compileFlag, operatorsFor, type CompiledFlag } from './flag.js';
 import { compileRule } from './compile.js';
@@ -27,23 +27,38 @@ export interface ValidateOptions {
   readonly maxDepth?: number;
 }
 
+/**
+ * The document to load, owned by the evaluator: text is parsed; an object is copied through JSON
+ * (as flagd round-trips documents), so a caller changing it later cannot reach the loaded flags,
+ * and the evaluator may freeze what it keeps.
+ */
+function ownCopy(input: ConfigurationInput, limits: Limits): unknown {
+  if (typeof input === 'string')
+    return parseConfigurationText(input, { maxBytes: limits.maxBytes });
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(input);
+  } catch (error) {
+    const message = `not serialisable as JSON: ${(error as Error).message}`;
+    throw new InvalidConfigurationError([{ severity: 'error', path: '', rule: 'syntax', message }]);
+  }
+  return parseConfigurationText(text ?? 'null', { maxBytes: limits.maxBytes });
+}
+
 /** Parses (when text) and structurally checks a configuration; throws when it has errors. @internal */
 export function readInput(
   input: ConfigurationInput,
   limits: Limits,
   schema: SchemaName = 'flagd',
 ): Configuration {
-  const doc =
-    typeof input === 'string'
-      ? parseConfigurationText(input, { maxBytes: limits.maxBytes })
-      : input;
+  const doc = ownCopy(input, limits);
   const { configuration, issues } = readConfiguration(doc, { schema, maxDepth: limits.maxDepth });
   if (issues.length > 0) throw new InvalidConfigurationError(issues);
   return configuration;
 }
 
 /**
- * Builds the next snapshot, reusing the compiled form of every flag whose fingerprint is unchanged.
+ * Builds the next snapshot, reusing the compiled form of every flag whose definition is unchanged.
  * @internal
  */
 export function buildSnapshot(
@@ -54,17 +69,16 @@ export function buildSnapshot(
 ): Snapshot {
   const operators = operatorsFor(configuration.evaluators);
   const flags = new Map<string, CompiledFlag>();
-  for (const definition of configuration.flags) {
+  for (const { definition, targeting } of configuration.flags) {
     const old = previous.flags.get(definition.key);
-    if (old !== undefined && fingerprintOf(old.definition) === fingerprintOf(definition)) {
+    if (old !== undefined && sameDefinition(old.definition, definition)) {
       flags.set(definition.key, old);
       continue;
     }
-    const compiled = compileFlag(definition, operators, {
-      maxDepth: limits.maxDepth,
-      warn,
-    });
-    flags.set(definition.key, compiled);
+    flags.set(
+      definition.key,
+      compileFlag(definition, targeting, operators, { maxDepth: limits.maxDepth, warn }),
+    );
   }
   return { flags, metadata: configuration.metadata, evaluators: configuration.evaluators };
 }
@@ -88,10 +102,7 @@ export function validateConfiguration(
   };
   let doc: unknown;
   try {
-    doc =
-      typeof input === 'string'
-        ? parseConfigurationText(input, { maxBytes: limits.maxBytes })
-        : input;
+    doc = ownCopy(input, limits);
   } catch (error) {
     return [...(error as InvalidConfigurationError).issues];
   }
@@ -100,7 +111,7 @@ export function validateConfiguration(
   const operators = operatorsFor(configuration.evaluators);
   const rules: [unknown, string][] = configuration.flags
     .filter((flag) => flag.targeting !== undefined)
-    .map((flag) => [flag.targeting, `${flag.path}.targeting`]);
+    .map((flag) => [flag.targeting, `${flag.definition.path}.targeting`]);
   for (const [name, rule] of configuration.evaluators) rules.push([rule, `$evaluators.${name}`]);
   for (const [rule, path] of rules) {
     issues.push(...lintRule(rule, path), ...compileIssues(rule, path, operators, limits.maxDepth));

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@openfeature/core';
 import type { Logger } from '@openfeature/core';
-import type { CompiledFlag } from './flag.js';
+import { matchResult, type CompiledFlag } from './flag.js';
 import type { Env, TraceEntry } from './rule.js';
 import type { Snapshot } from './store.js';
 import type { Clock, EvaluationResult, FlagValueType } from './types.js';
@@ -119,7 +119,7 @@ export function resolve<T>(
   }
   if (outcome === null || outcome === undefined) return byDefault(flag, expected, defaultValue);
   const name = variantName(outcome);
-  const match = name === undefined ? undefined : flag.match(name);
+  const match = name === undefined ? undefined : matchResult(flag, name);
   if (match === undefined) {
     const what = name === undefined ? `a ${typeName(outcome)}` : `variant "${name}"`;
     const message = `targeting of flag "${flagKey}" returned ${what}, which is not one of its variants`;

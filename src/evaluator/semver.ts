@@ -11,6 +11,7 @@ export interface SemVer {
   readonly prerelease: readonly string[];
 }
 
+const NO_PRERELEASE: readonly string[] = Object.freeze([]);
 const NUM = '0|[1-9]\\d*';
 const PRE_ID = `(?:${NUM}|\\d*[A-Za-z-][0-9A-Za-z-]*)`;
 const BUILD_ID = '[0-9A-Za-z-]+';
@@ -31,7 +32,7 @@ export function parseSemVer(value: unknown): SemVer | null {
     major: match[1] as string,
     minor: match[2] ?? '0',
     patch: match[3] ?? '0',
-    prerelease: match[4] === undefined ? [] : match[4].split('.'),
+    prerelease: match[4] === undefined ? NO_PRERELEASE : match[4].split('.'),
   };
 }
 

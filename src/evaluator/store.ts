@@ -1,6 +1,6 @@
 import type { FlagMetadata } from '@openfeature/core';
 import type { CompiledFlag } from './flag.js';
-import { fingerprintOf } from './configuration.js';
+import { sameDefinition } from './configuration.js';
 
 /** One immutable configuration: what every evaluation reads. @internal */
 export interface Snapshot {
@@ -18,7 +18,7 @@ export interface FlagChanges {
   readonly changed: readonly string[];
 }
 
-/** Flags that differ between two snapshots, judged by their fingerprints. @internal */
+/** Flags that differ between two snapshots, judged by their definitions' text. @internal */
 export function diffSnapshots(previous: Snapshot, next: Snapshot): FlagChanges {
   const added: string[] = [];
   const changed: string[] = [];
@@ -26,7 +26,7 @@ export function diffSnapshots(previous: Snapshot, next: Snapshot): FlagChanges {
   for (const [key, flag] of next.flags) {
     const old = previous.flags.get(key);
     if (old === undefined) added.push(key);
-    else if (fingerprintOf(old.definition) !== fingerprintOf(flag.definition)) changed.push(key);
+    else if (!sameDefinition(old.definition, flag.definition)) changed.push(key);
   }
   for (const key of previous.flags.keys()) if (!next.flags.has(key)) removed.push(key);
   return { added, removed, changed };

@@ -215,3 +215,23 @@ describe('validateConfiguration', () => {
     expect(validateConfiguration('{oops')).toMatchObject([{ severity: 'error', rule: 'syntax' }]);
   });
 });
+
+describe('configuration objects', () => {
+  it('are copied: changing or freezing the caller object later does not reach the flags', () => {
+    const config = { flags: { x: flag('before') } };
+    const evaluator = createEvaluator();
+    evaluator.setConfiguration(config);
+    expect(validateConfiguration(config)).toEqual([]);
+    config.flags.x.variants.a = 'after';
+    expect(Object.isFrozen(config.flags.x.variants)).toBe(false);
+    expect(evaluator.resolveString('x', '').value).toBe('before');
+  });
+
+  it('are rejected when they cannot be read as JSON', () => {
+    const cyclic: Record<string, unknown> = { flags: {} };
+    cyclic['self'] = cyclic;
+    expect(rejection(() => createEvaluator().setConfiguration(cyclic)).issues[0]?.rule).toBe(
+      'syntax',
+    );
+  });
+});

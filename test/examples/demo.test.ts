@@ -5,13 +5,24 @@ import { describe, expect, it } from 'vitest';
 interface DemoOutput {
   population: number;
   splits: Record<string, Record<string, number>>;
-  named: { name: string; ring: string; variant: string; reason: string; hash?: number; bucket?: number; totalWeight?: number }[];
+  named: {
+    name: string;
+    ring: string;
+    variant: string;
+    reason: string;
+    hash?: number;
+    bucket?: number;
+    totalWeight?: number;
+  }[];
 }
 
 const output = JSON.parse(
-  execFileSync(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--json'], { encoding: 'utf8' }),
+  execFileSync(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--json'], {
+    encoding: 'utf8',
+  }),
 ) as DemoOutput;
-const share = (flag: string, variant: string) => (output.splits[flag]?.[variant] ?? 0) / output.population;
+const share = (flag: string, variant: string) =>
+  (output.splits[flag]?.[variant] ?? 0) / output.population;
 
 describe('examples/demo.ts', () => {
   it('splits every user of the population, once per flag', () => {
@@ -24,7 +35,8 @@ describe('examples/demo.ts', () => {
   it('splits the percentage rollouts close to their weights', () => {
     // 1 % of users are in the beta ring; the other 99 % get "on" with weight 10 of 100
     expect(share('new-checkout', 'on')).toBeCloseTo(0.01 + 0.99 * 0.1, 2);
-    for (const color of ['red', 'blue', 'green', 'yellow']) expect(share('header-color', color)).toBeCloseTo(0.25, 2);
+    for (const color of ['red', 'blue', 'green', 'yellow'])
+      expect(share('header-color', color)).toBeCloseTo(0.25, 2);
   });
 
   it('follows the rule-based flags exactly', () => {

@@ -27,7 +27,8 @@ export function lookup(data: unknown, segments: readonly string[], env: Env): un
 /** The segments of a `var` path, or `null` for "the whole data" (`""`, `null`, absent). */
 function segmentsOf(path: unknown): readonly string[] | null {
   if (path === undefined || path === null || path === '') return null;
-  return String(path).split('.');
+  const text = String(path);
+  return text.includes('.') ? text.split('.') : [text]; // [text] keeps the rule's own string
 }
 
 /** Keys a plain object could inherit: these are read with an own-property check. */
@@ -37,26 +38,32 @@ function fromSegments(segments: readonly string[] | null, fallback: Rule | undef
   if (segments === null) return (data) => data;
   if (segments.length === 1 && segments[0] !== FLAGD) {
     const key = segments[0] as string;
-    const guarded = inheritable(key);
-    // The hot path: one plain key, read directly (no prototype property has its name).
-    if (!guarded && fallback === undefined) {
-      return (data) => {
-        if (data === null || data === undefined) return null;
-        const value = (data as Record<string, unknown>)[key];
-        return value === undefined ? null : value;
-      };
-    }
-    return (data, env) => {
-      const value =
-        data !== null && data !== undefined && (!guarded || Object.hasOwn(data as object, key))
-          ? (data as Record<string, unknown>)[key]
-          : undefined;
-      if (value !== undefined) return value;
-      return fallback === undefined ? null : fallback(data, env);
-    };
+    if (!inheritable(key) && fallback === undefined) return plainKey(key);
+    return ownKey(key, fallback);
   }
   return (data, env) => {
     const value = lookup(data, segments, env);
+    if (value !== undefined) return value;
+    return fallback === undefined ? null : fallback(data, env);
+  };
+}
+
+/** The hot path: one key no prototype property has the name of, read directly. */
+function plainKey(key: string): Rule {
+  return (data) => {
+    if (data === null || data === undefined) return null;
+    const value = (data as Record<string, unknown>)[key];
+    return value === undefined ? null : value;
+  };
+}
+
+/** One key read as an own property only, with an optional default. */
+function ownKey(key: string, fallback: Rule | undefined): Rule {
+  return (data, env) => {
+    const value =
+      data !== null && data !== undefined && Object.hasOwn(data as object, key)
+        ? (data as Record<string, unknown>)[key]
+        : undefined;
     if (value !== undefined) return value;
     return fallback === undefined ? null : fallback(data, env);
   };

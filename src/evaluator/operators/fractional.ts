@@ -120,7 +120,7 @@ const fractional: Operator = {
         return typeof key === 'string' ? pick(table, key, '', env, path) : slow(data, env);
       };
     }
-    return dynamic(keyRule, (data, env) => evaluate(bucketRules, data, env), fixed, path);
+    return dynamic(keyRule, evaluateAll(bucketRules), fixed, path);
   },
 };
 
@@ -165,8 +165,9 @@ function dynamic(
   };
 }
 
-function evaluate(rules: readonly Rule[], data: unknown, env: Env): unknown[] {
-  return rules.map((rule) => rule(data, env));
+/** The buckets computed per evaluation (weights or variants given by rules). */
+function evaluateAll(rules: readonly Rule[]): (data: unknown, env: Env) => unknown[] {
+  return (data, env) => rules.map((rule) => rule(data, env));
 }
 
 /** The legacy `fractionalEvaluation`: a bare property name as the first argument. */

@@ -16,14 +16,19 @@ const ifThenElse: Operator = {
       if (otherwise === undefined) return (d, e) => (truthy(test(d, e)) ? then(d, e) : null);
       return (d, e) => (truthy(test(d, e)) ? then(d, e) : otherwise(d, e));
     }
-    return (d, e) => {
-      for (let i = 0; i < pairs * 2; i += 2) {
-        if (truthy((rules[i] as Rule)(d, e))) return (rules[i + 1] as Rule)(d, e);
-      }
-      return otherwise === undefined ? null : otherwise(d, e);
-    };
+    return chain(rules, pairs, otherwise);
   },
 };
+
+/** `if` with several condition/branch pairs. */
+function chain(rules: readonly Rule[], pairs: number, otherwise: Rule | undefined): Rule {
+  return (d, e) => {
+    for (let i = 0; i < pairs * 2; i += 2) {
+      if (truthy((rules[i] as Rule)(d, e))) return (rules[i + 1] as Rule)(d, e);
+    }
+    return otherwise === undefined ? null : otherwise(d, e);
+  };
+}
 
 function choose(test: Rule, then: unknown, otherwise: unknown): Rule {
   return (d, e) => (truthy(test(d, e)) ? then : otherwise);

@@ -13,18 +13,20 @@ function versionRule(rule: Rule, known: { readonly value: unknown } | undefined)
   return () => parsed;
 }
 
+function wrongCount(count: number): Rule {
+  return (_d, env) => {
+    env.logger.debug(`sem_ver: expected 3 arguments, got ${count}`);
+    return null;
+  };
+}
+
 /**
  * `sem_ver`: `[version, operator, version]` → boolean; `null` for a wrong argument count, an
  * unknown operator or an invalid version.
  */
 const semVer: Operator = {
   compile(args, scope) {
-    if (args.length !== 3) {
-      return (_d, env) => {
-        env.logger.debug(`sem_ver: expected 3 arguments, got ${args.length}`);
-        return null;
-      };
-    }
+    if (args.length !== 3) return wrongCount(args.length);
     const [left, op, right] = scope.compileAll(args) as [Rule, Rule, Rule];
     const a = versionRule(left, scope.constantOf(left));
     const b = versionRule(right, scope.constantOf(right));

@@ -7,12 +7,7 @@ import type { Operator, Rule } from '../rule.js';
 function stringComparison(name: string, test: (text: string, affix: string) => boolean): Operator {
   return {
     compile(args, scope) {
-      if (args.length !== 2) {
-        return (_data, env) => {
-          env.logger.debug(`${name}: expected 2 arguments, got ${args.length}`);
-          return null;
-        };
-      }
+      if (args.length !== 2) return wrongCount(name, args.length);
       const text = scope.compile(args[0], `${scope.path}[0]`);
       const affix = scope.compile(args[1], `${scope.path}[1]`) as Rule;
       return (data, env) => {
@@ -25,6 +20,13 @@ function stringComparison(name: string, test: (text: string, affix: string) => b
         return test(a, b);
       };
     },
+  };
+}
+
+function wrongCount(name: string, count: number): Rule {
+  return (_data, env) => {
+    env.logger.debug(`${name}: expected 2 arguments, got ${count}`);
+    return null;
   };
 }
 
