@@ -39,29 +39,40 @@ export function murmur3(prefix: string, suffix = '', seed = 0): number {
   const n = split + suffix.length;
   let h = seed | 0;
   let i = 0;
-  // Whole blocks inside the prefix, then the rest char by char (the ternary picks the string).
-  for (; i + 4 <= split; i += 4) {
-    const a = prefix.charCodeAt(i);
-    const b = prefix.charCodeAt(i + 1);
-    const c = prefix.charCodeAt(i + 2);
-    const d = prefix.charCodeAt(i + 3);
-    if ((a | b | c | d) > 0x7f) break; // not ASCII: the loop below hands over to UTF-8
+  for (; i + 4 <= n; i += 4) {
+    let a: number, b: number, c: number, d: number;
+    if (i + 4 <= split) {
+      a = prefix.charCodeAt(i);
+      b = prefix.charCodeAt(i + 1);
+      c = prefix.charCodeAt(i + 2);
+      d = prefix.charCodeAt(i + 3);
+    } else if (i >= split) {
+      const j = i - split;
+      a = suffix.charCodeAt(j);
+      b = suffix.charCodeAt(j + 1);
+      c = suffix.charCodeAt(j + 2);
+      d = suffix.charCodeAt(j + 3);
+    } else {
+      // the one block that straddles the join
+      a = charAt(prefix, suffix, split, i);
+      b = charAt(prefix, suffix, split, i + 1);
+      c = charAt(prefix, suffix, split, i + 2);
+      d = charAt(prefix, suffix, split, i + 3);
+    }
+    if ((a | b | c | d) > 0x7f) return murmur3Utf8(prefix, suffix, seed);
     h = mixH(h, a | (b << 8) | (c << 16) | (d << 24));
   }
   let k = 0;
-  let filled = 0;
-  for (; i < n; i++) {
-    const code = i < split ? prefix.charCodeAt(i) : suffix.charCodeAt(i - split);
+  for (let shift = 0; i < n; i++, shift += 8) {
+    const code = charAt(prefix, suffix, split, i);
     if (code > 0x7f) return murmur3Utf8(prefix, suffix, seed);
-    k |= code << (filled << 3);
-    if (++filled === 4) {
-      h = mixH(h, k);
-      k = 0;
-      filled = 0;
-    }
+    k |= code << shift;
   }
-  return finish(h, k, filled, n);
+  return finish(h, k, n & 3, n);
 }
+
+const charAt = (prefix: string, suffix: string, split: number, i: number): number =>
+  i < split ? prefix.charCodeAt(i) : suffix.charCodeAt(i - split);
 
 function murmur3Utf8(prefix: string, suffix: string, seed: number): number {
   const most = (prefix.length + suffix.length) * 3;
@@ -96,6 +107,9 @@ export function murmur3Bytes(bytes: Uint8Array, length: number, seed = 0): numbe
  * @internal
  */
 export function bucketOf(hash: number, totalWeight: number): number {
+  // hash < 2^32 and totalWeight ≤ 2^21 keep the product under 2^53, so it is exact, and dividing
+  // by a power of two is exact: the usual weight tables (100, 10000) take this path.
+  if (totalWeight <= 0x200000) return Math.floor((hash * totalWeight) / 4294967296);
   const hi = hash >>> 16;
   const lo = hash & 0xffff;
   const a = hi * totalWeight; // < 2^47

@@ -103,11 +103,26 @@ describe('bucketOf', () => {
     );
   });
 
+  it('equals the BigInt result for the small totals of the fast path, up to 2^21', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0xffffffff }),
+        fc.integer({ min: 1, max: 0x200001 }),
+        (hash, total) => {
+          expect(bucketOf(hash, total)).toBe(Number((BigInt(hash) * BigInt(total)) >> 32n));
+        },
+      ),
+      { numRuns: 20000 },
+    );
+  });
+
   it.each([
     [0, 100, 0],
     [4294967295, 100, 99],
     [2147483648, 100, 50],
     [4294967295, 2147483647, 2147483646],
+    [4294967295, 0x200000, 0x1fffff],
+    [4294967295, 0x200001, 0x200000],
   ])('bucketOf(%d, %d) = %d', (hash, total, bucket) => {
     expect(bucketOf(hash, total)).toBe(bucket);
   });
