@@ -27,11 +27,24 @@ interface Row {
 }
 const rows: Row[] = [];
 
-function evalCase(name: string, target: number, ours: (i: number) => unknown, peer: (i: number) => unknown) {
+function evalCase(
+  name: string,
+  target: number,
+  ours: (i: number) => unknown,
+  peer: (i: number) => unknown,
+) {
   const a = measure(ours, ITER).nsPerOp;
   const b = measure(peer, ITER).nsPerOp;
   const ratio = b / a;
-  rows.push({ case: name, unit: 'ns/eval', ours: a, peer: b, ratio, target: `≥ ${target}× throughput`, met: ratio >= target });
+  rows.push({
+    case: name,
+    unit: 'ns/eval',
+    ours: a,
+    peer: b,
+    ratio,
+    target: `≥ ${target}× throughput`,
+    met: ratio >= target,
+  });
 }
 
 const text = JSON.stringify(BENCH_FLAGS);
@@ -42,24 +55,66 @@ core.setConfigurations(text);
 const population = users(10_000);
 const user = (i: number) => population[i % population.length] as (typeof population)[number];
 
-evalCase('static boolean flag', 2, () => evaluator.resolveBoolean('static-bool', false, {}).value, () => core.resolveBooleanEvaluation('static-bool', false, {}, silent).value);
-evalCase('ring rule, 10,000 users', 5, (i) => evaluator.resolveBoolean('ring', false, user(i)).value, (i) => core.resolveBooleanEvaluation('ring', false, user(i), silent).value);
-evalCase('4-variant fractional', 5, (i) => evaluator.resolveString('four-way', '', user(i)).value, (i) => core.resolveStringEvaluation('four-way', '', user(i), silent).value);
-evalCase('sem_ver rule', 5, (i) => evaluator.resolveString('semver', '', user(i)).value, (i) => core.resolveStringEvaluation('semver', '', user(i), silent).value);
+evalCase(
+  'static boolean flag',
+  2,
+  () => evaluator.resolveBoolean('static-bool', false, {}).value,
+  () => core.resolveBooleanEvaluation('static-bool', false, {}, silent).value,
+);
+evalCase(
+  'ring rule, 10,000 users',
+  5,
+  (i) => evaluator.resolveBoolean('ring', false, user(i)).value,
+  (i) => core.resolveBooleanEvaluation('ring', false, user(i), silent).value,
+);
+evalCase(
+  '4-variant fractional',
+  5,
+  (i) => evaluator.resolveString('four-way', '', user(i)).value,
+  (i) => core.resolveStringEvaluation('four-way', '', user(i), silent).value,
+);
+evalCase(
+  'sem_ver rule',
+  5,
+  (i) => evaluator.resolveString('semver', '', user(i)).value,
+  (i) => core.resolveStringEvaluation('semver', '', user(i), silent).value,
+);
 
 // Loading FLAG_COUNT generated rule flags.
 const big = generatedFlags(FLAG_COUNT);
 const bigChanged = generatedFlags(FLAG_COUNT, 1);
 const repeat = smoke ? 2 : 7;
-const load = (name: string, target: string, judge: (ours: number, peer: number) => boolean, ours: number, peer: number) =>
-  rows.push({ case: name, unit: 'ms', ours, peer, ratio: peer / ours, target, met: judge(ours, peer) });
+const load = (
+  name: string,
+  target: string,
+  judge: (ours: number, peer: number) => boolean,
+  ours: number,
+  peer: number,
+) =>
+  rows.push({
+    case: name,
+    unit: 'ms',
+    ours,
+    peer,
+    ratio: peer / ours,
+    target,
+    met: judge(ours, peer),
+  });
 
 load(
   `first load, ${FLAG_COUNT} rule flags`,
   '≥ 20× faster',
   (o, p) => p / o >= 20,
-  time(() => createEvaluator(), (e) => e.setConfiguration(big), repeat),
-  time(() => new FlagdCore(undefined, silent), (c) => c.setConfigurations(big), repeat),
+  time(
+    () => createEvaluator(),
+    (e) => e.setConfiguration(big),
+    repeat,
+  ),
+  time(
+    () => new FlagdCore(undefined, silent),
+    (c) => c.setConfigurations(big),
+    repeat,
+  ),
 );
 const loadedOurs = () => {
   const e = createEvaluator();
@@ -88,26 +143,54 @@ load(
 // Each side's heap in a process of its own, so neither side's garbage or code skews the other.
 const heapOf = (side: string): number =>
   Number(
-    execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./heap.ts', import.meta.url)), side, String(FLAG_COUNT)], {
-      encoding: 'utf8',
-    }).trim(),
+    execFileSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./heap.ts', import.meta.url)),
+        side,
+        String(FLAG_COUNT),
+      ],
+      {
+        encoding: 'utf8',
+      },
+    ).trim(),
   );
 const heapOurs = heapOf('rampflag');
 const heapPeer = heapOf('flagd-core');
-rows.push({ case: `heap, ${FLAG_COUNT} rule flags`, unit: 'MiB', ours: heapOurs, peer: heapPeer, ratio: heapPeer / heapOurs, target: '≤ ½ of peer', met: heapOurs * 2 <= heapPeer });
+rows.push({
+  case: `heap, ${FLAG_COUNT} rule flags`,
+  unit: 'MiB',
+  ours: heapOurs,
+  peer: heapPeer,
+  ratio: heapPeer / heapOurs,
+  target: '≤ ½ of peer',
+  met: heapOurs * 2 <= heapPeer,
+});
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`rampflag evaluator vs @openfeature/flagd-core (compiled mode), ${smoke ? 'SMOKE run, not judged' : 'full run'}`);
-console.log(`machine: ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
-const fmt = (n: number) => (Number.isNaN(n) ? 'n/a' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+console.log(
+  `rampflag evaluator vs @openfeature/flagd-core (compiled mode), ${smoke ? 'SMOKE run, not judged' : 'full run'}`,
+);
+console.log(
+  `machine: ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+);
+const fmt = (n: number) =>
+  Number.isNaN(n) ? 'n/a' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 console.log('| case | unit | rampflag | flagd-core | ratio | target | met |');
 console.log('|---|---|---:|---:|---:|---|---|');
 for (const r of rows) {
   const met = smoke ? '–' : r.met ? 'yes' : 'NO';
-  console.log(`| ${r.case} | ${r.unit} | ${fmt(r.ours)} | ${fmt(r.peer)} | ${fmt(r.ratio)}× | ${r.target} | ${met} |`);
+  console.log(
+    `| ${r.case} | ${r.unit} | ${fmt(r.ours)} | ${fmt(r.peer)} | ${fmt(r.ratio)}× | ${r.target} | ${met} |`,
+  );
 }
 if (!smoke) {
   for (const r of rows.filter((row) => row.unit === 'ns/eval')) {
-    console.log(`${r.case}: rampflag ${fmt(1e9 / r.ours)} evals/s, flagd-core ${fmt(1e9 / r.peer)} evals/s`);
+    console.log(
+      `${r.case}: rampflag ${fmt(1e9 / r.ours)} evals/s, flagd-core ${fmt(1e9 / r.peer)} evals/s`,
+    );
   }
 }

@@ -11,12 +11,24 @@ export const RING_RULE = {
 export const BENCH_FLAGS = {
   flags: {
     'static-bool': { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
-    ring: { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off', targeting: RING_RULE },
+    ring: {
+      state: 'ENABLED',
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting: RING_RULE,
+    },
     'four-way': {
       state: 'ENABLED',
       variants: { a: 'a', b: 'b', c: 'c', d: 'd' },
       defaultVariant: 'a',
-      targeting: { fractional: [['a', 10], ['b', 20], ['c', 30], ['d', 40]] },
+      targeting: {
+        fractional: [
+          ['a', 10],
+          ['b', 20],
+          ['c', 30],
+          ['d', 40],
+        ],
+      },
     },
     semver: {
       state: 'ENABLED',
@@ -47,12 +59,20 @@ export function generatedFlags(count: number, variant = 0): string {
       defaultVariant: 'off',
       targeting:
         i % 3 === 0
-          ? { if: [{ sem_ver: [{ var: 'appVersion' }, '>=', `${i % 5}.${i % 10}.0`] }, 'on', 'off'] }
+          ? {
+              if: [{ sem_ver: [{ var: 'appVersion' }, '>=', `${i % 5}.${i % 10}.0`] }, 'on', 'off'],
+            }
           : {
               if: [
                 { in: [{ var: 'ring' }, ['internal', `ring-${i % 7}`]] },
                 'on',
-                { fractional: [{ cat: [{ var: '$flagd.flagKey' }, { var: 'targetingKey' }] }, ['on', weight], ['off', 100 - weight]] },
+                {
+                  fractional: [
+                    { cat: [{ var: '$flagd.flagKey' }, { var: 'targetingKey' }] },
+                    ['on', weight],
+                    ['off', 100 - weight],
+                  ],
+                },
               ],
             },
       metadata: { owner: `team-${i % 20}` },

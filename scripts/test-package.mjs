@@ -12,35 +12,72 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const scratch = mkdtempSync(join(tmpdir(), 'rampflag-pack-'));
-const run = (cmd, args, cwd = scratch) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const run = (cmd, args, cwd = scratch) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
 try {
-  const tarball = run('npm', ['pack', '--silent', '--pack-destination', scratch], root).trim().split('\n').pop();
-  const files = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--silent'], root))[0].files.map((f) => f.path);
-  const stray = files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f));
-  if (stray.length > 0) throw new Error(`the tarball holds files outside dist/: ${stray.join(', ')}`);
+  const tarball = run('npm', ['pack', '--silent', '--pack-destination', scratch], root)
+    .trim()
+    .split('\n')
+    .pop();
+  const files = JSON.parse(
+    run('npm', ['pack', '--dry-run', '--json', '--silent'], root),
+  )[0].files.map((f) => f.path);
+  const stray = files.filter(
+    (f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f),
+  );
+  if (stray.length > 0)
+    throw new Error(`the tarball holds files outside dist/: ${stray.join(', ')}`);
 
-  writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-  const peers = Object.keys(pkg.peerDependencies).map((name) => `${name}@${pkg.devDependencies[name] ?? pkg.peerDependencies[name]}`);
+  writeFileSync(
+    join(scratch, 'package.json'),
+    JSON.stringify({ name: 'scratch', private: true, type: 'module' }),
+  );
+  const peers = Object.keys(pkg.peerDependencies).map(
+    (name) => `${name}@${pkg.devDependencies[name] ?? pkg.peerDependencies[name]}`,
+  );
   run('npm', ['install', '--no-audit', '--no-fund', '--silent', join(scratch, tarball), ...peers]);
 
   const subpaths = Object.keys(pkg.exports).filter((key) => key !== './package.json');
-  const config = '{"flags":{"f":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off","targeting":{"fractional":[["on",1],["off",0]]}}}}';
+  const config =
+    '{"flags":{"f":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off","targeting":{"fractional":[["on",1],["off",0]]}}}}';
   for (const subpath of subpaths) {
     const specifier = subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`;
     const check = `const e = m.createEvaluator(); e.setConfiguration(${JSON.stringify(config)}); const r = e.resolveBoolean('f', false, { targetingKey: 'u' }); if (r.value !== true || r.reason !== 'TARGETING_MATCH') throw new Error(JSON.stringify(r));`;
-    run(process.execPath, ['--input-type=module', '-e', `const m = await import('${specifier}'); ${check}`]);
-    run(process.execPath, ['--input-type=commonjs', '-e', `const m = require('${specifier}'); ${check}`]);
+    run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const m = await import('${specifier}'); ${check}`,
+    ]);
+    run(process.execPath, [
+      '--input-type=commonjs',
+      '-e',
+      `const m = require('${specifier}'); ${check}`,
+    ]);
     console.log(`ok  ${specifier}: import and require`);
   }
 
   const typecheck = subpaths
-    .map((subpath, i) => `import * as m${i} from '${subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`}';\nconst e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`)
+    .map(
+      (subpath, i) =>
+        `import * as m${i} from '${subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`}';\nconst e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`,
+    )
     .join('\n');
   writeFileSync(join(scratch, 'check.ts'), typecheck);
   for (const module of ['nodenext', 'preserve']) {
     const resolution = module === 'nodenext' ? 'nodenext' : 'bundler';
-    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--target', 'es2022', '--module', module, '--moduleResolution', resolution, 'check.ts']);
+    run(process.execPath, [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--module',
+      module,
+      '--moduleResolution',
+      resolution,
+      'check.ts',
+    ]);
     console.log(`ok  types resolve with module ${module} / moduleResolution ${resolution}`);
   }
   console.log(`package test passed: ${subpaths.length} subpaths, tarball ${tarball}`);
