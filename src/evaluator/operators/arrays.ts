@@ -38,15 +38,29 @@ const membership: Operator = {
     const haystack = scope.compile(args[1], `${scope.path}[1]`);
     const known = scope.constantOf(haystack)?.value;
     if (Array.isArray(known)) {
-      // Precomputed once: a literal ring such as ["internal", "beta"] becomes a Set.
-      const set = new Set<unknown>(known);
+      // Precomputed once: a literal ring such as ["internal", "beta"] is scanned with ===, as
+      // indexOf does (a short scan beats hashing); a longer list becomes a Set.
+      const member = known.length <= 8 ? scan(known) : hashed(known);
       const folded = scope.constantOf(needle);
-      if (folded !== undefined) return scope.constant(set.has(folded.value));
-      return (d, e) => set.has(needle(d, e));
+      if (folded !== undefined) return scope.constant(member(folded.value));
+      return (d, e) => member(needle(d, e));
     }
     return eager(contains).compile(args, scope);
   },
 };
+
+function scan(list: readonly unknown[]): (value: unknown) => boolean {
+  return (value) => {
+    for (let i = 0; i < list.length; i++) if (list[i] === value) return true;
+    return false;
+  };
+}
+
+/** A Set, except that NaN is never found (indexOf uses ===; a literal list holds no NaN anyway). */
+function hashed(list: readonly unknown[]): (value: unknown) => boolean {
+  const set = new Set<unknown>(list);
+  return (value) => set.has(value);
+}
 
 function contains(a: unknown, b: unknown): boolean {
   if (!b || typeof (b as { indexOf?: unknown }).indexOf !== 'function') return false;
