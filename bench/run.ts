@@ -1,14 +1,15 @@
 /**
- * `npm run bench`: rampflag's evaluator against @openfeature/flagd-core 4.x, in one process.
+ * `npm run bench`: rampflag's evaluator against @openfeature/flagd-core 4.x, both in one process per
+ * case (evaluation cases and heap run in child processes of their own; the load cases run here).
  * `npm run bench -- --smoke` runs every case briefly and judges nothing (CI).
  */
 import { cpus, totalmem } from 'node:os';
 import { FlagdCore } from '@openfeature/flagd-core';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { measure, time } from './harness.js';
+import { time } from './harness.js';
 import { createEvaluator } from './subject.js';
-import { BENCH_FLAGS, generatedFlags, users } from './workload.js';
+import { generatedFlags } from './workload.js';
 
 const smoke = process.argv.includes('--smoke');
 const ITER = smoke ? 2_000 : 200_000;
@@ -27,58 +28,37 @@ interface Row {
 }
 const rows: Row[] = [];
 
-function evalCase(
-  name: string,
-  target: number,
-  ours: (i: number) => unknown,
-  peer: (i: number) => unknown,
-) {
-  const a = measure(ours, ITER).nsPerOp;
-  const b = measure(peer, ITER).nsPerOp;
-  const ratio = b / a;
+/** Runs a bench script in a process of its own and returns what it printed, trimmed. */
+const child = (script: string, args: string[], flags: string[] = []): string =>
+  execFileSync(
+    process.execPath,
+    [...flags, '--import', 'tsx', fileURLToPath(new URL(script, import.meta.url)), ...args],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+
+function evalCase(name: string, label: string, target: number) {
+  const { ours, peer } = JSON.parse(child('./eval-case.ts', [name, String(ITER)])) as {
+    ours: number;
+    peer: number;
+  };
+  const ratio = peer / ours;
   rows.push({
-    case: name,
+    case: label,
     unit: 'ns/eval',
-    ours: a,
-    peer: b,
+    ours,
+    peer,
     ratio,
     target: `≥ ${target}× throughput`,
     met: ratio >= target,
   });
 }
 
-const text = JSON.stringify(BENCH_FLAGS);
-const evaluator = createEvaluator();
-evaluator.setConfiguration(text);
-const core = new FlagdCore(undefined, silent);
-core.setConfigurations(text);
-const population = users(10_000);
-const user = (i: number) => population[i % population.length] as (typeof population)[number];
-
-evalCase(
-  'static boolean flag',
-  2,
-  () => evaluator.resolveBoolean('static-bool', false, {}).value,
-  () => core.resolveBooleanEvaluation('static-bool', false, {}, silent).value,
-);
-evalCase(
-  'ring rule, 10,000 users',
-  5,
-  (i) => evaluator.resolveBoolean('ring', false, user(i)).value,
-  (i) => core.resolveBooleanEvaluation('ring', false, user(i), silent).value,
-);
-evalCase(
-  '4-variant fractional',
-  5,
-  (i) => evaluator.resolveString('four-way', '', user(i)).value,
-  (i) => core.resolveStringEvaluation('four-way', '', user(i), silent).value,
-);
-evalCase(
-  'sem_ver rule',
-  5,
-  (i) => evaluator.resolveString('semver', '', user(i)).value,
-  (i) => core.resolveStringEvaluation('semver', '', user(i), silent).value,
-);
+evalCase('static', 'static boolean flag', 2);
+evalCase('ring', 'ring rule, 10,000 users', 5);
+evalCase('fractional', '4-variant fractional', 5);
+evalCase('semver', 'sem_ver rule', 5);
 
 // Loading FLAG_COUNT generated rule flags.
 const big = generatedFlags(FLAG_COUNT);
