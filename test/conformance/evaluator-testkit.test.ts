@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { evaluationSteps, type EvaluationWorld } from '../support/flagd-steps.js';
-import { loadPickles, Tally } from '../support/gherkin.js';
+import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir } from '../support/shared-data.js';
 import { EVALUATOR_TAGS } from '../support/testbed.js';
 
@@ -14,6 +14,7 @@ describe.runIf(testbedDir !== undefined)('flagd-testbed evaluator suites', () =>
   const steps = evaluationSteps().define(/^an evaluator$/, (w) => {
     w.evaluator.setConfiguration(flags);
   });
+  const newWorld = (): EvaluationWorld => ({ evaluator: createEvaluator(), context: {} });
   const tally = new Tally('flagd-testbed evaluator/gherkin');
   const features = readdirSync(join(dir, 'gherkin')).filter((f) => f.endsWith('.feature'));
 
@@ -23,19 +24,14 @@ describe.runIf(testbedDir !== undefined)('flagd-testbed evaluator suites', () =>
 
   for (const feature of features) {
     describe(feature, () => {
-      for (const pickle of loadPickles(join(dir, 'gherkin', feature), EVALUATOR_TAGS)) {
-        it(pickle.name, () => {
-          tally.ran++;
-          const world: EvaluationWorld = { evaluator: createEvaluator(), context: {} };
-          steps.run(pickle, world);
-          tally.passed++;
-        });
-      }
+      defineScenarios(
+        loadPickles(join(dir, 'gherkin', feature), EVALUATOR_TAGS),
+        steps,
+        tally,
+        newWorld,
+      );
     });
   }
 
-  afterAll(() => {
-    tally.report();
-    expect(tally.passed).toBe(tally.ran);
-  });
+  reportAfterAll(tally);
 });

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { evaluationSteps, type EvaluationWorld } from '../support/flagd-steps.js';
-import { loadPickles, Tally } from '../support/gherkin.js';
+import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir } from '../support/shared-data.js';
 import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
 
@@ -17,25 +17,16 @@ describe.runIf(testbedDir !== undefined)('flagd-testbed targeting and evaluation
     .define(/^a stable flagd provider$/, (w) => {
       w.evaluator.setConfiguration(flags);
     });
+  const newWorld = (): EvaluationWorld => ({ evaluator: createEvaluator(), context: {} });
   const tally = new Tally('flagd-testbed gherkin targeting+evaluation');
 
   for (const feature of ['targeting.feature', 'evaluation.feature']) {
     describe(feature, () => {
       const pickles = loadPickles(join(testbedDir as string, 'gherkin', feature), EVALUATOR_TAGS);
       it('has scenarios', () => expect(pickles.length).toBeGreaterThan(10));
-      for (const pickle of pickles) {
-        it(pickle.name, () => {
-          tally.ran++;
-          const world: EvaluationWorld = { evaluator: createEvaluator(), context: {} };
-          steps.run(pickle, world);
-          tally.passed++;
-        });
-      }
+      defineScenarios(pickles, steps, tally, newWorld);
     });
   }
 
-  afterAll(() => {
-    tally.report();
-    expect(tally.passed).toBe(tally.ran);
-  });
+  reportAfterAll(tally);
 });

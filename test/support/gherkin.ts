@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AstBuilder, compile, GherkinClassicTokenMatcher, Parser } from '@cucumber/gherkin';
+import { afterAll, expect, it } from 'vitest';
 import { IdGenerator, type Pickle } from '@cucumber/messages';
 import parseTagExpression from '@cucumber/tag-expressions';
 
@@ -49,4 +50,28 @@ export class Tally {
   report(): void {
     console.log(`${this.name}: ${this.ran} scenarios ran, ${this.passed} passed`);
   }
+}
+
+/** Declares one test per scenario, each run by `steps` in a fresh world, counted into `tally`. */
+export function defineScenarios<W>(
+  pickles: readonly Pickle[],
+  steps: Steps<W>,
+  tally: Tally,
+  newWorld: () => W,
+): void {
+  for (const pickle of pickles) {
+    it(pickle.name, () => {
+      tally.ran++;
+      steps.run(pickle, newWorld());
+      tally.passed++;
+    });
+  }
+}
+
+/** Reports `tally` after the suite and fails it unless every scenario passed. */
+export function reportAfterAll(tally: Tally): void {
+  afterAll(() => {
+    tally.report();
+    expect(tally.passed).toBe(tally.ran);
+  });
 }
