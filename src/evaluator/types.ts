@@ -1,4 +1,4 @@
-import type { ErrorCode, EvaluationContext, FlagMetadata, Logger } from '@openfeature/core';
+import type { ErrorCode, FlagMetadata, Logger } from '@openfeature/core';
 
 /** A JSON value as it appears in a flag definition. */
 export type JsonValue =
@@ -42,6 +42,3 @@ export interface EvaluatorOptions {
   /** Deepest nesting accepted in a configuration. Default 128. */
   readonly maxDepth?: number;
 }
-
-/** The evaluation context a rule sees: OpenFeature's context, `targetingKey` at the top level. */
-export type Context = EvaluationContext;

@@ -1,0 +1,151 @@
+import type { FlagMetadata } from '@openfeature/core';
+import type { ValidationIssue } from './errors.js';
+import type { FlagValueType } from './types.js';
+import { childPath, isObject, typeName } from './json-path.js';
+
+/**
+ * Readers for the parts of a flag definition (variants, default variant, metadata, shared
+ * evaluators), each reporting what is wrong by JSON path.
+ */
+
+/** A JSON path, or a function building it: paths are only built for the issues reported. */
+type Path = string | (() => string);
+/** Records one `error` issue. @internal */
+export type Report = (path: Path, rule: string, message: string) => void;
+
+/** The path of `key` under `path`, built only if an issue is reported. @internal */
+export const lazyPath = (path: string, key: string) => () => childPath(path, key);
+
+/** A {@link Report} that appends to `issues`. @internal */
+export function reporter(issues: ValidationIssue[]): Report {
+  return (path, rule, message) =>
+    issues.push({
+      severity: 'error',
+      path: typeof path === 'string' ? path : path(),
+      rule,
+      message,
+    });
+}
+
+const VARIANT_TYPES = new Set(['boolean', 'string', 'number', 'object']);
+
+/** @internal */
+export function readVariants(
+  raw: unknown,
+  path: string,
+  maxDepth: number,
+  report: Report,
+):
+  | { variants: Readonly<Record<string, unknown>>; valueType: FlagValueType | undefined }
+  | undefined {
+  if (raw === undefined) return void report(path, 'required', 'a flag must have "variants"');
+  if (!isObject(raw))
+    return void report(path, 'type', `variants must be an object, not ${typeName(raw)}`);
+  const names = Object.keys(raw);
+  if (names.length === 0)
+    return void report(path, 'minProperties', 'a flag needs at least one variant');
+  let valueType: FlagValueType | undefined;
+  for (const name of names) {
+    const value = raw[name];
+    const at = lazyPath(path, name);
+    const type = typeName(value);
+    if (name === '') report(at, 'pattern', 'a variant name cannot be empty');
+    if (!VARIANT_TYPES.has(type) || (type === 'number' && !Number.isFinite(value))) {
+      report(
+        at,
+        'variant-type',
+        `a variant value must be a boolean, string, number or object, not ${type}`,
+      );
+      continue;
+    }
+    if (valueType === undefined) valueType = type as FlagValueType;
+    else if (valueType !== type) {
+      report(
+        at,
+        'variant-type',
+        `all variants must have one type: this one is ${type}, the first is ${valueType}`,
+      );
+    }
+    if (type === 'object' && !freezeJson(value, maxDepth, 1)) {
+      report(at, 'max-depth', `variant value is nested deeper than ${maxDepth} levels`);
+    }
+  }
+  // The document is the evaluator's own (parsed from text or copied), so it can be frozen in place.
+  return { variants: Object.freeze(raw), valueType };
+}
+
+/** @internal */
+export function readDefaultVariant(
+  raw: unknown,
+  variants: Readonly<Record<string, unknown>> | undefined,
+  flagPath: string,
+  report: Report,
+): string | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const path = childPath(flagPath, 'defaultVariant');
+  if (typeof raw !== 'string') {
+    return void report(
+      path,
+      'type',
+      `defaultVariant must be a string or null, not ${typeName(raw)}`,
+    );
+  }
+  if (variants !== undefined && !Object.hasOwn(variants, raw)) {
+    report(path, 'default-variant', `defaultVariant "${raw}" is not one of the flag's variants`);
+  }
+  return raw;
+}
+
+/** @internal */
+export function readMetadata(
+  raw: unknown,
+  path: string,
+  report: Report,
+  isSet: boolean,
+): FlagMetadata {
+  if (raw === undefined) return Object.freeze({});
+  if (!isObject(raw)) {
+    report(path, 'type', `metadata must be an object, not ${typeName(raw)}`);
+    return {};
+  }
+  const entries: [string, string | number | boolean][] = [];
+  for (const key of Object.keys(raw)) {
+    const value = raw[key];
+    const at = lazyPath(path, key);
+    if (isSet && (key === 'flagSetId' || key === 'version') && typeof value !== 'string') {
+      report(at, 'type', `${key} must be a string, not ${typeName(value)}`);
+    } else if (typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value)) {
+      entries.push([key, value as string | number | boolean]);
+    } else {
+      report(
+        at,
+        'metadata-type',
+        `a metadata value must be a string, number or boolean, not ${typeName(value)}`,
+      );
+    }
+  }
+  // fromEntries defines own data properties: a "__proto__" key stays a key.
+  return Object.freeze(Object.fromEntries(entries));
+}
+
+/** @internal */
+export function readEvaluators(raw: unknown, report: Report): ReadonlyMap<string, unknown> {
+  const evaluators = new Map<string, unknown>();
+  if (raw === undefined) return evaluators;
+  if (!isObject(raw)) {
+    report('$evaluators', 'type', `$evaluators must be an object, not ${typeName(raw)}`);
+    return evaluators;
+  }
+  for (const name of Object.keys(raw)) evaluators.set(name, raw[name]);
+  return evaluators;
+}
+
+/** Freezes a JSON value in place; `false` when it is nested deeper than `maxDepth`. */
+function freezeJson(value: unknown, maxDepth: number, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > maxDepth) return false;
+  for (const child of Object.values(value))
+    if (!freezeJson(child, maxDepth, depth + 1)) return false;
+  Object.freeze(value);
+  return true;
+}
