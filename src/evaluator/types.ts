@@ -1,10 +1,6 @@
 import type { ErrorCode, FlagMetadata, Logger } from '@openfeature/core';
 
-/** A JSON value as it appears in a flag definition. */
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-/** A JSON object. */
-export type JsonObject = { [key: string]: JsonValue };
+export type { JsonObject, JsonValue } from '@openfeature/core';
 
 /** The value types a flag's variants may have (all variants of one flag share one). */
 export type FlagValueType = 'boolean' | 'string' | 'number' | 'object';
