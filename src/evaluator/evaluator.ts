@@ -57,6 +57,8 @@ class FlagdEvaluator implements Evaluator {
   readonly #logger: Logger;
   readonly #limits: Limits;
   #lastText: string | undefined;
+  /** Set while an evaluation runs: a re-entrant call (from a logger, say) gets its own env. */
+  #busy = false;
 
   constructor(options: EvaluatorOptions) {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
@@ -128,7 +130,17 @@ class FlagdEvaluator implements Evaluator {
   }
 
   #resolve<T>(flagKey: string, expected: Expected, defaultValue: T, context: object | undefined) {
-    return resolve(this.#store.snapshot, flagKey, expected, defaultValue, context, this.#env);
+    const snapshot = this.#store.snapshot;
+    if (this.#busy) {
+      const env = new EvaluationEnv(this.#clock, this.#logger);
+      return resolve(snapshot, flagKey, expected, defaultValue, context, env);
+    }
+    // resolve() is total (it catches what a rule or a logger inside one throws), so no finally:
+    // were it ever to throw, later calls would only take the fresh-env path above.
+    this.#busy = true;
+    const result = resolve(snapshot, flagKey, expected, defaultValue, context, this.#env);
+    this.#busy = false;
+    return result;
   }
 }
 

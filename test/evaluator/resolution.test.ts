@@ -224,4 +224,32 @@ describe('resolution', () => {
   it('exposes the flag-set metadata', () => {
     expect(evaluator.metadata).toEqual(setMetadata);
   });
+
+  it('keeps $flagd.flagKey right when a logger evaluates another flag mid-evaluation', () => {
+    let inner: unknown;
+    const reentrant = createEvaluator({
+      logger: {
+        error() {},
+        warn() {},
+        info() {},
+        debug: () => {
+          inner ??= reentrant.resolveString('other', '', {}).value;
+        },
+      },
+    });
+    const byKey = { if: [{ '==': [{ var: '$flagd.flagKey' }, 'outer'] }, 'a', 'b'] };
+    reentrant.setConfiguration({
+      flags: {
+        // starts_with on a number logs at debug level before $flagd.flagKey is read
+        outer: {
+          state: 'ENABLED',
+          variants: { a: 'A', b: 'B' },
+          targeting: { or: [{ starts_with: [1, 'x'] }, byKey] },
+        },
+        other: { state: 'ENABLED', variants: { a: 'A', b: 'B' }, targeting: byKey },
+      },
+    });
+    expect(reentrant.resolveString('outer', '', {}).value).toBe('A');
+    expect(inner).toBe('B');
+  });
 });
