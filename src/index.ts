@@ -1,11 +1,25 @@
 /**
  * rampflag: a flagd-compatible OpenFeature provider with an embeddable in-process evaluator.
- * The provider and its sources arrive with the next milestone; the evaluator is complete.
  * @packageDocumentation
  */
+export { FlagdProvider } from './provider/flagd-provider.js';
+export type { FlagdProviderSettings } from './provider/flagd-provider.js';
+export { FlagdConfigError, resolveConfig } from './provider/config.js';
+export type {
+  CacheType,
+  FlagdConfig,
+  FlagdProviderOptions,
+  ResolverType,
+} from './provider/config.js';
+export { InMemoryFlagSource } from './sources/in-memory.js';
+export type { InMemoryFlag, InMemoryFlagSourceOptions } from './sources/in-memory.js';
+export { FileFlagSource } from './sources/file.js';
+export type { FileFlagSourceOptions } from './sources/file.js';
+export type { FlagSource, FlagSourceSink } from './sources/flag-source.js';
 export {
   createEvaluator,
   validateConfiguration,
+  validateTargeting,
   InvalidConfigurationError,
   isInvalidConfigurationError,
 } from './evaluator/index.js';

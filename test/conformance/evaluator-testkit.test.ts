@@ -2,7 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEvaluator } from '../../src/evaluator/index.js';
-import { evaluationSteps, type EvaluationWorld } from '../support/flagd-steps.js';
+import {
+  evaluateWithEvaluator,
+  evaluationSteps,
+  type EvaluationWorld,
+} from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir } from '../support/shared-data.js';
 import { EVALUATOR_TAGS } from '../support/testbed.js';
@@ -11,7 +15,7 @@ import { EVALUATOR_TAGS } from '../support/testbed.js';
 describe.runIf(testbedDir !== undefined)('flagd-testbed evaluator suites', () => {
   const dir = join(testbedDir as string, 'evaluator');
   const flags = readFileSync(join(dir, 'flags', 'testkit-flags.json'), 'utf8');
-  const steps = evaluationSteps().define(/^an evaluator$/, (w) => {
+  const steps = evaluationSteps(evaluateWithEvaluator).define(/^an evaluator$/, (w) => {
     w.evaluator.setConfiguration(flags);
   });
   const newWorld = (): EvaluationWorld => ({ evaluator: createEvaluator(), context: {} });

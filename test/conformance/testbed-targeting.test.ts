@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEvaluator } from '../../src/evaluator/index.js';
-import { evaluationSteps, type EvaluationWorld } from '../support/flagd-steps.js';
+import {
+  evaluateWithEvaluator,
+  evaluationSteps,
+  type EvaluationWorld,
+} from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir } from '../support/shared-data.js';
 import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
@@ -10,7 +14,7 @@ import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
 // whose setup is only "a flagd provider serving the testbed flags", run against the evaluator.
 describe.runIf(testbedDir !== undefined)('flagd-testbed targeting and evaluation suites', () => {
   const flags = mergedTestbedFlags(testbedDir as string);
-  const steps = evaluationSteps()
+  const steps = evaluationSteps(evaluateWithEvaluator)
     .define(/^an option "cache" of type "CacheType" with value "disabled"$/, () => {
       // RPC caching has no meaning for an in-process evaluator.
     })

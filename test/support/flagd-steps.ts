@@ -1,15 +1,29 @@
 import { expect } from 'vitest';
-import type { EvaluationResult, Evaluator } from '../../src/evaluator/index.js';
+import type { FlagMetadata } from '@openfeature/core';
+import type { Evaluator } from '../../src/evaluator/index.js';
 import { Steps } from './gherkin.js';
 
-type FlagType = 'Boolean' | 'String' | 'Integer' | 'Float' | 'Object';
+export type FlagType = 'Boolean' | 'String' | 'Integer' | 'Float' | 'Object';
 
-/** The state one scenario builds up. */
-export interface EvaluationWorld {
-  evaluator: Evaluator;
+/** What an evaluation step checks, from the evaluator or from the OpenFeature SDK. */
+export interface Details {
+  readonly value: unknown;
+  readonly variant?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly errorCode?: string | undefined;
+  readonly flagMetadata: FlagMetadata;
+}
+
+/** The state every scenario builds up: the flag asked for, the context, the result. */
+export interface FlagWorld {
   flag?: { type: FlagType; key: string; defaultValue: unknown };
   context: Record<string, unknown>;
-  result?: EvaluationResult<unknown>;
+  result?: Details;
+}
+
+/** A scenario run against the evaluator itself. */
+export interface EvaluationWorld extends FlagWorld {
+  evaluator: Evaluator;
 }
 
 /** A gherkin cell converted to the flag type or context type it stands for. */
@@ -29,7 +43,8 @@ export function typedValue(type: string, text: string): unknown {
   }
 }
 
-function evaluate(world: EvaluationWorld): EvaluationResult<unknown> {
+/** Evaluates the scenario's flag with the evaluator's typed resolver. */
+export function evaluateWithEvaluator(world: EvaluationWorld): Details {
   const { evaluator, flag, context } = world;
   if (flag === undefined) throw new Error('no flag was given');
   const { key, defaultValue } = flag;
@@ -47,17 +62,19 @@ function evaluate(world: EvaluationWorld): EvaluationResult<unknown> {
   }
 }
 
-const result = (world: EvaluationWorld): EvaluationResult<unknown> => {
+const result = (world: FlagWorld): Details => {
   if (world.result === undefined) throw new Error('the flag was not evaluated');
   return world.result;
 };
 
 /**
- * The flagd testbed's evaluation steps, shared by the evaluator suites (`Given an evaluator`) and
- * the provider-level suites run against the evaluator. Setup steps are added by each suite.
+ * The flagd testbed's evaluation steps, shared by the evaluator suites and the provider suites;
+ * `evaluate` decides how a flag is evaluated. Setup steps are added by each suite.
  */
-export function evaluationSteps(): Steps<EvaluationWorld> {
-  return new Steps<EvaluationWorld>()
+export function evaluationSteps<W extends FlagWorld>(
+  evaluate: (world: W) => Details | Promise<Details>,
+): Steps<W> {
+  return new Steps<W>()
     .define(
       /^an? (\w+)-flag with key "(.*)" and a (?:default|fallback) value "(.*)"$/,
       (w, [type, key, value]) => {
@@ -83,8 +100,8 @@ export function evaluationSteps(): Steps<EvaluationWorld> {
         w.context[outer as string] = { [inner as string]: value };
       },
     )
-    .define(/^the flag was evaluated with details$/, (w) => {
-      w.result = evaluate(w);
+    .define(/^the flag was evaluated with details$/, async (w) => {
+      w.result = await evaluate(w);
     })
     .define(/^the resolved details value should be "(.*)"$/, (w, [value]) => {
       const type = w.flag?.type ?? 'String';

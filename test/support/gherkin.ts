@@ -15,7 +15,11 @@ export function loadPickles(path: string, tagExpression: string): Pickle[] {
   );
 }
 
-export type StepHandler<W> = (world: W, args: string[], table: string[][] | undefined) => void;
+export type StepHandler<W> = (
+  world: W,
+  args: string[],
+  table: string[][] | undefined,
+) => void | Promise<void>;
 
 /** A table of step patterns; each pattern's groups become the handler's arguments. */
 export class Steps<W> {
@@ -26,8 +30,8 @@ export class Steps<W> {
     return this;
   }
 
-  /** Runs every step of a pickle; an unknown step fails the scenario. */
-  run(pickle: Pickle, world: W): void {
+  /** Runs every step of a pickle in order; an unknown step fails the scenario. */
+  async run(pickle: Pickle, world: W): Promise<void> {
     for (const step of pickle.steps) {
       const found = this.#steps.find(([pattern]) => pattern.test(step.text));
       if (found === undefined) throw new Error(`no step definition for "${step.text}"`);
@@ -37,7 +41,7 @@ export class Steps<W> {
         .slice(1)
         .map((arg) => arg?.replaceAll('\\"', '"') ?? '');
       const rows = step.argument?.dataTable?.rows.map((row) => row.cells.map((cell) => cell.value));
-      handler(world, args, rows);
+      await handler(world, args, rows);
     }
   }
 }
@@ -52,17 +56,26 @@ export class Tally {
   }
 }
 
-/** Declares one test per scenario, each run by `steps` in a fresh world, counted into `tally`. */
+/**
+ * Declares one test per scenario, each run by `steps` in a fresh world, counted into `tally`;
+ * `after` (closing a provider, say) runs whether the scenario passed or not.
+ */
 export function defineScenarios<W>(
   pickles: readonly Pickle[],
   steps: Steps<W>,
   tally: Tally,
   newWorld: () => W,
+  after?: (world: W) => Promise<void>,
 ): void {
   for (const pickle of pickles) {
-    it(pickle.name, () => {
+    it(pickle.name, async () => {
       tally.ran++;
-      steps.run(pickle, newWorld());
+      const world = newWorld();
+      try {
+        await steps.run(pickle, world);
+      } finally {
+        await after?.(world);
+      }
       tally.passed++;
     });
   }

@@ -1,0 +1,196 @@
+import type {
+  EvaluationContext,
+  FlagMetadata,
+  JsonValue,
+  Logger,
+  Provider,
+  ResolutionDetails,
+} from '@openfeature/server-sdk';
+import {
+  OpenFeatureEventEmitter,
+  ProviderEvents,
+  ProviderFatalError,
+} from '@openfeature/server-sdk';
+import {
+  createEvaluator,
+  type Evaluator,
+  type EvaluatorOptions,
+  type FlagChanges,
+} from '../evaluator/index.js';
+import { FileFlagSource } from '../sources/file.js';
+import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
+import {
+  FlagdConfigError,
+  resolveConfig,
+  type FlagdConfig,
+  type FlagdProviderOptions,
+} from './config.js';
+
+/** Options of {@link FlagdProvider}: flagd's, plus where flags come from and evaluator settings. */
+export interface FlagdProviderSettings extends FlagdProviderOptions {
+  /** Flags from this source (an `InMemoryFlagSource` in tests, say) instead of the resolver's. */
+  readonly source?: FlagSource;
+  /** Clock and limits of the in-process evaluator. */
+  readonly evaluator?: Omit<EvaluatorOptions, 'logger'>;
+}
+
+type State = 'idle' | 'ready' | 'stale' | 'error';
+
+/**
+ * An OpenFeature server provider that evaluates flagd flag definitions in-process, a drop-in
+ * replacement for `@openfeature/flagd-provider` in file mode (`offlineFlagSourcePath`), or fed by any
+ * {@link FlagSource}. Its metadata name is `flagd`, so dashboards that group by provider keep working.
+ *
+ * @example
+ * await OpenFeature.setProviderAndWait(new FlagdProvider({ offlineFlagSourcePath: './flags.json' }));
+ * const enabled = await OpenFeature.getClient().getBooleanValue('new-checkout', false, { targetingKey: 'user-42' });
+ */
+export class FlagdProvider implements Provider {
+  readonly metadata = { name: 'flagd' } as const;
+  readonly runsOn = 'server' as const;
+  readonly events = new OpenFeatureEventEmitter();
+  /** The options in force, after environment variables and defaults. */
+  readonly config: FlagdConfig;
+  readonly #evaluator: Evaluator;
+  readonly #source: FlagSource;
+  readonly #logger: Logger | undefined;
+  #enrichment: EvaluationContext | undefined;
+  #state: State = 'idle';
+
+  constructor(options: FlagdProviderSettings = {}, logger?: Logger) {
+    this.config = resolveConfig(options);
+    this.#logger = logger;
+    this.#evaluator = createEvaluator({
+      ...options.evaluator,
+      ...(logger === undefined ? {} : { logger }),
+    });
+    this.#source = options.source ?? sourceFor(this.config);
+  }
+
+  /** The flag-set metadata of the flags in service. */
+  get flagSetMetadata(): FlagMetadata {
+    return this.#evaluator.metadata;
+  }
+
+  async initialize(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no flag configuration within deadlineMs (${this.config.deadlineMs} ms)`),
+          ),
+        this.config.deadlineMs,
+      );
+    });
+    try {
+      await Promise.race([this.#source.start(this.#sink), deadline]);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && this.config.fatalStatusCodes.includes(code)) {
+        throw new ProviderFatalError(`fatal status ${code}: ${(error as Error).message}`);
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#state = 'ready';
+  }
+
+  async onClose(): Promise<void> {
+    await this.#source.stop();
+    this.#state = 'idle';
+  }
+
+  async resolveBooleanEvaluation(
+    key: string,
+    value: boolean,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
+    return this.#evaluator.resolveBoolean(key, value, this.#context(context));
+  }
+
+  async resolveStringEvaluation(
+    key: string,
+    value: string,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<string>> {
+    return this.#evaluator.resolveString(key, value, this.#context(context));
+  }
+
+  async resolveNumberEvaluation(
+    key: string,
+    value: number,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<number>> {
+    return this.#evaluator.resolveNumber(key, value, this.#context(context));
+  }
+
+  async resolveObjectEvaluation<T extends JsonValue>(
+    key: string,
+    value: T,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
+    return this.#evaluator.resolveObject(key, value, this.#context(context));
+  }
+
+  /** The invocation context with the sync-context enrichment over it, as flagd's providers merge it. */
+  #context(context: EvaluationContext): EvaluationContext {
+    return this.#enrichment === undefined ? context : { ...context, ...this.#enrichment };
+  }
+
+  readonly #sink: FlagSourceSink = {
+    configuration: (payload, syncContext) => {
+      const changes = this.#evaluator.setConfiguration(payload);
+      if (syncContext !== undefined) this.#enrichment = this.config.contextEnricher(syncContext);
+      if (this.#state === 'idle') return; // the initial load: READY comes from initialize()
+      if (this.#state !== 'ready') {
+        this.#state = 'ready';
+        this.events.emit(ProviderEvents.Ready);
+      }
+      const flagsChanged = changedKeys(changes);
+      if (flagsChanged.length > 0)
+        this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged });
+    },
+    error: (error) => {
+      this.#logger?.warn(`flagd provider: ${error.message}`);
+      if (this.#state === 'idle') return; // initialize() reports it
+      this.#state = 'error';
+      this.events.emit(ProviderEvents.Error, { message: error.message });
+    },
+    stale: () => {
+      if (this.#state !== 'ready') return;
+      this.#state = 'stale';
+      this.events.emit(ProviderEvents.Stale, {
+        message: 'flag source disconnected; serving the last flags',
+      });
+    },
+  };
+}
+
+function changedKeys({ added, removed, changed }: FlagChanges): string[] {
+  return [...added, ...removed, ...changed];
+}
+
+/** The source the resolver asks for; modes rampflag cannot serve yet fail here, by name. */
+function sourceFor(config: FlagdConfig): FlagSource {
+  if (config.resolverType === 'file') {
+    return new FileFlagSource(config.offlineFlagSourcePath as string, {
+      pollIntervalMs: config.offlinePollIntervalMs,
+    });
+  }
+  if (config.resolverType === 'rpc' && config.offlineFlagSourcePath !== null) {
+    throw new FlagdConfigError(
+      'offlineFlagSourcePath is read in file mode: set resolverType to "in-process" (as with ' +
+        '@openfeature/flagd-provider) or "file"; resolverType "rpc" (the default) ignores it',
+    );
+  }
+  const what =
+    config.resolverType === 'rpc'
+      ? "flagd's evaluation API (rpc)"
+      : "flagd's gRPC sync stream (in-process)";
+  throw new FlagdConfigError(
+    `resolverType "${config.resolverType}" needs ${what}, which this version of rampflag does not have yet: ` +
+      'set offlineFlagSourcePath (FLAGD_OFFLINE_FLAG_SOURCE_PATH) for a flag file, or pass a source',
+  );
+}

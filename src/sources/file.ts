@@ -1,0 +1,127 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { isInvalidConfigurationError } from '../evaluator/index.js';
+import type { FlagSource, FlagSourceSink } from './flag-source.js';
+
+/** Options of {@link FileFlagSource}. */
+export interface FileFlagSourceOptions {
+  /** How often the file is checked besides watching it (some file systems send no events). Default 5000. */
+  readonly pollIntervalMs?: number;
+  /** How long to wait after a change event before reading, so a write in progress can finish. Default 50. */
+  readonly debounceMs?: number;
+}
+
+/** What identifies one version of the file without reading it. */
+const signature = (s: { mtimeMs: number; size: number; ino: number }): string =>
+  `${s.mtimeMs}:${s.size}:${s.ino}`;
+
+/**
+ * A flag file (JSON or YAML), watched. The directory is watched rather than the file, so an editor's
+ * atomic rename or a Kubernetes ConfigMap's symlink swap is seen; a poll every `pollIntervalMs`
+ * catches what watching misses. A missing, half-written or invalid file is reported as an error
+ * while the last good flags stay in service; the next good version is delivered as usual.
+ */
+export class FileFlagSource implements FlagSource {
+  readonly path: string;
+  readonly #pollIntervalMs: number;
+  readonly #debounceMs: number;
+  #sink: FlagSourceSink | undefined;
+  #watcher: FSWatcher | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #seen: string | undefined;
+  #reading: Promise<void> = Promise.resolve();
+  #failing = false;
+
+  constructor(path: string, options: FileFlagSourceOptions = {}) {
+    this.path = resolve(path);
+    this.#pollIntervalMs = options.pollIntervalMs ?? 5000;
+    this.#debounceMs = options.debounceMs ?? 50;
+  }
+
+  async start(sink: FlagSourceSink): Promise<void> {
+    let text: string;
+    try {
+      this.#seen = signature(await stat(this.path));
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      throw new Error(`cannot read flag file ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    sink.configuration(text); // an invalid file fails the start
+    this.#sink = sink;
+    const name = basename(this.path);
+    this.#watcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
+      // A symlink swap renames another entry (..data), so any event may concern the file.
+      if (changed === null || changed === name || changed.startsWith('..')) this.#schedule();
+    });
+    this.#watcher.on('error', () => undefined); // the directory went away: the poll reports it
+    this.#poll = setInterval(() => this.#check(), this.#pollIntervalMs);
+    this.#poll.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#sink = undefined;
+    this.#watcher?.close();
+    clearInterval(this.#poll);
+    clearTimeout(this.#debounce);
+    await this.#reading;
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => this.#queue(true), this.#debounceMs);
+    this.#debounce.unref();
+  }
+
+  #check(): void {
+    this.#queue(false);
+  }
+
+  /** Reads one at a time; `force` reads even when the file's signature is unchanged. */
+  #queue(force: boolean): void {
+    // An unexpected failure is reported and the chain goes on: one bad read must not stop watching.
+    this.#reading = this.#reading
+      .then(() => this.#read(force))
+      .catch((error: unknown) =>
+        this.#sink?.error(error instanceof Error ? error : new Error(String(error))),
+      );
+  }
+
+  async #read(force: boolean): Promise<void> {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    let text: string;
+    try {
+      const current = signature(await stat(this.path));
+      if (!force && current === this.#seen && !this.#failing) return;
+      this.#seen = current;
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      this.#seen = undefined;
+      this.#fail(
+        sink,
+        new Error(
+          `flag file ${this.path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); serving the last good flags`,
+          { cause: error },
+        ),
+      );
+      return;
+    }
+    try {
+      sink.configuration(text);
+      this.#failing = false;
+    } catch (error) {
+      if (!isInvalidConfigurationError(error)) throw error;
+      this.#fail(sink, error);
+    }
+  }
+
+  #fail(sink: FlagSourceSink, error: Error): void {
+    if (this.#failing) return; // report a failure once, not at every poll
+    this.#failing = true;
+    sink.error(error);
+  }
+}

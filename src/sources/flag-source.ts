@@ -1,0 +1,30 @@
+import type { EvaluationContext } from '@openfeature/core';
+import type { ConfigurationInput } from '../evaluator/index.js';
+
+/** Where a source delivers what it learns. The provider implements it. */
+export interface FlagSourceSink {
+  /**
+   * A complete flag configuration, with the sync context a flagd sync stream sends beside it.
+   * Throws `InvalidConfigurationError` when the configuration is rejected; the last good one
+   * stays in service.
+   */
+  configuration(payload: ConfigurationInput, syncContext?: EvaluationContext): void;
+  /** The source cannot deliver (file unreadable or invalid, stream failed): flags may be stale. */
+  error(error: Error): void;
+  /** The source lost its connection; it is trying to get it back. */
+  stale(): void;
+}
+
+/**
+ * Something that keeps a provider's flags current: a file, a sync stream, an in-memory set.
+ * A source knows nothing of OpenFeature events; the provider turns what it reports into them.
+ */
+export interface FlagSource {
+  /**
+   * Starts delivering to `sink`. Resolves once the first configuration was delivered; rejects
+   * when none can be (the provider's initialisation then fails).
+   */
+  start(sink: FlagSourceSink): Promise<void>;
+  /** Stops every timer, watcher and connection. */
+  stop(): Promise<void>;
+}
