@@ -1,0 +1,101 @@
+import { OpenFeature, ProviderEvents, ProviderStatus } from '@openfeature/server-sdk';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FlagdProvider, type FlagSource, type FlagSourceSink } from '../../src/index.js';
+import { clientFor, until } from '../support/provider-events.js';
+
+afterAll(() => OpenFeature.close());
+
+const FLAGS = {
+  flags: {
+    tier: {
+      state: 'ENABLED',
+      variants: { gold: 'gold', std: 'std' },
+      defaultVariant: 'std',
+      targeting: { if: [{ '==': [{ var: 'region' }, 'eu'] }, 'gold', null] },
+    },
+  },
+};
+
+/** A source driven by the test: it hands its sink out. */
+class ManualSource implements FlagSource {
+  sink: FlagSourceSink | undefined;
+  constructor(private readonly first: (sink: FlagSourceSink) => void) {}
+  async start(sink: FlagSourceSink) {
+    this.sink = sink;
+    this.first(sink);
+  }
+  async stop() {
+    this.sink = undefined;
+  }
+}
+
+describe('FlagdProvider', () => {
+  it('is named flagd and runs on the server', () => {
+    const provider = new FlagdProvider({ source: new ManualSource((s) => s.configuration(FLAGS)) });
+    expect([provider.metadata.name, provider.runsOn]).toEqual(['flagd', 'server']);
+  });
+
+  it('merges the sync context into every evaluation, over the invocation context', async () => {
+    const source = new ManualSource((s) => s.configuration(FLAGS, { region: 'eu' }));
+    const { client } = await clientFor(new FlagdProvider({ source }));
+    expect(await client.getStringValue('tier', '', { region: 'us' })).toBe('gold');
+    const enriched = new ManualSource((s) => s.configuration(FLAGS, { zone: 'eu' }));
+    const mapped = new FlagdProvider({
+      source: enriched,
+      contextEnricher: (sync) => ({ region: String(sync?.['zone']) }),
+    });
+    expect(await (await clientFor(mapped)).client.getStringValue('tier', '')).toBe('gold');
+  });
+
+  it('turns source errors and staleness into ERROR and STALE, and recovery into READY', async () => {
+    const source = new ManualSource((s) => s.configuration(FLAGS));
+    const { client, events } = await clientFor(new FlagdProvider({ source }));
+    source.sink?.stale();
+    source.sink?.error(new Error('stream broke'));
+    source.sink?.configuration(FLAGS);
+    await until(() => events.length >= 3, 'three events');
+    expect(events.map(([e, d]) => [e, d?.message])).toEqual([
+      [ProviderEvents.Stale, 'flag source disconnected; serving the last flags'],
+      [ProviderEvents.Error, 'stream broke'],
+      [ProviderEvents.Ready, undefined],
+    ]);
+    expect(client.providerStatus).toBe(ProviderStatus.READY);
+    expect(await client.getStringValue('tier', '', { region: 'eu' })).toBe('gold');
+  });
+
+  it('is FATAL when the first connection fails with a fatal status code', async () => {
+    const failing: FlagSource = {
+      start: async () => {
+        throw Object.assign(new Error('forbidden'), { code: 'PERMISSION_DENIED' });
+      },
+      stop: async () => undefined,
+    };
+    OpenFeature.setProvider(
+      'fatal',
+      new FlagdProvider({ source: failing, fatalStatusCodes: ['PERMISSION_DENIED'] }),
+    );
+    const client = OpenFeature.getClient('fatal');
+    await until(() => client.providerStatus === ProviderStatus.FATAL, 'the FATAL status');
+  });
+
+  it('fails initialisation when no configuration arrives within deadlineMs', async () => {
+    const silent: FlagSource = {
+      start: () => new Promise(() => undefined),
+      stop: async () => undefined,
+    };
+    await expect(
+      new FlagdProvider({ source: silent, deadlineMs: 30 }).initialize(),
+    ).rejects.toThrow(/within deadlineMs \(30 ms\)/);
+  });
+
+  it.each([
+    [{}, /resolverType "rpc" needs flagd's evaluation API/],
+    [
+      { resolverType: 'in-process' as const },
+      /resolverType "in-process" needs flagd's gRPC sync stream/,
+    ],
+    [{ offlineFlagSourcePath: 'flags.json' }, /set resolverType to "in-process"/],
+  ])('refuses %j at construction, saying what to do instead', (options, message) => {
+    expect(() => new FlagdProvider(options)).toThrow(message);
+  });
+});
