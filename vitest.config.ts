@@ -1,10 +1,21 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// Examples and tests import the package by name, as users do; this maps it to the sources.
+const alias = {
+  'rampflag/evaluator': fileURLToPath(new URL('./src/evaluator/index.ts', import.meta.url)),
+  rampflag: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+};
+
 export default defineConfig({
+  resolve: { alias },
   test: {
     testTimeout: 20_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'] },
+      },
       {
         // The evaluator suites again, with eval and Function replaced by throwing stubs.
         extends: true,

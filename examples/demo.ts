@@ -4,7 +4,7 @@
  * `--json` prints the same facts for programs (the example test reads it).
  */
 import { readFileSync } from 'node:fs';
-import { createEvaluator, type EvaluationResult } from '../src/evaluator/index.js';
+import { createEvaluator, type EvaluationResult } from 'rampflag/evaluator';
 
 const POPULATION = 100_000;
 const json = process.argv.includes('--json');
