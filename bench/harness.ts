@@ -33,3 +33,21 @@ export function time<S>(setup: () => S, op: (state: S) => unknown, repeat: numbe
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)] as number;
 }
+
+/** Like {@link measure} for an async operation, awaited one call at a time. */
+export async function measureAsync(
+  op: (i: number) => Promise<unknown>,
+  iterations: number,
+  batches = 7,
+): Promise<Measure> {
+  const run = async () => {
+    const start = now();
+    for (let i = 0; i < iterations; i++) await op(i);
+    return Number(now() - start) / iterations;
+  };
+  await run();
+  const samples: number[] = [];
+  for (let b = 0; b < batches; b++) samples.push(await run());
+  samples.sort((a, b) => a - b);
+  return { nsPerOp: samples[Math.floor(samples.length / 2)] as number };
+}

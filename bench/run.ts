@@ -60,6 +60,26 @@ evalCase('ring', 'ring rule, 10,000 users', 5);
 evalCase('fractional', '4-variant fractional', 5);
 evalCase('semver', 'sem_ver rule', 5);
 
+/** `client.getBooleanValue` through the SDK: rampflag against flagd-provider, judged against the no-op floor. */
+function providerCase(name: string, label: string) {
+  const { floor, ours, peer } = JSON.parse(
+    child('./provider-case.ts', [name, String(smoke ? 200 : 20_000)]),
+  ) as Record<'floor' | 'ours' | 'peer', number>;
+  const over = (100 * (ours - floor)) / floor;
+  rows.push({
+    case: `${label} (no-op floor ${(floor / 1000).toFixed(2)} µs; rampflag ${over >= 0 ? '+' : '−'}${Math.abs(over).toFixed(1)} %)`,
+    unit: 'µs/eval',
+    ours: ours / 1000,
+    peer: peer / 1000,
+    ratio: peer / ours,
+    target: '≤ 5 % over the floor',
+    met: ours <= floor * 1.05,
+  });
+}
+
+providerCase('static', 'client.getBooleanValue, static flag');
+providerCase('ring', 'client.getBooleanValue, ring rule');
+
 // Loading FLAG_COUNT generated rule flags.
 const big = generatedFlags(FLAG_COUNT);
 const bigChanged = generatedFlags(FLAG_COUNT, 1);
@@ -159,7 +179,7 @@ console.log(
 );
 const fmt = (n: number) =>
   Number.isNaN(n) ? 'n/a' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
-console.log('| case | unit | rampflag | flagd-core | ratio | target | met |');
+console.log('| case | unit | rampflag | peer | ratio | target | met |');
 console.log('|---|---|---:|---:|---:|---|---|');
 for (const r of rows) {
   const met = smoke ? '–' : r.met ? 'yes' : 'NO';

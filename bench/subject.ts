@@ -3,6 +3,9 @@
  * first; `npm run bench` does). Typed from the sources.
  */
 import type * as EvaluatorModule from '../src/evaluator/index.js';
+import type * as RootModule from '../src/index.js';
 
-const url = new URL('../dist/evaluator.js', import.meta.url).href;
-export const { createEvaluator } = (await import(url)) as typeof EvaluatorModule;
+const evaluatorUrl = new URL('../dist/evaluator.js', import.meta.url).href;
+const rootUrl = new URL('../dist/index.js', import.meta.url).href;
+export const { createEvaluator } = (await import(evaluatorUrl)) as typeof EvaluatorModule;
+export const { FlagdProvider } = (await import(rootUrl)) as typeof RootModule;
