@@ -36,7 +36,17 @@ try {
   const peers = Object.keys(pkg.peerDependencies).map(
     (name) => `${name}@${pkg.devDependencies[name] ?? pkg.peerDependencies[name]}`,
   );
-  run('npm', ['install', '--no-audit', '--no-fund', '--silent', join(scratch, tarball), ...peers]);
+  // @types/node: the SDK's own types need it, as in any Node project that type-checks.
+  const nodeTypes = `@types/node@${pkg.devDependencies['@types/node']}`;
+  run('npm', [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--silent',
+    join(scratch, tarball),
+    ...peers,
+    nodeTypes,
+  ]);
 
   const subpaths = Object.keys(pkg.exports).filter((key) => key !== './package.json');
   const config =
@@ -54,6 +64,20 @@ try {
       '-e',
       `const m = require('${specifier}'); ${check}`,
     ]);
+    if (subpath === '.') {
+      // The provider, through the SDK, from each module system.
+      const provider = `const flags = new m.InMemoryFlagSource({ f: { variants: { on: true }, defaultVariant: 'on' } }); await sdk.OpenFeature.setProviderAndWait(new m.FlagdProvider({ source: flags })); const d = await sdk.OpenFeature.getClient().getBooleanDetails('f', false); if (d.value !== true || d.reason !== 'STATIC' || sdk.OpenFeature.getProviderMetadata().name !== 'flagd') throw new Error(JSON.stringify(d)); await sdk.OpenFeature.close();`;
+      run(process.execPath, [
+        '--input-type=module',
+        '-e',
+        `const m = await import('rampflag'); const sdk = await import('@openfeature/server-sdk'); ${provider}`,
+      ]);
+      run(process.execPath, [
+        '--input-type=commonjs',
+        '-e',
+        `(async () => { const m = require('rampflag'); const sdk = require('@openfeature/server-sdk'); ${provider} })().catch((e) => { console.error(e); process.exit(1); });`,
+      ]);
+    }
     console.log(`ok  ${specifier}: import and require`);
   }
 
