@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     evaluator: 'src/evaluator/index.ts',
+    otel: 'src/hooks/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

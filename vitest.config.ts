@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Examples and tests import the package by name, as users do; this maps it to the sources.
 const alias = {
   'rampflag/evaluator': fileURLToPath(new URL('./src/evaluator/index.ts', import.meta.url)),
+  'rampflag/otel': fileURLToPath(new URL('./src/hooks/index.ts', import.meta.url)),
   rampflag: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

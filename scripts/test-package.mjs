@@ -53,7 +53,10 @@ try {
     '{"flags":{"f":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off","targeting":{"fractional":[["on",1],["off",0]]}}}}';
   for (const subpath of subpaths) {
     const specifier = subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`;
-    const check = `const e = m.createEvaluator(); e.setConfiguration(${JSON.stringify(config)}); const r = e.resolveBoolean('f', false, { targetingKey: 'u' }); if (r.value !== true || r.reason !== 'TARGETING_MATCH') throw new Error(JSON.stringify(r));`;
+    const evaluate = `const e = m.createEvaluator(); e.setConfiguration(${JSON.stringify(config)}); const r = e.resolveBoolean('f', false, { targetingKey: 'u' }); if (r.value !== true || r.reason !== 'TARGETING_MATCH') throw new Error(JSON.stringify(r));`;
+    // rampflag/otel: the hooks build, and a hook runs without an OpenTelemetry SDK installed.
+    const otel = `const h = m.createSpanHook(); h.finally({ flagKey: 'f', providerMetadata: { name: 'flagd' }, context: {}, logger: console }, { flagKey: 'f', value: true, variant: 'on', reason: 'STATIC', flagMetadata: {} }); if (typeof m.createMetricsHook !== 'function' || typeof m.withFlagVariants !== 'function') throw new Error('otel exports');`;
+    const check = subpath === './otel' ? otel : evaluate;
     run(process.execPath, [
       '--input-type=module',
       '-e',
@@ -84,7 +87,10 @@ try {
   const typecheck = subpaths
     .map(
       (subpath, i) =>
-        `import * as m${i} from '${subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`}';\nconst e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`,
+        `import * as m${i} from '${subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`}';\n` +
+        (subpath === './otel'
+          ? `const o${i}: m${i}.SpanHookOptions = { includeValue: false };\nvoid m${i}.createSpanHook(o${i});`
+          : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
     )
     .join('\n');
   writeFileSync(join(scratch, 'check.ts'), typecheck);
