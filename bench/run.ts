@@ -80,6 +80,26 @@ function providerCase(name: string, label: string) {
 providerCase('static', 'client.getBooleanValue, static flag');
 providerCase('ring', 'client.getBooleanValue, ring rule');
 
+// The span hook's cost per evaluation, over the SDK's cost of running any hook.
+{
+  const r = JSON.parse(child('./otel-case.ts', [String(smoke ? 200 : 20_000)])) as Record<
+    string,
+    number
+  >;
+  const costRow = (label: string, hook: number, empty: number) =>
+    rows.push({
+      case: `${label} (SDK with an empty hook ${(empty / 1000).toFixed(2)} µs, no hook ${((r['plain'] ?? 0) / 1000).toFixed(2)} µs)`,
+      unit: 'µs/eval',
+      ours: hook / 1000,
+      peer: empty / 1000,
+      ratio: empty / hook,
+      target: `(reported) +${((hook - empty) / 1000).toFixed(2)} µs`,
+      met: true,
+    });
+  costRow('span hook, no active span', r['hookNoSpan'] ?? 0, r['emptyNoSpan'] ?? 0);
+  costRow('span hook, recording span', r['hookInSpan'] ?? 0, r['emptyInSpan'] ?? 0);
+}
+
 // Loading FLAG_COUNT generated rule flags.
 const big = generatedFlags(FLAG_COUNT);
 const bigChanged = generatedFlags(FLAG_COUNT, 1);
