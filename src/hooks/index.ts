@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { createSpanHook } from './span-hook.js';
-export type { SpanHookOptions } from './span-hook.js';
+export type { FlagHook, SpanHookOptions } from './span-hook.js';
 export { createMetricsHook, EVALUATIONS_METRIC } from './metrics-hook.js';
 export type { MetricsHookOptions } from './metrics-hook.js';
 export { createOutcomeRecorder, OUTCOME_METRICS } from './outcome-recorder.js';

@@ -1,12 +1,12 @@
 import {
   StandardResolutionReasons,
   TelemetryAttribute,
-  type BaseHook,
   type EvaluationDetails,
   type FlagValue,
   type HookContext,
 } from '@openfeature/core';
 import { metrics, type Attributes, type Meter } from '@opentelemetry/api';
+import type { FlagHook } from './span-hook.js';
 
 /** Options of {@link createMetricsHook}. */
 export interface MetricsHookOptions {
@@ -21,7 +21,7 @@ export const EVALUATIONS_METRIC = 'feature_flag.evaluations';
  * An OpenFeature hook counting evaluations by flag key, variant, reason and error type. Low
  * cardinality by design: no context values, no error messages. It never throws.
  */
-export function createMetricsHook(options: MetricsHookOptions = {}): BaseHook {
+export function createMetricsHook(options: MetricsHookOptions = {}): FlagHook {
   const meter = options.meter ?? metrics.getMeter('rampflag');
   const counter = meter.createCounter(EVALUATIONS_METRIC, {
     description: 'Feature flag evaluations, by flag key, variant, reason and error type',

@@ -11,6 +11,9 @@ export interface SpanHookOptions extends ValueOptions {
 
 const EVENT = 'feature_flag.evaluation';
 
+/** An OpenFeature hook whose stages return nothing: what both SDKs' `addHooks` take. */
+export type FlagHook = BaseHook<FlagValue, Record<string, unknown>, void, void>;
+
 /**
  * An OpenFeature hook that tags the active span with each evaluation: a `feature_flag.evaluation`
  * event with the semantic-convention attributes, and a queryable `feature_flag.variant.<flagKey>`
@@ -20,7 +23,7 @@ const EVENT = 'feature_flag.evaluation';
  * @example
  * OpenFeature.addHooks(createSpanHook());
  */
-export function createSpanHook(options: SpanHookOptions = {}): BaseHook {
+export function createSpanHook(options: SpanHookOptions = {}): FlagHook {
   const attributeOf = options.variantAttribute ?? ((key: string) => `feature_flag.variant.${key}`);
   return {
     finally(hook: Readonly<HookContext>, details: EvaluationDetails<FlagValue>) {
