@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     evaluator: 'src/evaluator/index.ts',
     otel: 'src/hooks/index.ts',
+    grpc: 'src/grpc/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 const alias = {
   'rampflag/evaluator': fileURLToPath(new URL('./src/evaluator/index.ts', import.meta.url)),
   'rampflag/otel': fileURLToPath(new URL('./src/hooks/index.ts', import.meta.url)),
+  'rampflag/grpc': fileURLToPath(new URL('./src/grpc/index.ts', import.meta.url)),
   rampflag: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

@@ -56,7 +56,8 @@ try {
     const evaluate = `const e = m.createEvaluator(); e.setConfiguration(${JSON.stringify(config)}); const r = e.resolveBoolean('f', false, { targetingKey: 'u' }); if (r.value !== true || r.reason !== 'TARGETING_MATCH') throw new Error(JSON.stringify(r));`;
     // rampflag/otel: the hooks build, and a hook runs without an OpenTelemetry SDK installed.
     const otel = `const h = m.createSpanHook(); h.finally({ flagKey: 'f', providerMetadata: { name: 'flagd' }, context: {}, logger: console }, { flagKey: 'f', value: true, variant: 'on', reason: 'STATIC', flagMetadata: {} }); if (typeof m.createMetricsHook !== 'function' || typeof m.withFlagVariants !== 'function') throw new Error('otel exports');`;
-    const check = subpath === './otel' ? otel : evaluate;
+    const grpc = `if (typeof m.GrpcSyncSource !== 'function' || m.backoffDelay(0, 1000, 12000, () => 1) !== 1000) throw new Error('grpc exports');`;
+    const check = subpath === './otel' ? otel : subpath === './grpc' ? grpc : evaluate;
     run(process.execPath, [
       '--input-type=module',
       '-e',
@@ -90,7 +91,9 @@ try {
         `import * as m${i} from '${subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`}';\n` +
         (subpath === './otel'
           ? `const o${i}: m${i}.SpanHookOptions = { includeValue: false };\nvoid m${i}.createSpanHook(o${i});`
-          : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
+          : subpath === './grpc'
+            ? `const d${i}: number = m${i}.backoffDelay(0, 1, 2, Math.random);\nvoid d${i};`
+            : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
     )
     .join('\n');
   writeFileSync(join(scratch, 'check.ts'), typecheck);

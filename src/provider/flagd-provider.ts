@@ -52,7 +52,9 @@ export class FlagdProvider implements Provider {
   /** The options in force, after environment variables and defaults. */
   readonly config: FlagdConfig;
   readonly #evaluator: Evaluator;
-  readonly #source: FlagSource;
+  /** The source, made on first initialisation (the gRPC one is loaded only when needed). */
+  #source: FlagSource | undefined;
+  readonly #makeSource: () => Promise<FlagSource>;
   readonly #logger: Logger | undefined;
   #enrichment: EvaluationContext | undefined;
   #state: State = 'idle';
@@ -64,7 +66,8 @@ export class FlagdProvider implements Provider {
       ...options.evaluator,
       ...(logger === undefined ? {} : { logger }),
     });
-    this.#source = options.source ?? sourceFor(this.config);
+    const given = options.source;
+    this.#makeSource = given !== undefined ? async () => given : sourceFor(this.config);
   }
 
   /** The flag-set metadata of the flags in service. */
@@ -84,12 +87,16 @@ export class FlagdProvider implements Provider {
       );
     });
     try {
+      this.#source ??= await this.#makeSource();
       await Promise.race([this.#source.start(this.#sink), deadline]);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && this.config.fatalStatusCodes.includes(code)) {
+        await this.#source?.stop();
         throw new ProviderFatalError(`fatal status ${code}: ${(error as Error).message}`);
       }
+      // A source that keeps trying (a sync stream) may still deliver: that brings READY.
+      this.#state = 'error';
       throw error;
     } finally {
       clearTimeout(timer);
@@ -98,7 +105,7 @@ export class FlagdProvider implements Provider {
   }
 
   async onClose(): Promise<void> {
-    await this.#source.stop();
+    await this.#source?.stop();
     this.#state = 'idle';
   }
 
@@ -172,25 +179,29 @@ function changedKeys({ added, removed, changed }: FlagChanges): string[] {
   return [...added, ...removed, ...changed];
 }
 
-/** The source the resolver asks for; modes rampflag cannot serve yet fail here, by name. */
-function sourceFor(config: FlagdConfig): FlagSource {
+/** How to make the source the resolver asks for; a mode rampflag cannot serve fails here, by name. */
+function sourceFor(config: FlagdConfig): () => Promise<FlagSource> {
   if (config.resolverType === 'file') {
-    return new FileFlagSource(config.offlineFlagSourcePath as string, {
+    const source = new FileFlagSource(config.offlineFlagSourcePath as string, {
       pollIntervalMs: config.offlinePollIntervalMs,
     });
+    return async () => source;
   }
-  if (config.resolverType === 'rpc' && config.offlineFlagSourcePath !== null) {
+  if (config.resolverType === 'in-process') {
+    // Loaded only here, so the root entry needs no @grpc/grpc-js unless this mode is used.
+    return async () => {
+      const { GrpcSyncSource } = await import('../grpc/sync-source.js');
+      return new GrpcSyncSource(config);
+    };
+  }
+  if (config.offlineFlagSourcePath !== null) {
     throw new FlagdConfigError(
       'offlineFlagSourcePath is read in file mode: set resolverType to "in-process" (as with ' +
         '@openfeature/flagd-provider) or "file"; resolverType "rpc" (the default) ignores it',
     );
   }
-  const what =
-    config.resolverType === 'rpc'
-      ? "flagd's evaluation API (rpc)"
-      : "flagd's gRPC sync stream (in-process)";
   throw new FlagdConfigError(
-    `resolverType "${config.resolverType}" needs ${what}, which this version of rampflag does not have yet: ` +
-      'set offlineFlagSourcePath (FLAGD_OFFLINE_FLAG_SOURCE_PATH) for a flag file, or pass a source',
+    'resolverType "rpc" needs flagd\'s evaluation API, which this version of rampflag does not have yet: ' +
+      'use resolverType "in-process" (flagd\'s sync stream), offlineFlagSourcePath for a flag file, or a source',
   );
 }

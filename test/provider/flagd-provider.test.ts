@@ -90,10 +90,6 @@ describe('FlagdProvider', () => {
 
   it.each([
     [{}, /resolverType "rpc" needs flagd's evaluation API/],
-    [
-      { resolverType: 'in-process' as const },
-      /resolverType "in-process" needs flagd's gRPC sync stream/,
-    ],
     [{ offlineFlagSourcePath: 'flags.json' }, /set resolverType to "in-process"/],
   ])('refuses %j at construction, saying what to do instead', (options, message) => {
     expect(() => new FlagdProvider(options)).toThrow(message);

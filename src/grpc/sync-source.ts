@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { isInvalidConfigurationError } from '../evaluator/index.js';
+import type { FlagdConfig } from '../provider/config.js';
+import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
+import { backoffDelay } from './backoff.js';
+import {
+  decodeSyncResponse,
+  encodeSyncRequest,
+  type SyncRequest,
+  type SyncResponse,
+} from './wire.js';
+
+/** The options a gRPC sync source reads: flagd's, as the provider resolved them. */
+export type GrpcSyncOptions = Pick<
+  FlagdConfig,
+  | 'host'
+  | 'port'
+  | 'targetUri'
+  | 'socketPath'
+  | 'tls'
+  | 'certPath'
+  | 'selector'
+  | 'providerId'
+  | 'streamDeadlineMs'
+  | 'retryBackoffMs'
+  | 'retryBackoffMaxMs'
+  | 'retryGracePeriod'
+  | 'keepAliveTime'
+  | 'fatalStatusCodes'
+> & { readonly random?: () => number };
+
+const SYNC_FLAGS = '/flagd.sync.v1.FlagSyncService/SyncFlags';
+
+/** A gRPC failure carrying its status name (`UNAVAILABLE`, `PERMISSION_DENIED`, …) as `code`. */
+function statusError(error: grpc.ServiceError): Error & { code: string } {
+  const name = grpc.status[error.code] ?? String(error.code);
+  return Object.assign(new Error(`flagd sync stream: ${name}: ${error.details || error.message}`), {
+    code: name,
+  });
+}
+
+/** Where to connect: a unix socket, a target URI, or host:port. */
+function targetOf(options: GrpcSyncOptions): string {
+  if (options.socketPath !== null) return `unix:${options.socketPath}`;
+  if (options.targetUri !== null) return options.targetUri;
+  return `${options.host}:${options.port}`;
+}
+
+/**
+ * flagd's `flagd.sync.v1.FlagSyncService/SyncFlags` stream: every message a full snapshot with its
+ * sync context. On a disconnect (an error, a server closing the stream, the stream deadline) it is
+ * STALE at once, reconnects with capped exponential backoff and jitter, and reports an error if still
+ * disconnected after the grace period; the provider keeps serving the last good flags throughout.
+ * A status in `fatalStatusCodes` on the first connection is fatal.
+ */
+export class GrpcSyncSource implements FlagSource {
+  readonly #options: GrpcSyncOptions;
+  readonly #random: () => number;
+  #client: grpc.Client | undefined;
+  #call: grpc.ClientReadableStream<SyncResponse> | undefined;
+  #sink: FlagSourceSink | undefined;
+  #attempt = 0;
+  #everConnected = false;
+  #stopped = false;
+  #retry: NodeJS.Timeout | undefined;
+  #grace: NodeJS.Timeout | undefined;
+
+  constructor(options: GrpcSyncOptions) {
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  start(sink: FlagSourceSink): Promise<void> {
+    this.#sink = sink;
+    this.#stopped = false;
+    this.#client = new grpc.Client(
+      targetOf(this.#options),
+      this.#credentials(),
+      this.#channelOptions(),
+    );
+    return new Promise((resolve, reject) => this.#open(resolve, reject));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    clearTimeout(this.#grace);
+    this.#call?.cancel();
+    this.#client?.close();
+    this.#sink = undefined;
+  }
+
+  #credentials(): grpc.ChannelCredentials {
+    if (!this.#options.tls) return grpc.credentials.createInsecure();
+    const ca = this.#options.certPath === null ? undefined : readFileSync(this.#options.certPath);
+    return grpc.credentials.createSsl(ca);
+  }
+
+  #channelOptions(): grpc.ChannelOptions {
+    return this.#options.keepAliveTime > 0
+      ? { 'grpc.keepalive_time_ms': this.#options.keepAliveTime }
+      : {};
+  }
+
+  /** Opens one stream; `resolve`/`reject` settle the start until the first snapshot or failure. */
+  #open(resolve?: () => void, reject?: (error: Error) => void): void {
+    const client = this.#client;
+    if (client === undefined || this.#stopped) return;
+    const { selector, providerId, streamDeadlineMs } = this.#options;
+    const metadata = new grpc.Metadata();
+    if (selector !== null) metadata.set('flagd-selector', selector);
+    const request: SyncRequest = {
+      ...(providerId === null ? {} : { providerId }),
+      ...(selector === null ? {} : { selector }),
+    };
+    const callOptions: grpc.CallOptions =
+      streamDeadlineMs > 0 ? { deadline: Date.now() + streamDeadlineMs } : {};
+    const call = client.makeServerStreamRequest(
+      SYNC_FLAGS,
+      (message: SyncRequest) => Buffer.from(encodeSyncRequest(message)),
+      (bytes: Buffer) => decodeSyncResponse(bytes),
+      request,
+      metadata,
+      callOptions,
+    );
+    this.#call = call;
+    let settled = false;
+    call.on('data', (response: SyncResponse) => {
+      this.#connected();
+      try {
+        this.#sink?.configuration(response.flagConfiguration, response.syncContext);
+      } catch (error) {
+        if (!isInvalidConfigurationError(error)) throw error;
+        if (!settled) {
+          settled = true;
+          reject?.(error);
+        } else this.#sink?.error(error);
+        return;
+      }
+      if (!settled) {
+        settled = true;
+        resolve?.();
+      }
+    });
+    const lost = (error: Error & { code?: string }) => {
+      if (call !== this.#call || this.#stopped) return;
+      this.#call = undefined;
+      const fatal =
+        !this.#everConnected &&
+        error.code !== undefined &&
+        this.#options.fatalStatusCodes.includes(error.code);
+      if (!settled) {
+        settled = true;
+        reject?.(error);
+      }
+      if (fatal) return; // the provider is FATAL: no reconnect
+      this.#disconnected(error);
+    };
+    call.on('error', (error: grpc.ServiceError) => lost(statusError(error)));
+    call.on('end', () =>
+      lost(
+        Object.assign(new Error('flagd sync stream: the server closed the stream'), {
+          code: 'CLOSED',
+        }),
+      ),
+    );
+  }
+
+  #connected(): void {
+    this.#attempt = 0;
+    this.#everConnected = true;
+    clearTimeout(this.#grace);
+    this.#grace = undefined;
+  }
+
+  #disconnected(error: Error): void {
+    if (this.#everConnected) this.#sink?.stale();
+    if (this.#grace === undefined) {
+      this.#grace = setTimeout(() => {
+        this.#sink?.error(
+          new Error(`${error.message}; disconnected for over ${this.#options.retryGracePeriod} s`),
+        );
+      }, this.#options.retryGracePeriod * 1000);
+      this.#grace.unref();
+    }
+    const delay = backoffDelay(
+      this.#attempt++,
+      this.#options.retryBackoffMs,
+      this.#options.retryBackoffMaxMs,
+      this.#random,
+    );
+    this.#retry = setTimeout(() => this.#open(), delay);
+  }
+}
