@@ -15,6 +15,8 @@ export { InMemoryFlagSource } from './sources/in-memory.js';
 export type { InMemoryFlag, InMemoryFlagSourceOptions } from './sources/in-memory.js';
 export { FileFlagSource } from './sources/file.js';
 export type { FileFlagSourceOptions } from './sources/file.js';
+export { SseFlagSource } from './sources/sse.js';
+export type { SseFlagSourceOptions } from './sources/sse.js';
 export type { FlagSource, FlagSourceSink } from './sources/flag-source.js';
 export {
   createEvaluator,

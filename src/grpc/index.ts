@@ -5,4 +5,4 @@
  */
 export { GrpcSyncSource } from './sync-source.js';
 export type { GrpcSyncOptions } from './sync-source.js';
-export { backoffDelay } from './backoff.js';
+export { backoffDelay } from '../sources/backoff.js';

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { isInvalidConfigurationError } from '../evaluator/index.js';
 import type { FlagdConfig } from '../provider/config.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
-import { backoffDelay } from './backoff.js';
+import { Reconnector } from '../sources/reconnect.js';
 import {
   decodeSyncResponse,
   encodeSyncRequest,
@@ -56,19 +56,15 @@ function targetOf(options: GrpcSyncOptions): string {
  */
 export class GrpcSyncSource implements FlagSource {
   readonly #options: GrpcSyncOptions;
-  readonly #random: () => number;
+  readonly #reconnect: Reconnector;
   #client: grpc.Client | undefined;
   #call: grpc.ClientReadableStream<SyncResponse> | undefined;
   #sink: FlagSourceSink | undefined;
-  #attempt = 0;
-  #everConnected = false;
   #stopped = false;
-  #retry: NodeJS.Timeout | undefined;
-  #grace: NodeJS.Timeout | undefined;
 
   constructor(options: GrpcSyncOptions) {
     this.#options = options;
-    this.#random = options.random ?? Math.random;
+    this.#reconnect = new Reconnector({ ...options, random: options.random ?? Math.random });
   }
 
   start(sink: FlagSourceSink): Promise<void> {
@@ -84,8 +80,7 @@ export class GrpcSyncSource implements FlagSource {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#retry);
-    clearTimeout(this.#grace);
+    this.#reconnect.stop();
     this.#call?.cancel();
     this.#client?.close();
     this.#sink = undefined;
@@ -127,7 +122,7 @@ export class GrpcSyncSource implements FlagSource {
     this.#call = call;
     let settled = false;
     call.on('data', (response: SyncResponse) => {
-      this.#connected();
+      this.#reconnect.connected();
       try {
         this.#sink?.configuration(response.flagConfiguration, response.syncContext);
       } catch (error) {
@@ -147,7 +142,7 @@ export class GrpcSyncSource implements FlagSource {
       if (call !== this.#call || this.#stopped) return;
       this.#call = undefined;
       const fatal =
-        !this.#everConnected &&
+        !this.#reconnect.everConnected &&
         error.code !== undefined &&
         this.#options.fatalStatusCodes.includes(error.code);
       if (!settled) {
@@ -155,7 +150,7 @@ export class GrpcSyncSource implements FlagSource {
         reject?.(error);
       }
       if (fatal) return; // the provider is FATAL: no reconnect
-      this.#disconnected(error);
+      this.#reconnect.disconnected(error, this.#sink, () => this.#open());
     };
     call.on('error', (error: grpc.ServiceError) => lost(statusError(error)));
     call.on('end', () =>
@@ -165,31 +160,5 @@ export class GrpcSyncSource implements FlagSource {
         }),
       ),
     );
-  }
-
-  #connected(): void {
-    this.#attempt = 0;
-    this.#everConnected = true;
-    clearTimeout(this.#grace);
-    this.#grace = undefined;
-  }
-
-  #disconnected(error: Error): void {
-    if (this.#everConnected) this.#sink?.stale();
-    if (this.#grace === undefined) {
-      this.#grace = setTimeout(() => {
-        this.#sink?.error(
-          new Error(`${error.message}; disconnected for over ${this.#options.retryGracePeriod} s`),
-        );
-      }, this.#options.retryGracePeriod * 1000);
-      this.#grace.unref();
-    }
-    const delay = backoffDelay(
-      this.#attempt++,
-      this.#options.retryBackoffMs,
-      this.#options.retryBackoffMaxMs,
-      this.#random,
-    );
-    this.#retry = setTimeout(() => this.#open(), delay);
   }
 }
