@@ -4,19 +4,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FlagdProvider } from 'rampflag';
 import { backoffDelay } from 'rampflag/grpc';
 import { clientFor, until } from '../support/provider-events.js';
+import { syncFlags } from '../support/sync-flags.js';
 import { TestSyncServer } from '../support/sync-server.js';
 
-const flags = (color: string) => ({
-  flags: {
-    color: { state: 'ENABLED', variants: { c: color, x: 'x' }, defaultVariant: 'c' },
-    aware: {
-      state: 'ENABLED',
-      variants: { internal: 'INTERNAL', external: 'EXTERNAL' },
-      defaultVariant: 'external',
-      targeting: { if: [{ '==': [{ var: 'injectedmetadata' }, 'set'] }, 'internal', null] },
-    },
-  },
-});
+const flags = syncFlags;
 
 const servers: TestSyncServer[] = [];
 afterEach(async () => {

@@ -2,19 +2,10 @@ import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FlagdProvider, SseFlagSource, type SseFlagSourceOptions } from 'rampflag';
 import { clientFor, until } from '../support/provider-events.js';
+import { syncFlags } from '../support/sync-flags.js';
 import { TestSseServer } from '../support/sse-server.js';
 
-const flags = (color: string) => ({
-  flags: {
-    color: { state: 'ENABLED', variants: { c: color, x: 'x' }, defaultVariant: 'c' },
-    aware: {
-      state: 'ENABLED',
-      variants: { internal: 'INTERNAL', external: 'EXTERNAL' },
-      defaultVariant: 'external',
-      targeting: { if: [{ '==': [{ var: 'injectedmetadata' }, 'set'] }, 'internal', null] },
-    },
-  },
-});
+const flags = syncFlags;
 
 const servers: TestSseServer[] = [];
 const providers: FlagdProvider[] = [];
