@@ -6,6 +6,7 @@ export default defineConfig({
     evaluator: 'src/evaluator/index.ts',
     otel: 'src/hooks/index.ts',
     grpc: 'src/grpc/index.ts',
+    server: 'src/server/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

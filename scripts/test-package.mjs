@@ -57,7 +57,8 @@ try {
     // rampflag/otel: the hooks build, and a hook runs without an OpenTelemetry SDK installed.
     const otel = `const h = m.createSpanHook(); h.finally({ flagKey: 'f', providerMetadata: { name: 'flagd' }, context: {}, logger: console }, { flagKey: 'f', value: true, variant: 'on', reason: 'STATIC', flagMetadata: {} }); if (typeof m.createMetricsHook !== 'function' || typeof m.withFlagVariants !== 'function') throw new Error('otel exports');`;
     const grpc = `if (typeof m.GrpcSyncSource !== 'function' || m.backoffDelay(0, 1000, 12000, () => 1) !== 1000) throw new Error('grpc exports');`;
-    const check = subpath === './otel' ? otel : subpath === './grpc' ? grpc : evaluate;
+    const server = `if (typeof m.FlagServer !== 'function') throw new Error('server exports');`;
+    const check = { './otel': otel, './grpc': grpc, './server': server }[subpath] ?? evaluate;
     run(process.execPath, [
       '--input-type=module',
       '-e',
@@ -93,7 +94,9 @@ try {
           ? `const o${i}: m${i}.SpanHookOptions = { includeValue: false };\nvoid m${i}.createSpanHook(o${i});`
           : subpath === './grpc'
             ? `const d${i}: number = m${i}.backoffDelay(0, 1, 2, Math.random);\nvoid d${i};`
-            : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
+            : subpath === './server'
+              ? `const s${i}: m${i}.FlagServerOptions | undefined = undefined;\nvoid s${i};`
+              : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
     )
     .join('\n');
   writeFileSync(join(scratch, 'check.ts'), typecheck);

@@ -232,3 +232,8 @@ export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
   }
   return { flagConfiguration, ...(syncContext === undefined ? {} : { syncContext }) };
 }
+
+/** `GetMetadataResponse` (deprecated RPC): field 2, the same Struct as `sync_context`. */
+export function encodeMetadataResponse(metadata: JsonObject): Uint8Array {
+  return new Writer().bytesField(2, encodeStruct(metadata)).finish();
+}
