@@ -1,10 +1,10 @@
 import { OpenFeature, ProviderEvents, ProviderStatus } from '@openfeature/server-sdk';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FlagdProvider } from 'rampflag';
+
 import { backoffDelay } from 'rampflag/grpc';
 import { clientFor, until } from '../support/provider-events.js';
-import { syncFlags } from '../support/sync-flags.js';
+import { inProcessProvider, syncFlags } from '../support/sync-flags.js';
 import { TestSyncServer } from '../support/sync-server.js';
 
 const flags = syncFlags;
@@ -21,15 +21,7 @@ async function serve(syncContext?: Record<string, unknown>) {
   return server;
 }
 
-const provider = (port: number, extra = {}) =>
-  new FlagdProvider({
-    resolverType: 'in-process',
-    host: '127.0.0.1',
-    port,
-    retryBackoffMs: 20,
-    retryBackoffMaxMs: 100,
-    ...extra,
-  });
+const provider = inProcessProvider;
 
 describe('GrpcSyncSource through FlagdProvider (in-process mode)', () => {
   it('is READY with the served flags, sends the selector and provider id, merges the sync context', async () => {

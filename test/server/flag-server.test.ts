@@ -16,6 +16,7 @@ import {
 } from 'rampflag';
 import { FlagServer } from 'rampflag/server';
 import { clientFor, until } from '../support/provider-events.js';
+import { inProcessProvider } from '../support/sync-flags.js';
 import { testbedDir } from '../support/shared-data.js';
 
 const stops: (() => Promise<void>)[] = [];
@@ -36,14 +37,7 @@ async function serve(source: InMemoryFlagSource, syncContext?: Record<string, st
   return { server, ...ports };
 }
 
-const grpcProvider = (port: number) =>
-  new FlagdProvider({
-    resolverType: 'in-process',
-    host: '127.0.0.1',
-    port,
-    retryBackoffMs: 20,
-    retryBackoffMaxMs: 100,
-  });
+const grpcProvider = (port: number) => inProcessProvider(port);
 
 describe('FlagServer', () => {
   it('serves rampflag providers over gRPC and SSE, and pushes every change to both', async () => {
