@@ -1,10 +1,16 @@
-import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { EvaluationContext, Logger } from '@openfeature/core';
 import { parse as parseYaml } from 'yaml';
 import { createEvaluator, type ConfigurationInput } from '../evaluator/index.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
+import { handleEvaluation } from './evaluation-api.js';
 import {
   decodeSyncRequest,
   encodeMetadataResponse,
@@ -21,7 +27,10 @@ export interface FlagServerOptions {
   readonly host?: string;
   /** flagd's sync port (gRPC `flagd.sync.v1`). Default 8015; 0 picks a free one. */
   readonly syncPort?: number;
-  /** HTTP port: SSE sync at `/sync/sse`, `/healthz`, `/readyz`. Default 8013; 0 picks a free one. */
+  /**
+   * HTTP port: flagd's evaluation API (Connect JSON), SSE sync at `/sync/sse`, `/healthz`,
+   * `/readyz`. Default 8013; 0 picks a free one.
+   */
   readonly httpPort?: number;
   /** Static context sent with every snapshot (flagd's `--context-value`). */
   readonly syncContext?: EvaluationContext;
@@ -161,28 +170,37 @@ export class FlagServer {
   }
 
   #startHttp(host: string, port: number): Promise<number> {
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (req.method === 'GET' && path === '/sync/sse') {
-        res.writeHead(200, {
-          'Content-Type': 'text/event-stream',
-          'Cache-Control': 'no-cache',
-          Connection: 'keep-alive',
-        });
-        this.#sse.add(res);
-        res.on('close', () => this.#sse.delete(res));
-        this.#writeSse(res);
-      } else if (path === '/healthz') res.writeHead(200).end('ok');
-      else if (path === '/readyz')
-        res
-          .writeHead(this.#json === undefined ? 503 : 200)
-          .end(this.#json === undefined ? 'no flags yet' : 'ok');
-      else res.writeHead(404).end();
-    });
+    const server = createServer((req, res) => void this.#route(req, res));
     this.#http = server;
     return new Promise((resolve) =>
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port)),
     );
+  }
+
+  /** The evaluation API first, then SSE sync and the health endpoints. */
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (await handleEvaluation(this.#evaluator, req, res)) return;
+    } catch (error) {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ code: 'internal', message: (error as Error).message }));
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/sync/sse') {
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache',
+        Connection: 'keep-alive',
+      });
+      this.#sse.add(res);
+      res.on('close', () => this.#sse.delete(res));
+      this.#writeSse(res);
+    } else if (path === '/healthz') res.writeHead(200).end('ok');
+    else if (path === '/readyz') {
+      const ready = this.#json !== undefined;
+      res.writeHead(ready ? 200 : 503).end(ready ? 'ok' : 'no flags yet');
+    } else res.writeHead(404).end();
   }
 
   #writeSse(res: ServerResponse): void {

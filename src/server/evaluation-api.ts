@@ -1,0 +1,158 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EvaluationContext } from '@openfeature/core';
+import type { EvaluationResult, Evaluator } from '../evaluator/index.js';
+
+/** flagd's error codes to Connect codes and HTTP statuses (flagd-spec §b.3). */
+const CONNECT_ERRORS: Readonly<Record<string, readonly [string, number]>> = {
+  FLAG_NOT_FOUND: ['not_found', 404],
+  TYPE_MISMATCH: ['invalid_argument', 400],
+  PARSE_ERROR: ['data_loss', 500],
+  GENERAL: ['unknown', 500],
+};
+const MAX_BODY = 1024 * 1024;
+const PATH =
+  /^\/(flagd\.evaluation\.v[12]|schema\.v1)\.Service\/Resolve(Boolean|String|Int|Float|Object|All)$/;
+
+type Kind = 'Boolean' | 'String' | 'Int' | 'Float' | 'Object' | 'All';
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function connectError(res: ServerResponse, code: string, message: string, status: number): void {
+  send(res, status, { code, message });
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function resolve(
+  evaluator: Evaluator,
+  kind: Exclude<Kind, 'All'>,
+  key: string,
+  context: EvaluationContext,
+): EvaluationResult<unknown> {
+  switch (kind) {
+    case 'Boolean':
+      return evaluator.resolveBoolean(key, false, context);
+    case 'String':
+      return evaluator.resolveString(key, '', context);
+    case 'Int':
+    case 'Float':
+      return evaluator.resolveNumber(key, 0, context);
+    case 'Object':
+      return evaluator.resolveObject(key, {}, context);
+  }
+}
+
+/** A `Resolve*` response body: v1 always has a value and variant; v2 leaves them out when unset. */
+function responseBody(
+  result: EvaluationResult<unknown>,
+  kind: Exclude<Kind, 'All'>,
+  v2: boolean,
+): object {
+  const body: Record<string, unknown> = { reason: result.reason, metadata: result.flagMetadata };
+  if (result.variant !== undefined || !v2) {
+    // flagd's int64 is a JSON string; it truncates, as Go's int64(float) does
+    body['value'] = kind === 'Int' ? String(Math.trunc(result.value as number)) : result.value;
+    body['variant'] = result.variant ?? '';
+  }
+  return body;
+}
+
+/** `ResolveAll` (v1): every flag that resolves to a value, typed by its value. */
+function resolveAll(evaluator: Evaluator, context: EvaluationContext): object {
+  const flags: Record<string, unknown> = {};
+  for (const key of evaluator.flagKeys()) {
+    const result = evaluator.explain(key, context).result;
+    if (result.reason === 'ERROR' || result.variant === undefined) continue;
+    const value = result.value;
+    const typed =
+      typeof value === 'boolean'
+        ? { boolValue: value }
+        : typeof value === 'string'
+          ? { stringValue: value }
+          : typeof value === 'number'
+            ? { doubleValue: value }
+            : { objectValue: value };
+    flags[key] = {
+      reason: result.reason,
+      variant: result.variant,
+      ...typed,
+      metadata: result.flagMetadata,
+    };
+  }
+  return { flags, metadata: evaluator.metadata };
+}
+
+/**
+ * flagd's evaluation API in its Connect JSON form: `POST /flagd.evaluation.v1.Service/ResolveBoolean`
+ * (and String, Int, Float, Object, All), the `v2` service, and the legacy `schema.v1.Service`, with
+ * flagd's response shapes and error mapping. Returns false for paths it does not serve.
+ * @internal
+ */
+export async function handleEvaluation(
+  evaluator: Evaluator,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
+  const match = PATH.exec((req.url ?? '').split('?')[0] ?? '');
+  if (match === null) return false;
+  if (req.method !== 'POST') {
+    connectError(res, 'unimplemented', 'use POST', 405);
+    return true;
+  }
+  const v2 = match[1] === 'flagd.evaluation.v2';
+  const kind = match[2] as Kind;
+  const text = await readBody(req);
+  if (text === undefined) {
+    connectError(res, 'resource_exhausted', `request body over ${MAX_BODY} bytes`, 413);
+    return true;
+  }
+  let body: { flagKey?: unknown; context?: unknown };
+  try {
+    body = text.trim() === '' ? {} : (JSON.parse(text) as typeof body);
+  } catch (error) {
+    connectError(
+      res,
+      'invalid_argument',
+      `request body is not JSON: ${(error as Error).message}`,
+      400,
+    );
+    return true;
+  }
+  const context = (
+    typeof body.context === 'object' && body.context !== null ? body.context : {}
+  ) as EvaluationContext;
+  if (kind === 'All') {
+    if (v2) connectError(res, 'unimplemented', 'ResolveAll is a flagd.evaluation.v1 method', 404);
+    else send(res, 200, resolveAll(evaluator, context));
+    return true;
+  }
+  if (typeof body.flagKey !== 'string') {
+    connectError(res, 'invalid_argument', 'flagKey must be a string', 400);
+    return true;
+  }
+  const result = resolve(evaluator, kind, body.flagKey, context);
+  if (result.errorCode !== undefined) {
+    const [code, status] = CONNECT_ERRORS[result.errorCode] ?? ['unknown', 500];
+    connectError(res, code, result.errorMessage ?? result.errorCode, status);
+  } else if (result.variant === undefined && !v2) {
+    // v1 cannot say "no value" (a code default or a disabled flag): flagd answers NOT_FOUND
+    connectError(
+      res,
+      'not_found',
+      `flag "${body.flagKey}" has no value to return (${result.reason}); use flagd.evaluation.v2`,
+      404,
+    );
+  } else send(res, 200, responseBody(result, kind, v2));
+  return true;
+}
