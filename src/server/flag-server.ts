@@ -11,6 +11,8 @@ import { parse as parseYaml } from 'yaml';
 import { createEvaluator, type ConfigurationInput } from '../evaluator/index.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import { handleEvaluation } from './evaluation-api.js';
+import { parseSelector, selectFlags, type Selector } from './selector.js';
+
 import {
   decodeSyncRequest,
   encodeMetadataResponse,
@@ -38,6 +40,7 @@ export interface FlagServerOptions {
 }
 
 const SERVICE = '/flagd.sync.v1.FlagSyncService/';
+const ALL: Selector = { kind: 'all' };
 const SILENT: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
 /** flagd's serialisation of the configuration: JSON text, whatever the input was. */
@@ -62,8 +65,9 @@ export class FlagServer {
   #version = 0;
   #grpc: grpc.Server | undefined;
   #http: HttpServer | undefined;
-  readonly #streams = new Set<grpc.ServerWritableStream<SyncRequest, SyncResponse>>();
-  readonly #sse = new Set<ServerResponse>();
+  /** Open sync streams, each with the selector its client asked for. */
+  readonly #streams = new Map<grpc.ServerWritableStream<SyncRequest, Uint8Array>, Selector>();
+  readonly #sse = new Map<ServerResponse, Selector>();
 
   constructor(options: FlagServerOptions) {
     this.#options = options;
@@ -81,9 +85,9 @@ export class FlagServer {
 
   /** Ends every stream, then closes the listeners and the source. */
   async stop(): Promise<void> {
-    for (const call of this.#streams) call.end();
+    for (const call of this.#streams.keys()) call.end();
     this.#streams.clear();
-    for (const res of this.#sse) res.end();
+    for (const res of this.#sse.keys()) res.end();
     this.#sse.clear();
     await new Promise<void>((resolve) =>
       this.#grpc ? this.#grpc.tryShutdown(() => resolve()) : resolve(),
@@ -105,20 +109,31 @@ export class FlagServer {
       this.#json = json;
       if (!changed) return;
       this.#version++;
-      for (const call of this.#streams) call.write(this.#snapshot());
-      for (const res of this.#sse) this.#writeSse(res);
+      for (const [call, selector] of this.#streams)
+        call.write(encodeSyncResponse(this.#snapshot(selector)));
+      for (const [res, selector] of this.#sse) this.#writeSse(res, selector);
     },
     error: (error) =>
       this.#logger.warn(`flag server: ${error.message}; serving the last good flags`),
     stale: () => this.#logger.warn('flag server: its flag source is stale'),
   };
 
-  #snapshot(): SyncResponse {
+  #snapshot(selector: Selector = ALL): SyncResponse {
     const { syncContext } = this.#options;
+    const flagConfiguration = selectFlags(this.#json ?? '{"flags":{}}', selector);
     return {
-      flagConfiguration: this.#json ?? '{"flags":{}}',
+      flagConfiguration,
       ...(syncContext === undefined ? {} : { syncContext: syncContext as never }),
     };
+  }
+
+  /** The selector of a request: the Flagd-Selector header wins over the deprecated body field. */
+  #selectorOf(header: unknown, body: string | undefined): Selector | Error {
+    try {
+      return parseSelector(typeof header === 'string' ? header : body);
+    } catch (error) {
+      return error as Error;
+    }
   }
 
   #startGrpc(host: string, port: number): Promise<number> {
@@ -142,17 +157,35 @@ export class FlagServer {
         getMetadata: method('GetMetadata', false),
       },
       {
-        syncFlags: (call: grpc.ServerWritableStream<SyncRequest, SyncResponse>) => {
-          this.#streams.add(call);
+        syncFlags: (call: grpc.ServerWritableStream<SyncRequest, Uint8Array>) => {
+          const selector = this.#selectorOf(
+            call.metadata.get('flagd-selector')[0],
+            call.request.selector,
+          );
+          if (selector instanceof Error) {
+            call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: selector.message });
+            return;
+          }
+          this.#streams.set(call, selector);
           call.on('cancelled', () => this.#streams.delete(call));
           call.on('close', () => this.#streams.delete(call));
-          call.write(encodeSyncResponse(this.#snapshot()) as never);
+          call.write(encodeSyncResponse(this.#snapshot(selector)));
         },
-        fetchAllFlags: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) => {
-          callback(
-            null,
-            encodeSyncResponse({ flagConfiguration: this.#snapshot().flagConfiguration }),
+        fetchAllFlags: (
+          call: grpc.ServerUnaryCall<SyncRequest, Uint8Array>,
+          callback: grpc.sendUnaryData<Uint8Array>,
+        ) => {
+          const selector = this.#selectorOf(
+            call.metadata.get('flagd-selector')[0],
+            call.request.selector,
           );
+          if (selector instanceof Error)
+            callback({ code: grpc.status.INVALID_ARGUMENT, details: selector.message });
+          else
+            callback(
+              null,
+              encodeSyncResponse({ flagConfiguration: this.#snapshot(selector).flagConfiguration }),
+            );
         },
         getMetadata: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) => {
           callback(null, encodeMetadataResponse((this.#options.syncContext ?? {}) as never));
@@ -188,14 +221,20 @@ export class FlagServer {
     }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/sync/sse') {
+      const selector = this.#selectorOf(req.headers['flagd-selector'], undefined);
+      if (selector instanceof Error) {
+        res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ code: 'invalid_argument', message: selector.message }));
+        return;
+      }
       res.writeHead(200, {
         'Content-Type': 'text/event-stream',
         'Cache-Control': 'no-cache',
         Connection: 'keep-alive',
       });
-      this.#sse.add(res);
+      this.#sse.set(res, selector);
       res.on('close', () => this.#sse.delete(res));
-      this.#writeSse(res);
+      this.#writeSse(res, selector);
     } else if (path === '/healthz') res.writeHead(200).end('ok');
     else if (path === '/readyz') {
       const ready = this.#json !== undefined;
@@ -203,8 +242,8 @@ export class FlagServer {
     } else res.writeHead(404).end();
   }
 
-  #writeSse(res: ServerResponse): void {
-    const snapshot = this.#snapshot();
+  #writeSse(res: ServerResponse, selector: Selector): void {
+    const snapshot = this.#snapshot(selector);
     res.write(`id: ${this.#version}\nevent: configuration\ndata: ${JSON.stringify(snapshot)}\n\n`);
   }
 }

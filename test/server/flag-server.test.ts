@@ -178,3 +178,55 @@ describe('FlagServer', () => {
     },
   );
 });
+
+describe('FlagServer selectors and pushes', () => {
+  const sets = {
+    shop: { variants: { a: 'shop' }, defaultVariant: 'a', metadata: { flagSetId: 'shop' } },
+    blog: { variants: { a: 'blog' }, defaultVariant: 'a', metadata: { flagSetId: 'blog' } },
+    loose: { variants: { a: 'loose' }, defaultVariant: 'a' },
+  };
+
+  it('pushes a change down the open stream, without a reconnect', async () => {
+    const source = new InMemoryFlagSource({
+      banner: { variants: { a: 'hello' }, defaultVariant: 'a' },
+    });
+    const { syncPort } = await serve(source);
+    const { client, events } = await clientFor(grpcProvider(syncPort));
+    source.setValue('banner', 'hej');
+    await until(
+      () => events.some(([e]) => e === ProviderEvents.ConfigurationChanged),
+      'a change event',
+    );
+    expect(events.map(([e]) => e)).toEqual([ProviderEvents.ConfigurationChanged]); // no STALE, no READY
+    expect(await client.getStringValue('banner', '')).toBe('hej');
+  });
+
+  it.each([
+    ['flagSetId=shop', ['shop']],
+    ['flagSetId=', ['loose']],
+    ['source=flags.json', ['shop', 'blog', 'loose']],
+  ])('serves gRPC and SSE clients only the flags %s selects', async (selector, expected) => {
+    const { syncPort, httpPort } = await serve(new InMemoryFlagSource(sets));
+    const grpcClient = (await clientFor(inProcessProvider(syncPort, { selector }))).client;
+    const sseClient = (
+      await clientFor(
+        new FlagdProvider({
+          source: new SseFlagSource(`http://127.0.0.1:${httpPort}/sync/sse`, { selector }),
+        }),
+      )
+    ).client;
+    for (const client of [grpcClient, sseClient]) {
+      const served: string[] = [];
+      for (const key of Object.keys(sets))
+        if ((await client.getStringDetails(key, '')).errorCode === undefined) served.push(key);
+      expect(served).toEqual(expected);
+    }
+  });
+
+  it('refuses an unknown selector key with INVALID_ARGUMENT', async () => {
+    const { syncPort } = await serve(new InMemoryFlagSource(sets));
+    await expect(
+      inProcessProvider(syncPort, { selector: 'team=web' }).initialize(),
+    ).rejects.toThrow(/INVALID_ARGUMENT: selector key "team"/);
+  });
+});
