@@ -1,18 +1,27 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    evaluator: 'src/evaluator/index.ts',
-    otel: 'src/hooks/index.ts',
-    grpc: 'src/grpc/index.ts',
-    server: 'src/server/index.ts',
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/index.ts',
+      evaluator: 'src/evaluator/index.ts',
+      otel: 'src/hooks/index.ts',
+      grpc: 'src/grpc/index.ts',
+      server: 'src/server/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    splitting: true,
+    treeshake: true,
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  splitting: true,
-  treeshake: true,
-});
+  {
+    // The `rampflag` binary: ESM only (it awaits at the top level), no types.
+    entry: { cli: 'src/cli/bin.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+  },
+]);

@@ -4,7 +4,7 @@
  * package.json "exports" can be `import`ed and `require`d, evaluates a flag through each module
  * system, and type-checks an import of each subpath. Run after `npm run build`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -85,6 +85,15 @@ try {
     }
     console.log(`ok  ${specifier}: import and require`);
   }
+
+  // The binary: installed on the PATH of the scratch project, it runs and prints its usage.
+  const bin = spawnSync(join(scratch, 'node_modules', '.bin', 'rampflag'), [], {
+    encoding: 'utf8',
+  });
+  if (bin.status !== 2 || !bin.stderr.includes('commands: serve')) {
+    throw new Error(`rampflag binary: exit ${bin.status}, ${bin.stderr}`);
+  }
+  console.log('ok  the rampflag binary runs');
 
   const typecheck = subpaths
     .map(

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+/** The `rampflag` binary: the only place that reads argv, prints, and sets the exit code. */
+import { main } from './main.js';
+
+const controller = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
+const code = await main(process.argv.slice(2), {
+  stdout: (line) => console.log(line),
+  stderr: (line) => console.error(line),
+  signal: controller.signal,
+});
+process.exitCode = code;

@@ -1,0 +1,7 @@
+/** What a command may touch: its output streams and a signal that asks it to stop. */
+export interface CliIo {
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+  /** Aborted on SIGINT/SIGTERM by the binary, or by a test. */
+  readonly signal: AbortSignal;
+}

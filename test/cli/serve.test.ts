@@ -1,0 +1,63 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-'));
+const file = join(dir, 'flags.json');
+copyFileSync('examples/flags.json', file);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A fake io that records what a command prints. */
+function fakeIo() {
+  const controller = new AbortController();
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      stdout: (l: string) => out.push(l),
+      stderr: (l: string) => err.push(l),
+      signal: controller.signal,
+    },
+    out,
+    err,
+    stop: () => controller.abort(),
+  };
+}
+
+describe('rampflag serve', () => {
+  it('serves a flag file on flagd protocols until stopped, then closes its streams', async () => {
+    const { io, out, stop } = fakeIo();
+    const running = main(['serve', file, '--sync-port', '0', '--http-port', '0'], io);
+    while (out.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const url = /http:\/\/([\d.:]+)/.exec(out[0] ?? '')?.[0];
+    const res = await fetch(`${url}/flagd.evaluation.v1.Service/ResolveBoolean`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        flagKey: 'new-checkout',
+        context: { targetingKey: 'emp-42', ring: 'internal' },
+      }),
+    });
+    expect(await res.json()).toMatchObject({
+      value: true,
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
+    });
+    stop();
+    expect(await running).toBe(0);
+    expect(out.at(-1)).toBe('rampflag stopped: streams closed');
+  });
+
+  it.each([
+    [['serve'], 2, /name one flag file/],
+    [['serve', file, '--sync-port', 'eighty'], 2, /--sync-port: "eighty" is not a port/],
+    [['serve', join(dir, 'missing.json')], 1, /cannot read flag file .*missing\.json/],
+    [['deploy'], 2, /commands: serve/],
+  ])('rampflag %j exits %d, saying why', async (argv, code, message) => {
+    const { io, err } = fakeIo();
+    expect(await main(argv, io)).toBe(code);
+    expect(err.join('\n')).toMatch(message);
+  });
+});
