@@ -1,10 +1,12 @@
 /**
  * `npm run demo`: loads examples/flags.json into the in-process evaluator and shows, for 100,000
- * generated users, how each flag splits them, and where a few named users land and why.
+ * generated users, how each flag splits them, and where a few named users land and why. Then the
+ * embedded server serves the file to two services, and a live edit reaches both.
  * `--json` prints the same facts for programs (the example test reads it).
  */
 import { readFileSync } from 'node:fs';
 import { createEvaluator, type EvaluationResult } from 'rampflag/evaluator';
+import { runLiveDemo } from './demo-live.js';
 
 const POPULATION = 100_000;
 const json = process.argv.includes('--json');
@@ -60,8 +62,10 @@ const named = ['alice', 'bob', 'carol', 'dave', 'erin'].map((name) => {
   };
 });
 
+const live = await runLiveDemo();
+
 if (json) {
-  console.log(JSON.stringify({ population: POPULATION, splits, named }, null, 2));
+  console.log(JSON.stringify({ population: POPULATION, splits, named, live }, null, 2));
 } else {
   console.log(
     `rampflag demo: ${added.length} flags from examples/flags.json (flag set "${String(evaluator.metadata['flagSetId'])}"), ${POPULATION.toLocaleString('en')} generated users\n`,
@@ -81,5 +85,13 @@ if (json) {
         ? `ring "${n.ring}" matched before any bucketing`
         : `murmur3("${n.name}") = ${n.hash}, bucket ${n.bucket} of ${n.totalWeight}`;
     console.log(`  ${n.name.padEnd(6)} → ${String(n.variant).padEnd(4)} (${n.reason}; ${where})`);
+  }
+  console.log(
+    '\nlive: rampflag serve (embedded) serves the file; an operator ramps new-checkout to 100 %:',
+  );
+  for (const s of live.services) {
+    console.log(
+      `  ${s.name.padEnd(16)} (${s.transport.padEnd(9)}) changed [${s.changed.join(', ')}] after ${s.ms.toFixed(0)} ms: alice ${s.before} → ${s.after}`,
+    );
   }
 }

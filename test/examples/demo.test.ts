@@ -3,6 +3,16 @@ import murmurReference from 'murmurhash3js-revisited';
 import { describe, expect, it } from 'vitest';
 
 interface DemoOutput {
+  live: {
+    services: {
+      name: string;
+      transport: string;
+      before: boolean;
+      after: boolean;
+      changed: string[];
+      ms: number;
+    }[];
+  };
   population: number;
   splits: Record<string, Record<string, number>>;
   named: {
@@ -57,5 +67,18 @@ describe('examples/demo.ts', () => {
       expect([n.hash, n.bucket, n.totalWeight]).toEqual([hash, bucket, 100]);
       expect(n.variant).toBe(bucket < 10 ? 'on' : 'off');
     }
+  });
+
+  it('shows both services following a live edit through the embedded server', () => {
+    const bucket = Math.floor(
+      ((murmurReference.x86.hash32(new TextEncoder().encode('alice'), 0) >>> 0) * 100) / 2 ** 32,
+    );
+    expect(
+      output.live.services.map((s) => [s.name, s.transport, s.changed, s.before, s.after]),
+    ).toEqual([
+      ['checkout-service', 'gRPC sync', ['new-checkout'], bucket < 10, true],
+      ['cart-service', 'SSE', ['new-checkout'], bucket < 10, true],
+    ]);
+    for (const s of output.live.services) expect(s.ms).toBeLessThan(5000);
   });
 });
