@@ -42,6 +42,11 @@ export interface Evaluator {
     defaultValue: T,
     context?: object,
   ): EvaluationResult<T>;
+  /**
+   * Resolves a flag whatever its type: the variant's value, unchecked (for typeless callers such as
+   * flagd's `ResolveAll` or OFREP). `value` is `undefined` when no variant applies.
+   */
+  resolveValue(flagKey: string, context?: object): EvaluationResult<unknown>;
   /** The path through the flag's rule for `context`: steps, fractional buckets, the variant. */
   explain(flagKey: string, context?: object): Explanation;
   /** The keys of the flags in the current configuration. */
@@ -106,6 +111,10 @@ class FlagdEvaluator implements Evaluator {
 
   resolveObject<T extends JsonValue>(flagKey: string, defaultValue: T, context?: object) {
     return this.#resolve(flagKey, 'object', defaultValue, context);
+  }
+
+  resolveValue(flagKey: string, context?: object) {
+    return this.#resolve(flagKey, 'any', undefined, context);
   }
 
   explain(flagKey: string, context?: object): Explanation {

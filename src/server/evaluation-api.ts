@@ -72,7 +72,7 @@ function responseBody(
 function resolveAll(evaluator: Evaluator, context: EvaluationContext): object {
   const flags: Record<string, unknown> = {};
   for (const key of evaluator.flagKeys()) {
-    const result = evaluator.explain(key, context).result;
+    const result = evaluator.resolveValue(key, context);
     if (result.reason === 'ERROR' || result.variant === undefined) continue;
     const value = result.value;
     const typed =

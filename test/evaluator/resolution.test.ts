@@ -221,6 +221,19 @@ describe('resolution', () => {
     }
   });
 
+  it('resolves any type with resolveValue, as the typed resolvers do', () => {
+    expect(evaluator.resolveValue('object', {})).toEqual(evaluator.resolveObject('object', {}));
+    expect(evaluator.resolveValue('targeted', { tier: 'gold' })).toEqual(
+      evaluator.resolveString('targeted', '', { tier: 'gold' }),
+    );
+    expect(evaluator.resolveValue('disabled')).toEqual({
+      value: undefined,
+      reason: 'DISABLED',
+      flagMetadata: setMetadata,
+    });
+    expect(evaluator.resolveValue('unknown').errorCode).toBe(ErrorCode.PARSE_ERROR);
+  });
+
   it('exposes the flag-set metadata', () => {
     expect(evaluator.metadata).toEqual(setMetadata);
   });
