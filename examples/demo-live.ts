@@ -28,6 +28,8 @@ export async function runLiveDemo(): Promise<LiveResult> {
     source: new FileFlagSource(file, { debounceMs: 5 }),
     syncPort: 0,
     httpPort: 0,
+    managementPort: null,
+    ofrepPort: null,
   });
   const { syncPort, httpPort } = await server.start();
   const guard = setTimeout(() => {

@@ -1,10 +1,36 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { EvaluationContext } from '@openfeature/core';
 import { FileFlagSource } from '../sources/file.js';
-import { FlagServer } from '../server/flag-server.js';
+import { FlagServer, type FlagServerOptions } from '../server/flag-server.js';
 import type { CliIo } from './io.js';
 
-const USAGE = `usage: rampflag serve <flags.json|flags.yaml> [--host 127.0.0.1] [--sync-port 8015] [--http-port 8013]
-Serves the flag file, watched, over flagd's sync protocol (gRPC), SSE and flagd's evaluation API.`;
+const USAGE = `usage: rampflag serve <flags.json|flags.yaml>... [options]
+Serves flag files, watched and merged (a later file wins a flag key), as flagd does:
+  --host <addr>              interface to bind (default 127.0.0.1; 0.0.0.0 for every host)
+  --sync-port <n>            gRPC flagd.sync.v1 (default 8015)
+  --http-port <n>            evaluation API (Connect JSON) and SSE sync /sync/sse (default 8013)
+  --management-port <n>      /healthz, /readyz, /metrics (default 8014)
+  --ofrep-port <n>           OFREP (default 8016)
+  --sync-socket-path <path>  also serve gRPC sync on a unix socket
+  --server-cert-path <pem>   TLS certificate (with --server-key-path) for every listener
+  --server-key-path <pem>    TLS private key
+  -X, --context-value k=v    static context sent to in-process providers (repeatable)
+  --disable-sync-metadata    answer the deprecated GetMetadata with UNIMPLEMENTED
+A selector "source=<file>" (or the bare file, as given here) picks one file's flags.`;
+
+const OPTIONS = {
+  host: { type: 'string' },
+  'sync-port': { type: 'string' },
+  'http-port': { type: 'string' },
+  'management-port': { type: 'string' },
+  'ofrep-port': { type: 'string' },
+  'sync-socket-path': { type: 'string' },
+  'server-cert-path': { type: 'string' },
+  'server-key-path': { type: 'string' },
+  'context-value': { type: 'string', short: 'X', multiple: true },
+  'disable-sync-metadata': { type: 'boolean' },
+} as const;
 
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -14,45 +40,74 @@ function port(value: string | undefined, fallback: number, name: string): number
   return n;
 }
 
+/** `-X key=value` pairs as a context (flagd's `--context-value`). */
+function contextValues(pairs: readonly string[] | undefined): EvaluationContext | undefined {
+  if (pairs === undefined || pairs.length === 0) return undefined;
+  const entries = pairs.map((pair) => {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new RangeError(`--context-value: "${pair}" is not key=value`);
+    return [pair.slice(0, at), pair.slice(at + 1)] as const;
+  });
+  return Object.fromEntries(entries);
+}
+
+/** TLS from the two PEM paths, which come together or not at all. */
+function tlsFrom(cert: string | undefined, key: string | undefined): FlagServerOptions['tls'] {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined)
+    throw new RangeError('--server-cert-path and --server-key-path go together');
+  return { cert: readFileSync(cert), key: readFileSync(key) };
+}
+
+/** The server's options from argv; throws a RangeError naming the bad argument. */
+export function serveOptions(args: readonly string[]): FlagServerOptions & { files: string[] } {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: OPTIONS,
+  });
+  if (positionals.length === 0) throw new RangeError('name one flag file or more');
+  if (new Set(positionals).size !== positionals.length)
+    throw new RangeError('a flag file is named twice');
+  const syncContext = contextValues(values['context-value']);
+  const tls = tlsFrom(values['server-cert-path'], values['server-key-path']);
+  return {
+    files: positionals,
+    sources: positionals.map((file) => ({ name: file, source: new FileFlagSource(file) })),
+    host: values.host ?? '127.0.0.1',
+    syncPort: port(values['sync-port'], 8015, 'sync-port'),
+    httpPort: port(values['http-port'], 8013, 'http-port'),
+    managementPort: port(values['management-port'], 8014, 'management-port'),
+    ofrepPort: port(values['ofrep-port'], 8016, 'ofrep-port'),
+    ...(values['sync-socket-path'] === undefined
+      ? {}
+      : { syncSocketPath: values['sync-socket-path'] }),
+    ...(tls === undefined ? {} : { tls }),
+    ...(syncContext === undefined ? {} : { syncContext }),
+    disableSyncMetadata: values['disable-sync-metadata'] ?? false,
+  };
+}
+
 /**
- * `rampflag serve <file>`: serves a flag file until the signal aborts, then ends every stream (so
+ * `rampflag serve <file>...`: serves flag files until the signal aborts, then ends every stream (so
  * clients go STALE at once and reconnect) and returns 0. A bad argument or file returns 2 or 1.
  */
 export async function serve(args: readonly string[], io: CliIo): Promise<number> {
-  let options: { file: string; host: string; syncPort: number; httpPort: number };
+  let options: ReturnType<typeof serveOptions>;
   try {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        host: { type: 'string' },
-        'sync-port': { type: 'string' },
-        'http-port': { type: 'string' },
-      },
-    });
-    if (positionals.length !== 1) throw new RangeError('name one flag file');
-    options = {
-      file: positionals[0] as string,
-      host: values.host ?? '127.0.0.1',
-      syncPort: port(values['sync-port'], 8015, 'sync-port'),
-      httpPort: port(values['http-port'], 8013, 'http-port'),
-    };
+    options = serveOptions(args);
   } catch (error) {
     io.stderr(`rampflag serve: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   const logger = { error: io.stderr, warn: io.stderr, info: io.stdout, debug: () => undefined };
-  const server = new FlagServer({
-    source: new FileFlagSource(options.file),
-    host: options.host,
-    syncPort: options.syncPort,
-    httpPort: options.httpPort,
-    logger,
-  });
+  const server = new FlagServer({ ...options, logger });
   try {
-    const { syncPort, httpPort } = await server.start();
+    const ports = await server.start();
+    const scheme = options.tls ? 'https' : 'http';
+    const at = (p: number | undefined) => `${scheme}://${options.host}:${p}`;
     io.stdout(
-      `rampflag serving ${options.file}: sync (gRPC) ${options.host}:${syncPort}, evaluation API and SSE http://${options.host}:${httpPort}`,
+      `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${options.host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}`,
     );
   } catch (error) {
     io.stderr(`rampflag serve: ${(error as Error).message}`);

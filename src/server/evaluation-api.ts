@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EvaluationContext } from '@openfeature/core';
 import type { EvaluationResult, Evaluator } from '../evaluator/index.js';
+import { MAX_BODY, pathOf, readBody, sendJson } from './http-util.js';
 
 /** flagd's error codes to Connect codes and HTTP statuses (flagd-spec §b.3). */
 const CONNECT_ERRORS: Readonly<Record<string, readonly [string, number]>> = {
@@ -9,29 +10,13 @@ const CONNECT_ERRORS: Readonly<Record<string, readonly [string, number]>> = {
   PARSE_ERROR: ['data_loss', 500],
   GENERAL: ['unknown', 500],
 };
-const MAX_BODY = 1024 * 1024;
 const PATH =
   /^\/(flagd\.evaluation\.v[12]|schema\.v1)\.Service\/Resolve(Boolean|String|Int|Float|Object|All)$/;
 
 type Kind = 'Boolean' | 'String' | 'Int' | 'Float' | 'Object' | 'All';
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-}
-
 function connectError(res: ServerResponse, code: string, message: string, status: number): void {
-  send(res, status, { code, message });
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  sendJson(res, status, { code, message });
 }
 
 function resolve(
@@ -96,18 +81,26 @@ function resolveAll(evaluator: Evaluator, context: EvaluationContext): object {
 /**
  * flagd's evaluation API in its Connect JSON form: `POST /flagd.evaluation.v1.Service/ResolveBoolean`
  * (and String, Int, Float, Object, All), the `v2` service, and the legacy `schema.v1.Service`, with
- * flagd's response shapes and error mapping. Returns false for paths it does not serve.
+ * flagd's response shapes and error mapping. `pick` gives the evaluator for a request's
+ * `Flagd-Selector` (throwing a RangeError for a bad one). Returns false for paths it does not serve.
  * @internal
  */
 export async function handleEvaluation(
-  evaluator: Evaluator,
+  pick: (req: IncomingMessage) => Evaluator,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<boolean> {
-  const match = PATH.exec((req.url ?? '').split('?')[0] ?? '');
+  const match = PATH.exec(pathOf(req));
   if (match === null) return false;
   if (req.method !== 'POST') {
     connectError(res, 'unimplemented', 'use POST', 405);
+    return true;
+  }
+  let evaluator: Evaluator;
+  try {
+    evaluator = pick(req); // the flags the Flagd-Selector header selects
+  } catch (error) {
+    connectError(res, 'invalid_argument', (error as Error).message, 400);
     return true;
   }
   const v2 = match[1] === 'flagd.evaluation.v2';
@@ -134,7 +127,7 @@ export async function handleEvaluation(
   ) as EvaluationContext;
   if (kind === 'All') {
     if (v2) connectError(res, 'unimplemented', 'ResolveAll is a flagd.evaluation.v1 method', 404);
-    else send(res, 200, resolveAll(evaluator, context));
+    else sendJson(res, 200, resolveAll(evaluator, context));
     return true;
   }
   if (typeof body.flagKey !== 'string') {
@@ -153,6 +146,6 @@ export async function handleEvaluation(
       `flag "${body.flagKey}" has no value to return (${result.reason}); use flagd.evaluation.v2`,
       404,
     );
-  } else send(res, 200, responseBody(result, kind, v2));
+  } else sendJson(res, 200, responseBody(result, kind, v2));
   return true;
 }

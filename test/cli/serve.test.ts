@@ -29,7 +29,14 @@ function fakeIo() {
 describe('rampflag serve', () => {
   it('serves a flag file on flagd protocols until stopped, then closes its streams', async () => {
     const { io, out, stop } = fakeIo();
-    const running = main(['serve', file, '--sync-port', '0', '--http-port', '0'], io);
+    const running = main(
+      [
+        'serve',
+        file,
+        ...['--sync-port', '0', '--http-port', '0', '--management-port', '0', '--ofrep-port', '0'],
+      ],
+      io,
+    );
     while (out.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     const url = /http:\/\/([\d.:]+)/.exec(out[0] ?? '')?.[0];
     const res = await fetch(`${url}/flagd.evaluation.v1.Service/ResolveBoolean`, {
@@ -51,7 +58,7 @@ describe('rampflag serve', () => {
   });
 
   it.each([
-    [['serve'], 2, /name one flag file/],
+    [['serve'], 2, /name one flag file or more/],
     [['serve', file, '--sync-port', 'eighty'], 2, /--sync-port: "eighty" is not a port/],
     [['serve', join(dir, 'missing.json')], 1, /cannot read flag file .*missing\.json/],
     [['deploy'], 2, /commands: serve/],

@@ -17,7 +17,13 @@ const source = new InMemoryFlagSource(
   },
   { metadata: { flagSetId: 'shop' } },
 );
-const server = new FlagServer({ source, syncPort: 0, httpPort: 0 });
+const server = new FlagServer({
+  source,
+  syncPort: 0,
+  httpPort: 0,
+  managementPort: 0,
+  ofrepPort: 0,
+});
 let base = '';
 
 beforeAll(async () => {

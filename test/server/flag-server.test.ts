@@ -30,6 +30,8 @@ async function serve(source: InMemoryFlagSource, syncContext?: Record<string, st
     source,
     syncPort: 0,
     httpPort: 0,
+    managementPort: 0,
+    ofrepPort: 0,
     ...(syncContext ? { syncContext } : {}),
   });
   const ports = await server.start();
@@ -81,7 +83,13 @@ describe('FlagServer', () => {
     const source = new InMemoryFlagSource({
       banner: { variants: { a: 'hello' }, defaultVariant: 'a' },
     });
-    const server = new FlagServer({ source, syncPort: 0, httpPort: 0 });
+    const server = new FlagServer({
+      source,
+      syncPort: 0,
+      httpPort: 0,
+      managementPort: 0,
+      ofrepPort: 0,
+    });
     const { syncPort, httpPort } = await server.start();
     expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);
     expect(await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).text()).toBe('ok');
@@ -204,7 +212,8 @@ describe('FlagServer selectors and pushes', () => {
   it.each([
     ['flagSetId=shop', ['shop']],
     ['flagSetId=', ['loose']],
-    ['source=flags.json', ['shop', 'blog', 'loose']],
+    ['source=default', ['shop', 'blog', 'loose']],
+    ['source=elsewhere.json', []],
   ])('serves gRPC and SSE clients only the flags %s selects', async (selector, expected) => {
     const { syncPort, httpPort } = await serve(new InMemoryFlagSource(sets));
     const grpcClient = (await clientFor(inProcessProvider(syncPort, { selector }))).client;

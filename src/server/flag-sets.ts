@@ -1,0 +1,99 @@
+import { parse as parseYaml } from 'yaml';
+import {
+  InvalidConfigurationError,
+  validateConfiguration,
+  type ConfigurationInput,
+} from '../evaluator/index.js';
+
+type Json = Record<string, unknown>;
+
+/** One source's last good configuration, as the server keeps it. @internal */
+export interface SourceDoc {
+  /** The source's name: its path or URI as given, which a `source=` selector names. */
+  readonly name: string;
+  /** The configuration as JSON text, exactly as the source gave it when it was JSON. */
+  readonly json: string;
+  /** Its flags by key (the array form normalised), `$ref`s to its own evaluators inlined. */
+  readonly flags: ReadonlyMap<string, Json>;
+  /** Its flag-set metadata. */
+  readonly metadata: Json | undefined;
+}
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A source's configuration as JSON text: flagd converts YAML sources to JSON. */
+function asJson(input: ConfigurationInput): string {
+  if (typeof input !== 'string') return JSON.stringify(input);
+  const first = input.trimStart()[0];
+  return first === '{' || first === '[' ? input : JSON.stringify(parseYaml(input));
+}
+
+/**
+ * `rule` with every `{"$ref": name}` naming one of `evaluators` replaced by that evaluator, as flagd
+ * transposes shared evaluators when it loads a source. An unknown name stays a `$ref`, which
+ * evaluates to PARSE_ERROR as it does in flagd. Evaluators may use evaluators; a cycle stays a `$ref`.
+ */
+function inlineRefs(rule: unknown, evaluators: Json, seen: readonly string[] = []): unknown {
+  if (Array.isArray(rule)) return rule.map((item) => inlineRefs(item, evaluators, seen));
+  if (!isObject(rule)) return rule;
+  const keys = Object.keys(rule);
+  const name = rule['$ref'];
+  if (keys.length === 1 && typeof name === 'string' && Object.hasOwn(evaluators, name)) {
+    if (seen.includes(name)) return rule;
+    return inlineRefs(evaluators[name], evaluators, [...seen, name]);
+  }
+  return Object.fromEntries(keys.map((key) => [key, inlineRefs(rule[key], evaluators, seen)]));
+}
+
+/**
+ * Reads one source's configuration: validated as the evaluator validates it (a rejection names the
+ * source), its flags normalised for merging. Throws {@link InvalidConfigurationError}.
+ * @internal
+ */
+export function readSourceDoc(name: string, input: ConfigurationInput): SourceDoc {
+  const errors = validateConfiguration(input).filter((issue) => issue.severity === 'error');
+  if (errors.length > 0)
+    throw new InvalidConfigurationError(
+      errors.map((issue) => ({ ...issue, message: `${name}: ${issue.message}` })),
+    );
+  const json = asJson(input);
+  const doc = JSON.parse(json) as Json;
+  const evaluators = isObject(doc['$evaluators']) ? doc['$evaluators'] : {};
+  const flags = new Map<string, Json>();
+  const entries: [string, Json][] = Array.isArray(doc['flags'])
+    ? (doc['flags'] as Json[]).map(({ key, ...flag }) => [String(key), flag])
+    : Object.entries(doc['flags'] as Record<string, Json>);
+  for (const [key, flag] of entries) {
+    const targeting = flag['targeting'];
+    flags.set(
+      key,
+      targeting === undefined ? flag : { ...flag, targeting: inlineRefs(targeting, evaluators) },
+    );
+  }
+  return { name, json, flags, metadata: isObject(doc['metadata']) ? doc['metadata'] : undefined };
+}
+
+/**
+ * The configuration a set of sources serves, as JSON text. One source is served as it came. Several
+ * are merged as flagd merges its sources: a flag key defined twice takes the later source's flag,
+ * each flag carries its source's flag-set metadata (under its own), and shared evaluators are
+ * already inlined, so no source's `$evaluators` can shadow another's.
+ * @internal
+ */
+export function mergeSources(docs: readonly SourceDoc[]): string {
+  if (docs.length === 0) return '{"flags":{}}';
+  if (docs.length === 1) return (docs[0] as SourceDoc).json;
+  const merged = new Map<string, Json>();
+  for (const { flags, metadata } of docs) {
+    for (const [key, flag] of flags) {
+      const own = isObject(flag['metadata']) ? flag['metadata'] : undefined;
+      const withSet =
+        metadata === undefined ? flag : { ...flag, metadata: { ...metadata, ...own } };
+      merged.delete(key); // the later source's flag takes the later place, too
+      merged.set(key, withSet);
+    }
+  }
+  // Object.fromEntries defines own properties: a "__proto__" key stays a key.
+  return JSON.stringify({ flags: Object.fromEntries(merged) });
+}

@@ -1,0 +1,117 @@
+import type { EvaluationContext } from '@openfeature/core';
+import { createEvaluator, type ConfigurationInput, type Evaluator } from '../evaluator/index.js';
+import { encodeSyncResponse } from '../grpc/wire.js';
+import { mergeSources, readSourceDoc, type SourceDoc } from './flag-sets.js';
+import { selectFlags, selectorKey, type Selector } from './selector.js';
+
+/** What one selection serves at one version, computed once however many clients want it. */
+interface Served {
+  readonly json: string;
+  syncBytes?: Uint8Array;
+  sse?: string;
+  evaluator?: Evaluator;
+}
+
+/**
+ * The flags a server serves: each source's last good document, merged, with everything derived
+ * from a selection (its JSON, its encoded sync message, its SSE event, its evaluator) computed once
+ * per version and shared by every client asking for that selection.
+ * @internal
+ */
+export class ServedFlags {
+  readonly #names: readonly string[];
+  readonly #docs = new Map<string, SourceDoc>();
+  readonly #syncContext: EvaluationContext | undefined;
+  /** Every flag, kept current incrementally (only changed flags recompile). */
+  readonly evaluator = createEvaluator();
+  #version = 0;
+  #served = new Map<string, Served>();
+
+  constructor(names: readonly string[], syncContext: EvaluationContext | undefined) {
+    if (new Set(names).size !== names.length)
+      throw new RangeError(`two sources share a name: ${names.join(', ')}`);
+    this.#names = names;
+    this.#syncContext = syncContext;
+  }
+
+  /** Bumped by every change; SSE event ids and ETags come from it. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Whether every source has delivered a good configuration. */
+  get ready(): boolean {
+    return this.#docs.size === this.#names.length;
+  }
+
+  /**
+   * Takes a source's new configuration. Throws `InvalidConfigurationError` (naming the source) when
+   * it is bad, and nothing changes. Returns whether anything served changed.
+   */
+  apply(name: string, payload: ConfigurationInput): boolean {
+    const doc = readSourceDoc(name, payload);
+    if (this.#docs.get(name)?.json === doc.json) return false;
+    const next = new Map(this.#docs).set(name, doc);
+    const docs = this.#ordered(next);
+    this.evaluator.setConfiguration(mergeSources(docs)); // throws: nothing changed
+    this.#docs.set(name, doc);
+    this.#version++;
+    this.#served = new Map();
+    return true;
+  }
+
+  /** The JSON a selection serves now. */
+  json(selector: Selector): string {
+    return this.#entry(selector).json;
+  }
+
+  /** The `SyncFlagsResponse` a selection gets now, encoded once. */
+  syncBytes(selector: Selector): Uint8Array {
+    const entry = this.#entry(selector);
+    entry.syncBytes ??= encodeSyncResponse({
+      flagConfiguration: entry.json,
+      ...(this.#syncContext === undefined ? {} : { syncContext: this.#syncContext as never }),
+    });
+    return entry.syncBytes;
+  }
+
+  /** The SSE `configuration` event a selection gets now. */
+  sseEvent(selector: Selector): string {
+    const entry = this.#entry(selector);
+    const data = {
+      flagConfiguration: entry.json,
+      ...(this.#syncContext === undefined ? {} : { syncContext: this.#syncContext }),
+    };
+    entry.sse ??= `id: ${this.#version}\nevent: configuration\ndata: ${JSON.stringify(data)}\n\n`;
+    return entry.sse;
+  }
+
+  /** An evaluator over the flags a selection keeps (the evaluation API honours Flagd-Selector). */
+  evaluatorFor(selector: Selector): Evaluator {
+    if (selector.kind === 'all') return this.evaluator;
+    const entry = this.#entry(selector);
+    if (entry.evaluator === undefined) {
+      entry.evaluator = createEvaluator();
+      entry.evaluator.setConfiguration(entry.json);
+    }
+    return entry.evaluator;
+  }
+
+  #entry(selector: Selector): Served {
+    const key = selectorKey(selector);
+    let entry = this.#served.get(key);
+    if (entry === undefined) {
+      entry = { json: selectFlags(this.#ordered(this.#docs), selector) };
+      this.#served.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The loaded documents in the order the sources were given: a later source wins a key. */
+  #ordered(docs: ReadonlyMap<string, SourceDoc>): SourceDoc[] {
+    return this.#names.flatMap((name) => {
+      const doc = docs.get(name);
+      return doc === undefined ? [] : [doc];
+    });
+  }
+}

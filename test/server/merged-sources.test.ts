@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
+import { InMemoryFlagSource } from 'rampflag';
+import { FlagServer } from 'rampflag/server';
+import { decodeSyncResponse } from '../../src/grpc/wire.js';
+import { mergeSources, readSourceDoc } from '../../src/server/flag-sets.js';
+import { clientFor, until } from '../support/provider-events.js';
+import { inProcessProvider } from '../support/sync-flags.js';
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+const base = () =>
+  new InMemoryFlagSource(
+    {
+      shared: { variants: { a: 'from base' }, defaultVariant: 'a' },
+      vip: {
+        variants: { yes: true, no: false },
+        defaultVariant: 'no',
+        targeting: { if: [{ $ref: 'isVip' }, 'yes', null] },
+      },
+    },
+    {
+      metadata: { flagSetId: 'base', team: 'core' },
+      evaluators: { isVip: { '==': [{ var: 'tier' }, 'gold'] } },
+    },
+  );
+const overlay = () =>
+  new InMemoryFlagSource(
+    {
+      shared: { variants: { b: 'from overlay' }, defaultVariant: 'b', metadata: { team: 'web' } },
+      beta: {
+        variants: { yes: true, no: false },
+        defaultVariant: 'no',
+        targeting: { if: [{ $ref: 'isVip' }, 'yes', null] },
+      },
+    },
+    {
+      metadata: { flagSetId: 'overlay' },
+      evaluators: { isVip: { '==': [{ var: 'tier' }, 'beta'] } },
+    },
+  );
+
+async function serveBoth(sources = { base: base(), overlay: overlay() }) {
+  const server = new FlagServer({
+    sources: [
+      { name: 'flags/base.json', source: sources.base },
+      { name: 'flags/overlay.json', source: sources.overlay },
+    ],
+    syncPort: 0,
+    httpPort: 0,
+    managementPort: 0,
+    ofrepPort: 0,
+  });
+  const ports = await server.start();
+  stops.push(() => server.stop());
+  return { ...ports, ...sources };
+}
+
+/** One FetchAllFlags call, as any flagd client makes it. */
+async function fetchAll(port: number, selector?: string): Promise<Record<string, unknown>> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  if (selector !== undefined) metadata.set('flagd-selector', selector);
+  try {
+    const bytes = await new Promise<Buffer>((resolve, reject) =>
+      client.makeUnaryRequest(
+        '/flagd.sync.v1.FlagSyncService/FetchAllFlags',
+        () => Buffer.alloc(0),
+        (b: Buffer) => b,
+        {},
+        metadata,
+        (error, value) => (error ? reject(error) : resolve(value as Buffer)),
+      ),
+    );
+    return JSON.parse(decodeSyncResponse(bytes).flagConfiguration) as Record<string, unknown>;
+  } finally {
+    client.close();
+  }
+}
+
+describe('FlagServer with several sources, merged as flagd merges them', () => {
+  it('gives a flag key defined twice the later source’s flag, with its set metadata under its own', async () => {
+    const { syncPort } = await serveBoth();
+    const { client } = await clientFor(inProcessProvider(syncPort));
+    const shared = await client.getStringDetails('shared', '');
+    expect(shared.value).toBe('from overlay');
+    expect(shared.flagMetadata).toEqual({ flagSetId: 'overlay', team: 'web' });
+    const vip = await client.getBooleanDetails('vip', false);
+    expect(vip.flagMetadata).toEqual({ flagSetId: 'base', team: 'core' });
+  });
+
+  it('resolves each source’s $ref with that source’s own shared evaluators', async () => {
+    const { syncPort } = await serveBoth();
+    const { client } = await clientFor(inProcessProvider(syncPort));
+    expect(await client.getBooleanValue('vip', false, { tier: 'gold' })).toBe(true);
+    expect(await client.getBooleanValue('vip', false, { tier: 'beta' })).toBe(false);
+    expect(await client.getBooleanValue('beta', false, { tier: 'beta' })).toBe(true);
+    expect(await client.getBooleanValue('beta', false, { tier: 'gold' })).toBe(false);
+  });
+
+  it.each([
+    ['source=flags/base.json', ['shared', 'vip'], 'from base'],
+    ['flags/overlay.json', ['shared', 'beta'], 'from overlay'],
+    ['flagSetId=base', ['vip'], undefined],
+    ['flagSetId=overlay', ['shared', 'beta'], 'from overlay'],
+    [undefined, ['shared', 'vip', 'beta'], 'from overlay'],
+  ])('selector %s serves %j', async (selector, keys, shared) => {
+    const { syncPort } = await serveBoth();
+    const doc = (await fetchAll(syncPort, selector)) as {
+      flags: Record<string, { variants: Record<string, string> }>;
+    };
+    expect(Object.keys(doc.flags).sort()).toEqual([...keys].sort());
+    if (shared !== undefined)
+      expect(Object.values(doc.flags['shared']?.variants ?? {})).toEqual([shared]);
+  });
+
+  it('a source-selected stream gets its source’s changes and nothing from the other source', async () => {
+    const { syncPort, base: baseSource, overlay: overlaySource } = await serveBoth();
+    const { client, events } = await clientFor(
+      inProcessProvider(syncPort, { selector: 'source=flags/base.json' }),
+    );
+    overlaySource.setValue('beta', true);
+    baseSource.setValue('shared', 'base changed');
+    await until(() => events.length > 0, 'a change event');
+    expect(events.map(([event, details]) => [event, details?.flagsChanged])).toEqual([
+      ['PROVIDER_CONFIGURATION_CHANGED', ['shared']],
+    ]);
+    expect(await client.getStringValue('shared', '')).toBe('base changed');
+  });
+
+  it('refuses a bad update of one source, naming it, and keeps serving every last good flag', async () => {
+    const { syncPort, overlay: overlaySource } = await serveBoth();
+    expect(() =>
+      overlaySource.set('beta', { variants: { yes: true, no: 'no' }, defaultVariant: 'no' }),
+    ).toThrow(/flags\/overlay\.json: .*variant/);
+    const doc = (await fetchAll(syncPort)) as { flags: Record<string, unknown> };
+    expect(Object.keys(doc.flags).sort()).toEqual(['beta', 'shared', 'vip']);
+  });
+
+  it('is ready once every source has delivered flags', async () => {
+    const { managementPort } = await serveBoth();
+    expect((await fetch(`http://127.0.0.1:${managementPort}/readyz`)).status).toBe(200);
+  });
+});
+
+describe('mergeSources', () => {
+  it('keeps a "__proto__" flag key a key, never a prototype', () => {
+    const doc = readSourceDoc(
+      'a.json',
+      '{"flags":{"__proto__":{"state":"ENABLED","variants":{"x":1},"defaultVariant":"x"}}}',
+    );
+    const other = readSourceDoc(
+      'b.json',
+      '{"flags":{"b":{"state":"ENABLED","variants":{"y":2},"defaultVariant":"y"}}}',
+    );
+    const merged = JSON.parse(mergeSources([doc, other])) as { flags: object };
+    expect(Object.keys(merged.flags)).toEqual(['__proto__', 'b']);
+    expect(Object.getPrototypeOf(merged.flags)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>)['variants']).toBeUndefined();
+  });
+
+  it('serves a single source exactly as it came', () => {
+    const text = '{"$evaluators":{"e":true},"flags":{}, "metadata":{"flagSetId":"x"}}';
+    expect(mergeSources([readSourceDoc('a', text)])).toBe(text);
+  });
+
+  it('reads the array form of flags', () => {
+    const a = readSourceDoc(
+      'a',
+      '{"flags":[{"key":"k","state":"ENABLED","variants":{"v":1},"defaultVariant":"v"}]}',
+    );
+    const b = readSourceDoc('b', '{"flags":{}}');
+    expect(JSON.parse(mergeSources([a, b]))).toEqual({
+      flags: { k: { state: 'ENABLED', variants: { v: 1 }, defaultVariant: 'v' } },
+    });
+  });
+});
