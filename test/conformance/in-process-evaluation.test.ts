@@ -1,0 +1,10 @@
+import { describeInProcessTestbed } from '../support/in-process-testbed.js';
+
+// The testbed's in-process provider scenarios that evaluate, against `rampflag serve`.
+describeInProcessTestbed('in-process provider against rampflag serve (evaluation)', [
+  'evaluation',
+  'targeting',
+  'metadata',
+  'disabled',
+  'selector',
+]);

@@ -1,0 +1,176 @@
+import { join } from 'node:path';
+import {
+  OpenFeature,
+  ProviderEvents,
+  ProviderStatus,
+  type Client,
+  type EvaluationContext,
+  type EventDetails,
+} from '@openfeature/server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlagdProvider, type FlagdProviderSettings } from '../../src/index.js';
+import { evaluationSteps, typedValue, type Details, type FlagWorld } from './flagd-steps.js';
+import { defineScenarios, loadPickles, reportAfterAll, Tally } from './gherkin.js';
+import { freePort, Launchpad, TLS_DIR } from './launchpad.js';
+import { testbedDir } from './shared-data.js';
+
+/** Scenarios for an in-process provider at testbed v3.9.0; envoy's target URIs are not re-created. */
+export const IN_PROCESS_TAGS =
+  '@in-process and not @targetURI and not @fractional-v1 and not @fractional-v3 and not @deprecated';
+
+const EVENTS = {
+  ready: ProviderEvents.Ready,
+  error: ProviderEvents.Error,
+  stale: ProviderEvents.Stale,
+  change: ProviderEvents.ConfigurationChanged,
+} as const;
+type EventName = keyof typeof EVENTS;
+
+interface InProcessWorld extends FlagWorld {
+  options: Record<string, unknown>;
+  client?: Client;
+  provider?: FlagdProvider;
+  /** Every event seen, in order; a step that waits for one consumes it. */
+  events: [EventName, EventDetails | undefined][];
+  changed: string[];
+}
+
+let domains = 0;
+
+async function evaluate(w: InProcessWorld): Promise<Details> {
+  const { client, flag } = w;
+  if (client === undefined || flag === undefined) throw new Error('no provider or no flag');
+  const context = w.context as EvaluationContext;
+  const { key, defaultValue } = flag;
+  switch (flag.type) {
+    case 'Boolean':
+      return client.getBooleanDetails(key, defaultValue as boolean, context);
+    case 'String':
+      return client.getStringDetails(key, defaultValue as string, context);
+    case 'Integer':
+    case 'Float':
+      return client.getNumberDetails(key, defaultValue as number, context);
+    case 'Object':
+      return client.getObjectDetails(key, defaultValue as never, context);
+  }
+}
+
+/** Waits for an event of `name` and consumes it, so "ready → error → ready" needs a second READY. */
+async function consume(w: InProcessWorld, name: EventName, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const at = w.events.findIndex(([event]) => event === name);
+    if (at >= 0) {
+      const details = w.events.splice(0, at + 1)[at]?.[1];
+      const changed = (details as { flagsChanged?: string[] } | undefined)?.flagsChanged;
+      if (name === 'change') w.changed.push(...(changed ?? []));
+      return;
+    }
+    if (Date.now() > end)
+      throw new Error(
+        `no ${name} event within ${ms} ms (saw ${w.events.map(([e]) => e).join(', ') || 'none'})`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The provider settings for a testbed provider name (flagd-spec §g). */
+async function settingsFor(launchpad: Launchpad, name: string): Promise<FlagdProviderSettings> {
+  const local = { resolverType: 'in-process', host: '127.0.0.1' } as const;
+  switch (name) {
+    case 'stable':
+      return { ...local, port: await launchpad.port('default') };
+    case 'syncpayload':
+      return { ...local, port: await launchpad.port('sync-payload') };
+    case 'metadata':
+      return { ...local, port: await launchpad.port('metadata') };
+    case 'ssl':
+      return {
+        ...local,
+        host: 'localhost',
+        port: await launchpad.port('ssl'),
+        tls: true,
+        certPath: join(TLS_DIR, 'ca-cert.pem'),
+      };
+    case 'socket':
+      await launchpad.port('socket');
+      return { resolverType: 'in-process', socketPath: launchpad.socketPath };
+    case 'unavailable':
+      return { ...local, port: await freePort() };
+    case 'forbidden':
+      return { ...local, port: await launchpad.forbiddenPort() };
+    default:
+      throw new Error(`no testbed provider named "${name}"`);
+  }
+}
+
+function steps(launchpad: Launchpad) {
+  return evaluationSteps<InProcessWorld>(evaluate)
+    .define(/^an option "(\w+)" of type "(\w+)" with value "(.*)"$/, (w, [name, type, value]) => {
+      w.options[name as string] =
+        type === 'StringList'
+          ? (value as string).split(',').map((s) => s.trim())
+          : typedValue(type as string, value as string);
+    })
+    .define(/^an? (\w+) flagd provider$/, async (w, [name]) => {
+      const settings = { ...(await settingsFor(launchpad, name as string)), ...w.options };
+      const provider = new FlagdProvider(settings as FlagdProviderSettings);
+      const domain = `in-process-${++domains}`;
+      const client = OpenFeature.getClient(domain);
+      for (const [event, type] of Object.entries(EVENTS))
+        client.addHandler(type, (details) => w.events.push([event as EventName, details]));
+      w.provider = provider;
+      w.client = client;
+      // an unreachable or forbidden flagd fails initialisation; its scenarios check the events
+      await OpenFeature.setProviderAndWait(domain, provider).catch(() => undefined);
+    })
+    .define(/^an? (ready|error|stale|change) event handler$/, () => {
+      // every event is recorded from the start; the steps below consume them in order
+    })
+    .define(
+      /^the (ready|error|stale|change) event handler should have been executed(?: within (\d+)ms)?$/,
+      (w, [name, within]) => consume(w, name as EventName, within ? Number(within) : 30_000),
+    )
+    .define(/^an? (ready|error|stale|change) event was fired$/, (w, [name]) =>
+      consume(w, name as EventName, 30_000),
+    )
+    .define(/^the connection is lost for (\d+)s$/, (_w, [seconds]) =>
+      launchpad.loseConnection(Number(seconds)),
+    )
+    .define(/^the flag was modified$/, () => launchpad.modifyChangingFlag())
+    .define(/^the flag should be part of the event payload$/, (w) => {
+      expect(w.changed).toContain(w.flag?.key);
+    })
+    .define(/^the client should be in fatal state$/, (w) => {
+      expect(w.client?.providerStatus).toBe(ProviderStatus.FATAL);
+    });
+}
+
+/**
+ * Declares the testbed's in-process provider scenarios of `features` against `rampflag serve`
+ * child processes, serving the testbed flags through re-created launchpad configs.
+ */
+export function describeInProcessTestbed(title: string, features: readonly string[]): void {
+  describe.runIf(testbedDir !== undefined)(title, () => {
+    const launchpad = testbedDir === undefined ? undefined : new Launchpad(testbedDir);
+    const tally = new Tally(`flagd-testbed gherkin ${title}`);
+    const newWorld = (): InProcessWorld => ({ context: {}, options: {}, events: [], changed: [] });
+    const close = async (w: InProcessWorld) => {
+      await w.provider?.onClose();
+    };
+    beforeAll(() => launchpad?.port('default'));
+    for (const feature of features) {
+      describe(`${feature}.feature`, () => {
+        const file = join(testbedDir as string, 'gherkin', `${feature}.feature`);
+        const pickles = loadPickles(file, IN_PROCESS_TAGS);
+        it('has scenarios', () => expect(pickles.length).toBeGreaterThan(0));
+        defineScenarios(pickles, steps(launchpad as Launchpad), tally, newWorld, close);
+      });
+    }
+    reportAfterAll(tally);
+    afterAll(async () => {
+      await OpenFeature.close();
+      await launchpad?.close();
+    });
+  });
+}
