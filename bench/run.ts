@@ -214,3 +214,49 @@ if (!smoke) {
     );
   }
 }
+
+// Propagation: one server, many providers in several processes, a flag change (bench/propagation.ts).
+{
+  const [total, procs, roundCount] = smoke ? [20, 2, 1] : [200, 4, 5];
+  const r = JSON.parse(
+    child('./propagation.ts', [String(total), String(procs), String(roundCount)]),
+  ) as Record<
+    'grpc' | 'sse' | 'peer',
+    {
+      propagation: Record<'n' | 'p50' | 'p99' | 'max', number>;
+      reconnect: Record<'n' | 'p50' | 'p99' | 'max' | 'busiest100ms', number>;
+    }
+  >;
+  console.log(
+    `\nPropagation: ${total} providers in ${procs} processes, ${roundCount} flag changes; ms from the change to each provider's CONFIGURATION_CHANGED`,
+  );
+  console.log('| transport | p50 | p99 | max | p99 vs flagd-provider | target | met |');
+  console.log('|---|---:|---:|---:|---:|---|---|');
+  const peerP99 = r.peer.propagation.p99;
+  for (const [label, side] of [
+    ['gRPC, rampflag', r.grpc],
+    ['SSE, rampflag', r.sse],
+    ['gRPC, @openfeature/flagd-provider', r.peer],
+  ] as const) {
+    const { p50, p99, max } = side.propagation;
+    const met = smoke ? '–' : p99 < 50 ? 'yes' : 'NO';
+    console.log(
+      `| ${label} | ${fmt(p50)} | ${fmt(p99)} | ${fmt(max)} | ${fmt(peerP99 / p99)}× | p99 < 50 ms | ${met} |`,
+    );
+  }
+  console.log(
+    `\nReconnect spread: the server stops (streams end UNAVAILABLE), is down 1 s, restarts; ms from the restart to each provider's READY`,
+  );
+  console.log('| transport | p50 | p99 | max | most READY in one 100 ms window |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [label, side] of [
+    ['gRPC, rampflag', r.grpc],
+    ['SSE, rampflag', r.sse],
+    ['gRPC, @openfeature/flagd-provider', r.peer],
+  ] as const) {
+    const { p50, p99, max, busiest100ms } = side.reconnect;
+    console.log(
+      `| ${label} | ${fmt(p50)} | ${fmt(p99)} | ${fmt(max)} | ${busiest100ms} of ${total} |`,
+    );
+  }
+}

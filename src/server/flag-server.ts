@@ -129,7 +129,13 @@ export class FlagServer {
 
   /** Ends every stream, then closes the listeners and the sources. */
   async stop(): Promise<void> {
-    for (const call of this.#streams.keys()) call.end();
+    // UNAVAILABLE, not a plain end: every flagd client retries on it (the published JS provider
+    // ignores a stream that ends with OK and would stay silently disconnected)
+    const goingAway = {
+      code: grpc.status.UNAVAILABLE,
+      details: 'the flag server is shutting down',
+    };
+    for (const call of this.#streams.keys()) call.emit('error', goingAway);
     this.#streams.clear();
     for (const res of this.#sse.keys()) res.end();
     this.#sse.clear();
