@@ -17,7 +17,8 @@ export { FileFlagSource } from './sources/file.js';
 export type { FileFlagSourceOptions } from './sources/file.js';
 export { SseFlagSource } from './sources/sse.js';
 export type { SseFlagSourceOptions } from './sources/sse.js';
-export type { FlagSource, FlagSourceSink } from './sources/flag-source.js';
+export type { FlagSource, FlagSourceSink, WritableFlagSource } from './sources/flag-source.js';
+export { isWritableSource } from './sources/flag-source.js';
 export {
   createEvaluator,
   validateConfiguration,

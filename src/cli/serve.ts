@@ -17,6 +17,8 @@ Serves flag files, watched and merged (a later file wins a flag key), as flagd d
   --server-key-path <pem>    TLS private key
   -X, --context-value k=v    static context sent to in-process providers (repeatable)
   --disable-sync-metadata    answer the deprecated GetMetadata with UNIMPLEMENTED
+The admin API (/admin/flags on the management port: GET, PUT, PATCH) writes the files. It needs
+the bearer token in RAMPFLAG_ADMIN_TOKEN when the server is bound beyond loopback.
 A selector "source=<file>" (or the bare file, as given here) picks one file's flags.`;
 
 const OPTIONS = {
@@ -60,7 +62,10 @@ function tlsFrom(cert: string | undefined, key: string | undefined): FlagServerO
 }
 
 /** The server's options from argv; throws a RangeError naming the bad argument. */
-export function serveOptions(args: readonly string[]): FlagServerOptions & { files: string[] } {
+export function serveOptions(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): FlagServerOptions & { files: string[] } {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
@@ -71,6 +76,7 @@ export function serveOptions(args: readonly string[]): FlagServerOptions & { fil
     throw new RangeError('a flag file is named twice');
   const syncContext = contextValues(values['context-value']);
   const tls = tlsFrom(values['server-cert-path'], values['server-key-path']);
+  const token = env['RAMPFLAG_ADMIN_TOKEN']; // not an argument: argv is visible to every user
   return {
     files: positionals,
     sources: positionals.map((file) => ({ name: file, source: new FileFlagSource(file) })),
@@ -85,6 +91,7 @@ export function serveOptions(args: readonly string[]): FlagServerOptions & { fil
     ...(tls === undefined ? {} : { tls }),
     ...(syncContext === undefined ? {} : { syncContext }),
     disableSyncMetadata: values['disable-sync-metadata'] ?? false,
+    ...(token === undefined || token === '' ? {} : { adminToken: token }),
   };
 }
 
@@ -95,7 +102,7 @@ export function serveOptions(args: readonly string[]): FlagServerOptions & { fil
 export async function serve(args: readonly string[], io: CliIo): Promise<number> {
   let options: ReturnType<typeof serveOptions>;
   try {
-    options = serveOptions(args);
+    options = serveOptions(args, process.env);
   } catch (error) {
     io.stderr(`rampflag serve: ${(error as Error).message}\n${USAGE}`);
     return 2;

@@ -13,6 +13,8 @@ const CONNECT_ERRORS: Readonly<Record<string, readonly [string, number]>> = {
 const PATH =
   /^\/(flagd\.evaluation\.v[12]|schema\.v1)\.Service\/Resolve(Boolean|String|Int|Float|Object|All)$/;
 
+/** Called with every flag evaluated, for metrics. */
+type Observe = (key: string, result: EvaluationResult<unknown>) => void;
 type Kind = 'Boolean' | 'String' | 'Int' | 'Float' | 'Object' | 'All';
 
 function connectError(res: ServerResponse, code: string, message: string, status: number): void {
@@ -54,10 +56,11 @@ function responseBody(
 }
 
 /** `ResolveAll` (v1): every flag that resolves to a value, typed by its value. */
-function resolveAll(evaluator: Evaluator, context: EvaluationContext): object {
+function resolveAll(evaluator: Evaluator, context: EvaluationContext, observe: Observe): object {
   const flags: Record<string, unknown> = {};
   for (const key of evaluator.flagKeys()) {
     const result = evaluator.resolveValue(key, context);
+    observe(key, result);
     if (result.reason === 'ERROR' || result.variant === undefined) continue;
     const value = result.value;
     const typed =
@@ -89,6 +92,7 @@ export async function handleEvaluation(
   pick: (req: IncomingMessage) => Evaluator,
   req: IncomingMessage,
   res: ServerResponse,
+  observe: Observe = () => undefined,
 ): Promise<boolean> {
   const match = PATH.exec(pathOf(req));
   if (match === null) return false;
@@ -127,7 +131,7 @@ export async function handleEvaluation(
   ) as EvaluationContext;
   if (kind === 'All') {
     if (v2) connectError(res, 'unimplemented', 'ResolveAll is a flagd.evaluation.v1 method', 404);
-    else sendJson(res, 200, resolveAll(evaluator, context));
+    else sendJson(res, 200, resolveAll(evaluator, context, observe));
     return true;
   }
   if (typeof body.flagKey !== 'string') {
@@ -135,6 +139,7 @@ export async function handleEvaluation(
     return true;
   }
   const result = resolve(evaluator, kind, body.flagKey, context);
+  observe(body.flagKey, result);
   if (result.errorCode !== undefined) {
     const [code, status] = CONNECT_ERRORS[result.errorCode] ?? ['unknown', 500];
     connectError(res, code, result.errorMessage ?? result.errorCode, status);

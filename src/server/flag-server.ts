@@ -7,10 +7,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { EvaluationContext, Logger } from '@openfeature/core';
-import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
+import type { EvaluationResult } from '../evaluator/index.js';
+import { isWritableSource, type FlagSource, type FlagSourceSink } from '../sources/flag-source.js';
 import { encodeMetadataResponse, encodeSyncResponse } from '../grpc/wire.js';
+import { handleAdmin } from './admin-api.js';
 import { handleEvaluation } from './evaluation-api.js';
 import { pathOf, sendJson } from './http-util.js';
+import { ServerMetrics } from './metrics.js';
+import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
 import { parseSelector, selectorKey, type Selector } from './selector.js';
 import { ServedFlags } from './served-flags.js';
 import { addSyncService, type SyncCall } from './sync-service.js';
@@ -39,8 +43,15 @@ export interface FlagServerOptions {
   readonly syncSocketPath?: string;
   /** The evaluation API (Connect JSON) and SSE sync at `/sync/sse`. Default 8013; 0 picks a free one. */
   readonly httpPort?: number;
-  /** `/healthz`, `/readyz`, `/metrics` and the admin API. Default 8014. */
+  /** `/healthz`, `/readyz`, Prometheus `/metrics` and the admin API (`/admin/flags`). Default 8014. */
   readonly managementPort?: PortOption;
+  /**
+   * The bearer token the admin API requires. Without one, the admin API serves only a server bound
+   * to loopback, and answers 403 otherwise.
+   */
+  readonly adminToken?: string;
+  /** The largest configuration the admin API accepts, in bytes. Default 4 MiB. */
+  readonly adminMaxBytes?: number;
   /** OFREP. Default 8016. */
   readonly ofrepPort?: PortOption;
   /** TLS for every listener: PEM certificate chain and private key. Plain text without it. */
@@ -85,7 +96,10 @@ export class FlagServer {
   /** Open sync streams, each with its selection, and the JSON each selection last received. */
   readonly #streams = new Map<SyncCall, Selector>();
   readonly #sse = new Map<ServerResponse, Selector>();
+  /** OFREP clients waiting for change notifications. */
+  readonly #ofrepEvents = new Map<ServerResponse, Selector>();
   readonly #sent = new Map<string, string>();
+  readonly #metrics = new ServerMetrics();
 
   constructor(options: FlagServerOptions) {
     const sources =
@@ -107,22 +121,23 @@ export class FlagServer {
     const option = (value: PortOption | undefined, fallback: number) =>
       value === undefined ? fallback : value;
     const syncPort = await this.#startGrpc(host, this.#options.syncPort ?? 8015);
-    const httpPort = await this.#listen(host, this.#options.httpPort ?? 8013, (req, res) =>
-      this.#routeHttp(req, res),
+    const httpPort = await this.#listen(
+      host,
+      this.#options.httpPort ?? 8013,
+      (req, res) => this.#routeHttp(req, res),
+      'evaluation',
     );
     const managementPort = await this.#listen(
       host,
       option(this.#options.managementPort, 8014),
-      async (req, res) => {
-        if (!this.#health(req, res)) res.writeHead(404).end();
-      },
+      (req, res) => this.#routeManagement(req, res, host),
+      'management',
     );
     const ofrepPort = await this.#listen(
       host,
       option(this.#options.ofrepPort, 8016),
-      async (_req, res) => {
-        res.writeHead(404).end();
-      },
+      (req, res) => this.#routeOfrep(req, res),
+      'ofrep',
     );
     return { syncPort, httpPort, managementPort, ofrepPort };
   }
@@ -137,8 +152,9 @@ export class FlagServer {
     };
     for (const call of this.#streams.keys()) call.emit('error', goingAway);
     this.#streams.clear();
-    for (const res of this.#sse.keys()) res.end();
+    for (const res of [...this.#sse.keys(), ...this.#ofrepEvents.keys()]) res.end();
     this.#sse.clear();
+    this.#ofrepEvents.clear();
     const grpcServer = this.#grpc;
     await new Promise<void>((resolve) =>
       grpcServer ? grpcServer.tryShutdown(() => resolve()) : resolve(),
@@ -159,7 +175,14 @@ export class FlagServer {
   #sinkFor(name: string): FlagSourceSink {
     return {
       configuration: (payload) => {
-        if (this.#flags.apply(name, payload)) this.#broadcast(); // apply throws: the last good stays
+        let changed: boolean;
+        try {
+          changed = this.#flags.apply(name, payload); // throws: the last good stays
+        } catch (error) {
+          this.#metrics.configuration(name, false, this.#flags.version);
+          throw error;
+        }
+        if (changed) this.#changed(name);
       },
       error: (error) =>
         this.#logger.warn(
@@ -167,6 +190,11 @@ export class FlagServer {
         ),
       stale: () => this.#logger.warn(`flag server: source ${name} is stale`),
     };
+  }
+
+  #changed(name: string): void {
+    this.#metrics.configuration(name, true, this.#flags.version);
+    this.#broadcast();
   }
 
   /** Sends every stream whose selection changed its new snapshot, encoded once per selection. */
@@ -187,13 +215,19 @@ export class FlagServer {
       if (hasChanged(selector)) call.write(this.#flags.syncBytes(selector));
     for (const [res, selector] of this.#sse)
       if (hasChanged(selector)) res.write(this.#flags.sseEvent(selector));
+    for (const [res, selector] of this.#ofrepEvents)
+      if (hasChanged(selector)) res.write('event: message\ndata: {"type":"refetchEvaluation"}\n\n');
   }
 
   #subscribeSync(call: SyncCall, selector: Selector): void {
     this.#streams.set(call, selector);
+    this.#metrics.streams('grpc', 1);
     this.#sent.set(selectorKey(selector), this.#flags.json(selector));
-    call.on('cancelled', () => this.#streams.delete(call));
-    call.on('close', () => this.#streams.delete(call));
+    const closed = () => {
+      if (this.#streams.delete(call)) this.#metrics.streams('grpc', -1);
+    };
+    call.on('cancelled', closed);
+    call.on('close', closed);
     call.write(this.#flags.syncBytes(selector));
   }
 
@@ -224,11 +258,22 @@ export class FlagServer {
     return bind(`${host}:${port}`);
   }
 
-  #listen(host: string, port: number, handler: HttpHandler): Promise<number>;
-  #listen(host: string, port: PortOption, handler: HttpHandler): Promise<number | undefined>;
-  #listen(host: string, port: PortOption, handler: HttpHandler): Promise<number | undefined> {
+  #listen(host: string, port: number, handler: HttpHandler, name: string): Promise<number>;
+  #listen(
+    host: string,
+    port: PortOption,
+    handler: HttpHandler,
+    name: string,
+  ): Promise<number | undefined>;
+  #listen(
+    host: string,
+    port: PortOption,
+    handler: HttpHandler,
+    name: string,
+  ): Promise<number | undefined> {
     if (port === null) return Promise.resolve(undefined);
     const listener = (req: IncomingMessage, res: ServerResponse) => {
+      res.once('finish', () => this.#metrics.request(name, res.statusCode));
       handler(req, res).catch((error: unknown) => {
         if (!res.headersSent)
           sendJson(res, 500, { code: 'internal', message: (error as Error).message });
@@ -248,10 +293,64 @@ export class FlagServer {
 
   /** The evaluation API, SSE sync, and (as a convenience) the health endpoints. */
   async #routeHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pick = (r: IncomingMessage) => this.#flags.evaluatorFor(this.#requestSelector(r));
-    if (await handleEvaluation(pick, req, res)) return;
-    if (req.method === 'GET' && pathOf(req) === '/sync/sse') this.#subscribeSse(req, res);
+    if (await handleEvaluation(this.#pick, req, res, this.#evaluated)) return;
+    if (req.method === 'GET' && pathOf(req) === '/sync/sse')
+      this.#subscribeSse(req, res, this.#sse);
     else if (!this.#health(req, res)) res.writeHead(404).end();
+  }
+
+  readonly #pick = (req: IncomingMessage) => this.#flags.evaluatorFor(this.#requestSelector(req));
+  readonly #evaluated = (key: string, result: EvaluationResult<unknown>) =>
+    this.#metrics.evaluated(key, result);
+
+  /** OFREP, and its change notifications at `/ofrep/v1/events`. */
+  async #routeOfrep(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await handleOfrep(req, res, { pick: this.#pick, evaluated: this.#evaluated })) return;
+    if (req.method === 'GET' && pathOf(req) === OFREP_EVENTS_PATH)
+      this.#subscribeSse(req, res, this.#ofrepEvents);
+    else res.writeHead(404).end();
+  }
+
+  /** Health, Prometheus metrics and the admin API. */
+  async #routeManagement(req: IncomingMessage, res: ServerResponse, host: string): Promise<void> {
+    if (this.#health(req, res)) return;
+    if (pathOf(req) === '/metrics') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(this.#metrics.render());
+      return;
+    }
+    const handled = await handleAdmin(req, res, {
+      token: this.#options.adminToken,
+      loopback: host === 'localhost' || host === '::1' || host.startsWith('127.'),
+      maxBytes: this.#options.adminMaxBytes ?? 4 * 1024 * 1024,
+      sources: new Map(
+        this.#sources.map((s) => [s.name, { writable: isWritableSource(s.source) }]),
+      ),
+      current: (name) => this.#flags.sourceJson(name),
+      replace: (name, configuration) => this.#replace(name, configuration),
+      audit: (line) => this.#logger.info(`flag server: ${line}`),
+    });
+    if (!handled) res.writeHead(404).end();
+  }
+
+  /**
+   * The admin API's write: validated and served first (a bad configuration throws and nothing
+   * changes), then stored in the source; if storing fails, the previous configuration is served again.
+   */
+  async #replace(name: string, configuration: string) {
+    const previous = this.#flags.sourceJson(name);
+    const changes = this.#flags.replace(name, configuration);
+    if (changes === undefined) return { added: [], removed: [], changed: [] };
+    const source = this.#sources.find((s) => s.name === name)?.source;
+    try {
+      if (source !== undefined && isWritableSource(source))
+        await source.write(this.#flags.sourceJson(name) as string);
+    } catch (error) {
+      if (previous !== undefined) this.#flags.replace(name, previous);
+      throw error;
+    }
+    this.#changed(name);
+    return changes;
   }
 
   /** A request's `Flagd-Selector` header; throws a RangeError for a bad one. */
@@ -260,7 +359,11 @@ export class FlagServer {
     return parseSelector(typeof header === 'string' ? header : undefined);
   }
 
-  #subscribeSse(req: IncomingMessage, res: ServerResponse): void {
+  #subscribeSse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    into: Map<ServerResponse, Selector>,
+  ): void {
     let selector: Selector;
     try {
       selector = this.#requestSelector(req);
@@ -273,10 +376,15 @@ export class FlagServer {
       'Cache-Control': 'no-cache',
       Connection: 'keep-alive',
     });
-    this.#sse.set(res, selector);
+    into.set(res, selector);
+    const transport = into === this.#sse ? 'sse' : 'ofrep-sse';
+    this.#metrics.streams(transport, 1);
     this.#sent.set(selectorKey(selector), this.#flags.json(selector));
-    res.on('close', () => this.#sse.delete(res));
-    res.write(this.#flags.sseEvent(selector));
+    res.on('close', () => {
+      if (into.delete(res)) this.#metrics.streams(transport, -1);
+    });
+    if (into === this.#sse) res.write(this.#flags.sseEvent(selector));
+    else res.write(': connected\n\n'); // OFREP streams only announce changes
   }
 
   /** `/healthz` and `/readyz` (ready once every source has delivered good flags). */

@@ -97,3 +97,21 @@ export function mergeSources(docs: readonly SourceDoc[]): string {
   // Object.fromEntries defines own properties: a "__proto__" key stays a key.
   return JSON.stringify({ flags: Object.fromEntries(merged) });
 }
+
+/** The flag keys added, removed and changed from one version of a source to the next. @internal */
+export function diffSourceDocs(
+  previous: SourceDoc | undefined,
+  next: SourceDoc,
+): Record<'added' | 'removed' | 'changed', string[]> {
+  const before = previous?.flags ?? new Map<string, Json>();
+  const same = (a: Json | undefined, b: Json | undefined) =>
+    JSON.stringify(a) === JSON.stringify(b);
+  const metadataChanged = !same(previous?.metadata, next.metadata);
+  return {
+    added: [...next.flags.keys()].filter((key) => !before.has(key)),
+    removed: [...before.keys()].filter((key) => !next.flags.has(key)),
+    changed: [...next.flags.keys()].filter(
+      (key) => before.has(key) && (metadataChanged || !same(before.get(key), next.flags.get(key))),
+    ),
+  };
+}

@@ -1,7 +1,7 @@
 import type { EvaluationContext } from '@openfeature/core';
 import { createEvaluator, type ConfigurationInput, type Evaluator } from '../evaluator/index.js';
 import { encodeSyncResponse } from '../grpc/wire.js';
-import { mergeSources, readSourceDoc, type SourceDoc } from './flag-sets.js';
+import { diffSourceDocs, mergeSources, readSourceDoc, type SourceDoc } from './flag-sets.js';
 import { selectFlags, selectorKey, type Selector } from './selector.js';
 
 /** What one selection serves at one version, computed once however many clients want it. */
@@ -49,15 +49,32 @@ export class ServedFlags {
    * it is bad, and nothing changes. Returns whether anything served changed.
    */
   apply(name: string, payload: ConfigurationInput): boolean {
+    return this.replace(name, payload) !== undefined;
+  }
+
+  /**
+   * Like {@link apply}, returning the source's flag keys added, removed and changed, or undefined
+   * when the configuration is identical to the one served.
+   */
+  replace(
+    name: string,
+    payload: ConfigurationInput,
+  ): Record<'added' | 'removed' | 'changed', string[]> | undefined {
     const doc = readSourceDoc(name, payload);
-    if (this.#docs.get(name)?.json === doc.json) return false;
+    const previous = this.#docs.get(name);
+    if (previous?.json === doc.json) return undefined;
     const next = new Map(this.#docs).set(name, doc);
     const docs = this.#ordered(next);
     this.evaluator.setConfiguration(mergeSources(docs)); // throws: nothing changed
     this.#docs.set(name, doc);
     this.#version++;
     this.#served = new Map();
-    return true;
+    return diffSourceDocs(previous, doc);
+  }
+
+  /** A source's configuration as served (JSON text), if it has delivered one. */
+  sourceJson(name: string): string | undefined {
+    return this.#docs.get(name)?.json;
   }
 
   /** The JSON a selection serves now. */

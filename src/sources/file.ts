@@ -1,8 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isInvalidConfigurationError } from '../evaluator/index.js';
-import type { FlagSource, FlagSourceSink } from './flag-source.js';
+import type { FlagSourceSink, WritableFlagSource } from './flag-source.js';
 
 /** Options of {@link FileFlagSource}. */
 export interface FileFlagSourceOptions {
@@ -22,7 +22,7 @@ const signature = (s: { mtimeMs: number; size: number; ino: number }): string =>
  * catches what watching misses. A missing, half-written or invalid file is reported as an error
  * while the last good flags stay in service; the next good version is delivered as usual.
  */
-export class FileFlagSource implements FlagSource {
+export class FileFlagSource implements WritableFlagSource {
   readonly path: string;
   readonly #pollIntervalMs: number;
   readonly #debounceMs: number;
@@ -68,6 +68,23 @@ export class FileFlagSource implements FlagSource {
     clearInterval(this.#poll);
     clearTimeout(this.#debounce);
     await this.#reading;
+  }
+
+  /**
+   * Replaces the file's contents atomically (a temporary file beside it, renamed over it), so no
+   * reader, this source included, ever sees half of it. The watcher then delivers it as usual.
+   */
+  async write(configuration: string): Promise<void> {
+    const temporary = `${dirname(this.path)}/.${basename(this.path)}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await writeFile(temporary, configuration, { encoding: 'utf8', flag: 'wx' });
+      await rename(temporary, this.path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw new Error(`cannot write flag file ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
   #schedule(): void {

@@ -28,3 +28,17 @@ export interface FlagSource {
   /** Stops every timer, watcher and connection. */
   stop(): Promise<void>;
 }
+
+/**
+ * A source that can also be written: the server's admin API and the rollout controller replace its
+ * configuration through it. The new configuration reaches the sink as any change does.
+ */
+export interface WritableFlagSource extends FlagSource {
+  /** Replaces the whole configuration with `configuration` (JSON text); resolves once stored. */
+  write(configuration: string): Promise<void>;
+}
+
+/** Whether `source` can be written. */
+export function isWritableSource(source: FlagSource): source is WritableFlagSource {
+  return typeof (source as Partial<WritableFlagSource>).write === 'function';
+}

@@ -1,6 +1,6 @@
 import type { FlagMetadata, JsonValue } from '@openfeature/core';
 import { InvalidConfigurationError, validateConfiguration } from '../evaluator/index.js';
-import type { FlagSource, FlagSourceSink } from './flag-source.js';
+import type { FlagSourceSink, WritableFlagSource } from './flag-source.js';
 
 /** A flag as a test writes it; `state` defaults to `ENABLED`. */
 export interface InMemoryFlag {
@@ -29,9 +29,9 @@ export interface InMemoryFlagSourceOptions {
  * await OpenFeature.setProviderAndWait(new FlagdProvider({ source: flags }));
  * flags.setValue('new-checkout', true); // now every evaluation returns true
  */
-export class InMemoryFlagSource implements FlagSource {
+export class InMemoryFlagSource implements WritableFlagSource {
   #flags: Readonly<Record<string, InMemoryFlag>>;
-  readonly #options: InMemoryFlagSourceOptions;
+  #options: InMemoryFlagSourceOptions;
   #sink: FlagSourceSink | undefined;
 
   constructor(
@@ -78,6 +78,32 @@ export class InMemoryFlagSource implements FlagSource {
   /** Replaces every flag at once. */
   replace(flags: Readonly<Record<string, InMemoryFlag>>): void {
     this.#apply({ ...flags });
+  }
+
+  /**
+   * Replaces everything (flags, flag-set metadata, shared evaluators) with a configuration document
+   * in flagd's format, as the server's admin API does. Throws and changes nothing when it is bad.
+   */
+  async write(configuration: string): Promise<void> {
+    const doc = JSON.parse(configuration) as {
+      flags?: Record<string, InMemoryFlag> | (InMemoryFlag & { key: string })[];
+      metadata?: FlagMetadata;
+      $evaluators?: Record<string, unknown>;
+    };
+    const previous = this.#options;
+    this.#options = {
+      ...(doc.metadata === undefined ? {} : { metadata: doc.metadata }),
+      ...(doc.$evaluators === undefined ? {} : { evaluators: doc.$evaluators }),
+    };
+    try {
+      const flags = Array.isArray(doc.flags)
+        ? Object.fromEntries(doc.flags.map(({ key, ...flag }) => [key, flag]))
+        : { ...doc.flags };
+      this.#apply(flags);
+    } catch (error) {
+      this.#options = previous;
+      throw error;
+    }
   }
 
   /** The flags as they stand. */

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,45 @@ describe('rampflag serve', () => {
     stop();
     expect(await running).toBe(0);
     expect(out.at(-1)).toBe('rampflag stopped: streams closed');
+  });
+
+  it('merges several files and takes admin updates into the file that holds the flag', async () => {
+    const overlay = join(dir, 'overlay.json');
+    writeFileSync(
+      overlay,
+      JSON.stringify({
+        flags: {
+          banner: { state: 'ENABLED', variants: { a: 'hi', b: 'hej' }, defaultVariant: 'a' },
+        },
+      }),
+    );
+    const { io, out, stop } = fakeIo();
+    const running = main(
+      [
+        'serve',
+        file,
+        overlay,
+        '-X',
+        'region=eu',
+        ...['--sync-port', '0', '--http-port', '0', '--management-port', '0', '--ofrep-port', '0'],
+      ],
+      io,
+    );
+    while (out.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const management = /management (http:\/\/[\d.:]+)/.exec(out[0] ?? '')?.[1];
+    const ofrep = /OFREP (http:\/\/[\d.:]+)/.exec(out[0] ?? '')?.[1];
+    const patched = await fetch(`${management}/admin/flags?source=${encodeURIComponent(overlay)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ flags: { banner: { defaultVariant: 'b' } } }),
+    });
+    expect(patched.status).toBe(200);
+    expect(JSON.parse(readFileSync(overlay, 'utf8')).flags.banner.defaultVariant).toBe('b');
+    const evaluated = await fetch(`${ofrep}/ofrep/v1/evaluate/flags`, { method: 'POST' });
+    const keys = ((await evaluated.json()) as { flags: { key: string; value: unknown }[] }).flags;
+    expect(keys.find((f) => f.key === 'banner')?.value).toBe('hej');
+    expect(keys.some((f) => f.key === 'new-checkout')).toBe(true);
+    stop();
+    expect(await running).toBe(0);
   });
 
   it.each([
