@@ -92,9 +92,15 @@ export class GrpcSyncSource implements FlagSource {
     return grpc.credentials.createSsl(ca);
   }
 
+  /**
+   * HTTP/2 keepalive when `keepAliveTime` is set: a ping every `keepAliveTime` ms, and a ping not
+   * answered within as long again ends the connection. So a silent network partition is noticed
+   * (the source goes STALE and reconnects) within about twice `keepAliveTime`.
+   */
   #channelOptions(): grpc.ChannelOptions {
-    return this.#options.keepAliveTime > 0
-      ? { 'grpc.keepalive_time_ms': this.#options.keepAliveTime }
+    const { keepAliveTime } = this.#options;
+    return keepAliveTime > 0
+      ? { 'grpc.keepalive_time_ms': keepAliveTime, 'grpc.keepalive_timeout_ms': keepAliveTime }
       : {};
   }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
@@ -13,6 +13,7 @@ import { createServer as createH2cServer, type Http2Server } from 'node:http2';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawnServe, stopProcess } from './serve-process.js';
 import { mergedTestbedFlags } from './testbed.js';
 
 /** The launchpad configurations of the flagd testbed, plus `socket` (default, on a unix socket). */
@@ -145,30 +146,7 @@ export class Launchpad {
       '--ofrep-port',
       '0',
     ];
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(REPO, 'src/cli/bin.ts'),
-        'serve',
-        ...argsFor(config, this.dir),
-        ...ports,
-      ],
-      { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    await new Promise<void>((ready, fail) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('rampflag serving')) ready();
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) =>
-        fail(new Error(`rampflag serve (${config}) exited ${code}: ${output}`)),
-      );
-    });
+    const child = await spawnServe([...argsFor(config, this.dir), ...ports], this.dir);
     this.#running.set(config, { child, port });
   }
 
@@ -176,8 +154,6 @@ export class Launchpad {
     const running = this.#running.get(config);
     if (running === undefined) return;
     this.#running.delete(config);
-    const exited = new Promise<void>((done) => running.child.once('exit', () => done()));
-    running.child.kill('SIGTERM');
-    await exited;
+    await stopProcess(running.child);
   }
 }
