@@ -4,5 +4,6 @@
  * @packageDocumentation
  */
 export { GrpcSyncSource } from './sync-source.js';
+export { fetchAllFlags } from './fetch-all.js';
 export type { GrpcSyncOptions } from './sync-source.js';
 export { backoffDelay } from '../sources/backoff.js';

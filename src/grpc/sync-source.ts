@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { isInvalidConfigurationError } from '../evaluator/index.js';
 import type { FlagdConfig } from '../provider/config.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import { Reconnector } from '../sources/reconnect.js';
+import { channelFor } from './channel.js';
 import {
   decodeSyncResponse,
   encodeSyncRequest,
@@ -40,13 +40,6 @@ function statusError(error: grpc.ServiceError): Error & { code: string } {
   });
 }
 
-/** Where to connect: a unix socket, a target URI, or host:port. */
-function targetOf(options: GrpcSyncOptions): string {
-  if (options.socketPath !== null) return `unix:${options.socketPath}`;
-  if (options.targetUri !== null) return options.targetUri;
-  return `${options.host}:${options.port}`;
-}
-
 /**
  * flagd's `flagd.sync.v1.FlagSyncService/SyncFlags` stream: every message a full snapshot with its
  * sync context. On a disconnect (an error, a server closing the stream, the stream deadline) it is
@@ -70,11 +63,7 @@ export class GrpcSyncSource implements FlagSource {
   start(sink: FlagSourceSink): Promise<void> {
     this.#sink = sink;
     this.#stopped = false;
-    this.#client = new grpc.Client(
-      targetOf(this.#options),
-      this.#credentials(),
-      this.#channelOptions(),
-    );
+    this.#client = channelFor(this.#options);
     return new Promise((resolve, reject) => this.#open(resolve, reject));
   }
 
@@ -84,24 +73,6 @@ export class GrpcSyncSource implements FlagSource {
     this.#call?.cancel();
     this.#client?.close();
     this.#sink = undefined;
-  }
-
-  #credentials(): grpc.ChannelCredentials {
-    if (!this.#options.tls) return grpc.credentials.createInsecure();
-    const ca = this.#options.certPath === null ? undefined : readFileSync(this.#options.certPath);
-    return grpc.credentials.createSsl(ca);
-  }
-
-  /**
-   * HTTP/2 keepalive when `keepAliveTime` is set: a ping every `keepAliveTime` ms, and a ping not
-   * answered within as long again ends the connection. So a silent network partition is noticed
-   * (the source goes STALE and reconnects) within about twice `keepAliveTime`.
-   */
-  #channelOptions(): grpc.ChannelOptions {
-    const { keepAliveTime } = this.#options;
-    return keepAliveTime > 0
-      ? { 'grpc.keepalive_time_ms': keepAliveTime, 'grpc.keepalive_timeout_ms': keepAliveTime }
-      : {};
   }
 
   /** Opens one stream; `resolve`/`reject` settle the start until the first snapshot or failure. */
