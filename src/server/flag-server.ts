@@ -15,9 +15,10 @@ import { handleEvaluation } from './evaluation-api.js';
 import { pathOf, sendJson } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
 import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
-import { parseSelector, selectorKey, type Selector } from './selector.js';
+import { parseSelector, type Selector } from './selector.js';
 import { ServedFlags } from './served-flags.js';
-import { addSyncService, type SyncCall } from './sync-service.js';
+import { addSyncService } from './sync-service.js';
+import { Subscribers } from './subscribers.js';
 
 /** One named source of a {@link FlagServer}; a `source=<name>` selector picks its flags alone. */
 export interface FlagServerSource {
@@ -93,13 +94,8 @@ export class FlagServer {
   readonly #flags: ServedFlags;
   #grpc: grpc.Server | undefined;
   readonly #listeners: NetServer[] = [];
-  /** Open sync streams, each with its selection, and the JSON each selection last received. */
-  readonly #streams = new Map<SyncCall, Selector>();
-  readonly #sse = new Map<ServerResponse, Selector>();
-  /** OFREP clients waiting for change notifications. */
-  readonly #ofrepEvents = new Map<ServerResponse, Selector>();
-  readonly #sent = new Map<string, string>();
   readonly #metrics = new ServerMetrics();
+  readonly #subscribers: Subscribers;
 
   constructor(options: FlagServerOptions) {
     const sources =
@@ -112,6 +108,7 @@ export class FlagServer {
       sources.map((s) => s.name),
       options.syncContext,
     );
+    this.#subscribers = new Subscribers(this.#flags, this.#metrics);
   }
 
   /** Starts the sources and the listeners; resolves with the ports bound. */
@@ -144,17 +141,7 @@ export class FlagServer {
 
   /** Ends every stream, then closes the listeners and the sources. */
   async stop(): Promise<void> {
-    // UNAVAILABLE, not a plain end: every flagd client retries on it (the published JS provider
-    // ignores a stream that ends with OK and would stay silently disconnected)
-    const goingAway = {
-      code: grpc.status.UNAVAILABLE,
-      details: 'the flag server is shutting down',
-    };
-    for (const call of this.#streams.keys()) call.emit('error', goingAway);
-    this.#streams.clear();
-    for (const res of [...this.#sse.keys(), ...this.#ofrepEvents.keys()]) res.end();
-    this.#sse.clear();
-    this.#ofrepEvents.clear();
+    this.#subscribers.endAll();
     const grpcServer = this.#grpc;
     await new Promise<void>((resolve) =>
       grpcServer ? grpcServer.tryShutdown(() => resolve()) : resolve(),
@@ -194,47 +181,13 @@ export class FlagServer {
 
   #changed(name: string): void {
     this.#metrics.configuration(name, true, this.#flags.version);
-    this.#broadcast();
-  }
-
-  /** Sends every stream whose selection changed its new snapshot, encoded once per selection. */
-  #broadcast(): void {
-    const changed = new Map<string, boolean>();
-    const hasChanged = (selector: Selector): boolean => {
-      const key = selectorKey(selector);
-      let result = changed.get(key);
-      if (result === undefined) {
-        const json = this.#flags.json(selector);
-        result = this.#sent.get(key) !== json;
-        this.#sent.set(key, json);
-        changed.set(key, result);
-      }
-      return result;
-    };
-    for (const [call, selector] of this.#streams)
-      if (hasChanged(selector)) call.write(this.#flags.syncBytes(selector));
-    for (const [res, selector] of this.#sse)
-      if (hasChanged(selector)) res.write(this.#flags.sseEvent(selector));
-    for (const [res, selector] of this.#ofrepEvents)
-      if (hasChanged(selector)) res.write('event: message\ndata: {"type":"refetchEvaluation"}\n\n');
-  }
-
-  #subscribeSync(call: SyncCall, selector: Selector): void {
-    this.#streams.set(call, selector);
-    this.#metrics.streams('grpc', 1);
-    this.#sent.set(selectorKey(selector), this.#flags.json(selector));
-    const closed = () => {
-      if (this.#streams.delete(call)) this.#metrics.streams('grpc', -1);
-    };
-    call.on('cancelled', closed);
-    call.on('close', closed);
-    call.write(this.#flags.syncBytes(selector));
+    this.#subscribers.broadcast();
   }
 
   async #startGrpc(host: string, port: number): Promise<number> {
     const server = new grpc.Server();
     addSyncService(server, {
-      subscribe: (call, selector) => this.#subscribeSync(call, selector),
+      subscribe: (call, selector) => this.#subscribers.addGrpc(call, selector),
       fetchAll: (selector) => encodeSyncResponse({ flagConfiguration: this.#flags.json(selector) }),
       metadata: () =>
         this.#options.disableSyncMetadata
@@ -294,8 +247,7 @@ export class FlagServer {
   /** The evaluation API, SSE sync, and (as a convenience) the health endpoints. */
   async #routeHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (await handleEvaluation(this.#pick, req, res, this.#evaluated)) return;
-    if (req.method === 'GET' && pathOf(req) === '/sync/sse')
-      this.#subscribeSse(req, res, this.#sse);
+    if (req.method === 'GET' && pathOf(req) === '/sync/sse') this.#subscribeSse(req, res, 'sse');
     else if (!this.#health(req, res)) res.writeHead(404).end();
   }
 
@@ -307,7 +259,7 @@ export class FlagServer {
   async #routeOfrep(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (await handleOfrep(req, res, { pick: this.#pick, evaluated: this.#evaluated })) return;
     if (req.method === 'GET' && pathOf(req) === OFREP_EVENTS_PATH)
-      this.#subscribeSse(req, res, this.#ofrepEvents);
+      this.#subscribeSse(req, res, 'ofrep-sse');
     else res.writeHead(404).end();
   }
 
@@ -359,32 +311,12 @@ export class FlagServer {
     return parseSelector(typeof header === 'string' ? header : undefined);
   }
 
-  #subscribeSse(
-    req: IncomingMessage,
-    res: ServerResponse,
-    into: Map<ServerResponse, Selector>,
-  ): void {
-    let selector: Selector;
+  #subscribeSse(req: IncomingMessage, res: ServerResponse, kind: 'sse' | 'ofrep-sse'): void {
     try {
-      selector = this.#requestSelector(req);
+      this.#subscribers.addSse(res, this.#requestSelector(req), kind);
     } catch (error) {
       sendJson(res, 400, { code: 'invalid_argument', message: (error as Error).message });
-      return;
     }
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache',
-      Connection: 'keep-alive',
-    });
-    into.set(res, selector);
-    const transport = into === this.#sse ? 'sse' : 'ofrep-sse';
-    this.#metrics.streams(transport, 1);
-    this.#sent.set(selectorKey(selector), this.#flags.json(selector));
-    res.on('close', () => {
-      if (into.delete(res)) this.#metrics.streams(transport, -1);
-    });
-    if (into === this.#sse) res.write(this.#flags.sseEvent(selector));
-    else res.write(': connected\n\n'); // OFREP streams only announce changes
   }
 
   /** `/healthz` and `/readyz` (ready once every source has delivered good flags). */
