@@ -5,14 +5,30 @@ import type { FlagdConfig } from '../provider/config.js';
 /** The connection options every flagd gRPC client reads. @internal */
 export type ChannelOptions = Pick<
   FlagdConfig,
-  'host' | 'port' | 'targetUri' | 'socketPath' | 'tls' | 'certPath' | 'keepAliveTime'
+  | 'host'
+  | 'port'
+  | 'targetUri'
+  | 'defaultAuthority'
+  | 'socketPath'
+  | 'tls'
+  | 'certPath'
+  | 'keepAliveTime'
 >;
 
-/** Where to connect: a unix socket, a target URI, or host:port. */
-function targetOf(options: ChannelOptions): string {
-  if (options.socketPath !== null) return `unix:${options.socketPath}`;
-  if (options.targetUri !== null) return options.targetUri;
-  return `${options.host}:${options.port}`;
+const ENVOY = /^envoy:\/\/([^/]+)\/(.+)$/;
+
+/**
+ * Where to connect, and the `:authority` to send: a unix socket, a target URI, or host:port.
+ * `envoy://proxy:9211/flagd-sync.service` connects to the proxy with the service as authority, as
+ * flagd's Go and Java providers resolve it; other URIs go to gRPC's own resolvers.
+ */
+function targetOf(options: ChannelOptions): { target: string; authority: string | null } {
+  const authority = options.defaultAuthority;
+  if (options.socketPath !== null) return { target: `unix:${options.socketPath}`, authority };
+  const envoy = options.targetUri === null ? null : ENVOY.exec(options.targetUri);
+  if (envoy !== null)
+    return { target: envoy[1] as string, authority: authority ?? (envoy[2] as string) };
+  return { target: options.targetUri ?? `${options.host}:${options.port}`, authority };
 }
 
 function credentialsOf(options: ChannelOptions): grpc.ChannelCredentials {
@@ -29,9 +45,12 @@ function credentialsOf(options: ChannelOptions): grpc.ChannelCredentials {
  */
 export function channelFor(options: ChannelOptions): grpc.Client {
   const { keepAliveTime } = options;
-  const channelOptions: grpc.ChannelOptions =
-    keepAliveTime > 0
+  const { target, authority } = targetOf(options);
+  const channelOptions: grpc.ChannelOptions = {
+    ...(keepAliveTime > 0
       ? { 'grpc.keepalive_time_ms': keepAliveTime, 'grpc.keepalive_timeout_ms': keepAliveTime }
-      : {};
-  return new grpc.Client(targetOf(options), credentialsOf(options), channelOptions);
+      : {}),
+    ...(authority === null ? {} : { 'grpc.default_authority': authority }),
+  };
+  return new grpc.Client(target, credentialsOf(options), channelOptions);
 }

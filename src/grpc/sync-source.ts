@@ -17,6 +17,7 @@ export type GrpcSyncOptions = Pick<
   | 'host'
   | 'port'
   | 'targetUri'
+  | 'defaultAuthority'
   | 'socketPath'
   | 'tls'
   | 'certPath'

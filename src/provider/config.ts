@@ -17,8 +17,13 @@ export interface FlagdProviderOptions {
   readonly host?: string;
   /** Default 8013 for `rpc`, 8015 for `in-process` (env `FLAGD_PORT`; `FLAGD_SYNC_PORT` wins in-process). */
   readonly port?: number;
+  /**
+   * A gRPC target instead of host and port: `dns:`, `ipv4:`, `unix:` as gRPC knows them, and flagd's
+   * `envoy://<proxy host:port>/<service authority>`, which connects to the proxy and sends the
+   * service name as the `:authority` the proxy routes on.
+   */
   readonly targetUri?: string;
-  /** `@openfeature/flagd-provider`'s name for the authority used behind a proxy. */
+  /** The `:authority` to send, for a proxy that routes on it (env `FLAGD_DEFAULT_AUTHORITY`). */
   readonly defaultAuthority?: string;
   readonly tls?: boolean;
   readonly socketPath?: string;
@@ -50,6 +55,7 @@ export interface FlagdConfig {
   readonly host: string;
   readonly port: number;
   readonly targetUri: string | null;
+  readonly defaultAuthority: string | null;
   readonly tls: boolean;
   readonly socketPath: string | null;
   readonly certPath: string | null;
@@ -82,6 +88,7 @@ const TABLE = {
   resolverType: ['resolver', 'FLAGD_RESOLVER', 'rpc'],
   host: ['string', 'FLAGD_HOST', 'localhost'],
   targetUri: ['string', 'FLAGD_TARGET_URI', null],
+  defaultAuthority: ['string', 'FLAGD_DEFAULT_AUTHORITY', null],
   tls: ['bool', 'FLAGD_TLS', false],
   socketPath: ['string', 'FLAGD_SOCKET_PATH', null],
   certPath: ['string', 'FLAGD_SERVER_CERT_PATH', null],
@@ -161,8 +168,6 @@ export function resolveConfig(
           ? fromEnv(kind, envName, raw)
           : fallback;
   }
-  if (values['targetUri'] === null && options.defaultAuthority !== undefined)
-    values['targetUri'] = options.defaultAuthority;
   let resolverType = checkResolver(values['resolverType'], 'resolverType');
   if (resolverType === 'in-process' && values['offlineFlagSourcePath'] !== null)
     resolverType = 'file';

@@ -141,3 +141,35 @@ describe('the in-process provider across server failures', () => {
     expect(await client.getStringValue('banner', 'default')).toBe('after');
   });
 });
+
+describe('connecting through a proxy that routes on :authority', () => {
+  /** An HTTP/2 server that records each request's :authority and refuses it, as envoy's 403 route. */
+  async function authorityRecorder() {
+    const { createServer: createH2 } = await import('node:http2');
+    const seen: string[] = [];
+    const server = createH2((req, res) => {
+      seen.push(req.headers[':authority'] ?? '');
+      res.writeHead(403).end();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    cleanups.push(() => new Promise<void>((done) => server.close(() => done())));
+    return { port: (server.address() as { port: number }).port, seen };
+  }
+
+  it.each([
+    [
+      'targetUri envoy://<proxy>/<service>',
+      (port: number) => ({ targetUri: `envoy://127.0.0.1:${port}/flagd-sync.service` }),
+    ],
+    ['defaultAuthority', (port: number) => ({ port, defaultAuthority: 'flagd-sync.service' })],
+  ])('sends the service as the authority with %s', async (_how, settings) => {
+    const proxy = await authorityRecorder();
+    const provider = inProcessProvider(0, {
+      ...settings(proxy.port),
+      fatalStatusCodes: ['PERMISSION_DENIED'],
+    });
+    await expect(provider.initialize()).rejects.toThrow(/PERMISSION_DENIED/);
+    await provider.onClose();
+    expect(proxy.seen).toContain('flagd-sync.service');
+  });
+});
