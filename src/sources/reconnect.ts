@@ -13,7 +13,7 @@ export interface ReconnectOptions {
 /**
  * What a streaming source does when its connection comes and goes, per flagd's provider spec:
  * STALE at once on a disconnect (once it has been connected), an error after the grace period,
- * and a reconnect after capped exponential backoff with jitter. @internal
+ * and a reconnect after a jittered backoff. @internal
  */
 export class Reconnector {
   #attempt = 0;
@@ -48,10 +48,14 @@ export class Reconnector {
       );
       this.#grace.unref();
     }
-    this.#retry = setTimeout(
-      reopen,
-      backoffDelay(this.#attempt++, retryBackoffMs, retryBackoffMaxMs, random),
-    );
+    // flagd's provider spec: once a stream has been established, wait retryBackoffMaxMs (here with
+    // equal jitter, so between half of it and all of it) before each re-open, so a fleet behind a
+    // proxy that fails requests at once does not loop and does not come back in step. Before the
+    // first connection, back off exponentially from retryBackoffMs, so a start is quick.
+    const delay = this.#everConnected
+      ? backoffDelay(0, retryBackoffMaxMs, retryBackoffMaxMs, random)
+      : backoffDelay(this.#attempt++, retryBackoffMs, retryBackoffMaxMs, random);
+    this.#retry = setTimeout(reopen, delay);
   }
 
   stop(): void {

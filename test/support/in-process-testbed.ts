@@ -7,16 +7,16 @@ import {
   type EvaluationContext,
   type EventDetails,
 } from '@openfeature/server-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FlagdProvider, type FlagdProviderSettings } from '../../src/index.js';
 import { evaluationSteps, typedValue, type Details, type FlagWorld } from './flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from './gherkin.js';
 import { freePort, Launchpad, TLS_DIR } from './launchpad.js';
 import { testbedDir } from './shared-data.js';
 
-/** Scenarios for an in-process provider at testbed v3.9.0; envoy's target URIs are not re-created. */
+/** Scenarios for an in-process provider at testbed v3.9.0. */
 export const IN_PROCESS_TAGS =
-  '@in-process and not @targetURI and not @fractional-v1 and not @fractional-v3 and not @deprecated';
+  '@in-process and not @fractional-v1 and not @fractional-v3 and not @deprecated';
 
 const EVENTS = {
   ready: ProviderEvents.Ready,
@@ -106,6 +106,13 @@ async function settingsFor(launchpad: Launchpad, name: string): Promise<FlagdPro
 
 function steps(launchpad: Launchpad) {
   return evaluationSteps<InProcessWorld>(evaluate)
+    .define(/^an option "targetUri" of type "String" with value "(.*)"$/, async (w, [uri]) => {
+      // the testbed's envoy listens on <port>; ours on a free one
+      w.options['targetUri'] = (uri as string).replace(
+        '<port>',
+        String(await launchpad.envoyPort()),
+      );
+    })
     .define(/^an option "(\w+)" of type "(\w+)" with value "(.*)"$/, (w, [name, type, value]) => {
       w.options[name as string] =
         type === 'StringList'
@@ -113,7 +120,10 @@ function steps(launchpad: Launchpad) {
           : typedValue(type as string, value as string);
     })
     .define(/^an? (\w+) flagd provider$/, async (w, [name]) => {
-      const settings = { ...(await settingsFor(launchpad, name as string)), ...w.options };
+      const base = await settingsFor(launchpad, name as string);
+      // through envoy, the target URI alone says where to go: no host or port to fall back on
+      const { host: _host, port: _port, ...viaProxy } = base;
+      const settings = { ...('targetUri' in w.options ? viaProxy : base), ...w.options };
       const provider = new FlagdProvider(settings as FlagdProviderSettings);
       const domain = `in-process-${++domains}`;
       const client = OpenFeature.getClient(domain);
@@ -158,6 +168,7 @@ export function describeInProcessTestbed(title: string, features: readonly strin
     const close = async (w: InProcessWorld) => {
       await w.provider?.onClose();
     };
+    vi.setConfig({ testTimeout: 60_000 }); // a lost connection takes seconds to come back
     beforeAll(() => launchpad?.port('default'));
     for (const feature of features) {
       describe(`${feature}.feature`, () => {

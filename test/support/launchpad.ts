@@ -9,7 +9,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer as createH2cServer, type Http2Server } from 'node:http2';
+import {
+  connect as connectH2c,
+  createServer as createH2cServer,
+  type Http2Server,
+} from 'node:http2';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -63,6 +67,7 @@ export class Launchpad {
   readonly #ports = new Map<LaunchpadConfig, number>();
   readonly #restarts = new Set<Promise<void>>();
   #forbidden: Http2Server | undefined;
+  #envoy: Http2Server | undefined;
 
   constructor(testbedDir: string) {
     mkdirSync(join(this.dir, 'flags'));
@@ -126,12 +131,59 @@ export class Launchpad {
     return (this.#forbidden.address() as { port: number }).port;
   }
 
+  /**
+   * The testbed's envoy on 9211: an HTTP/2 proxy that routes by `:authority`. `sync.service` goes
+   * to the default config's sync port; any other authority gets 404. Headers, body and trailers are
+   * relayed as they come, so a gRPC stream passes through whole.
+   */
+  async envoyPort(): Promise<number> {
+    if (this.#envoy === undefined) {
+      const server = createH2cServer();
+      server.on('stream', (stream, headers) => {
+        if (headers[':authority'] !== 'sync.service') {
+          stream.respond({ ':status': 404 });
+          stream.end();
+          return;
+        }
+        const port = this.#running.get('default')?.port;
+        if (port === undefined) {
+          stream.respond({ ':status': 503 });
+          stream.end();
+          return;
+        }
+        const session = connectH2c(`http://127.0.0.1:${port}`);
+        session.on('error', () => stream.destroy());
+        const { ':authority': _a, ':scheme': _s, ...forwarded } = headers;
+        const upstream = session.request(forwarded, { waitForTrailers: false });
+        stream.pipe(upstream);
+        let trailers = {};
+        upstream.on('trailers', (received) => (trailers = received));
+        upstream.on('response', (response) => {
+          stream.respond(response, { waitForTrailers: true });
+          stream.once('wantTrailers', () => stream.sendTrailers(trailers));
+        });
+        upstream.on('data', (chunk: Buffer) => stream.write(chunk));
+        upstream.on('end', () => {
+          stream.end();
+          session.close();
+        });
+        upstream.on('error', () => stream.destroy());
+        stream.on('close', () => {
+          upstream.close();
+          session.close();
+        });
+      });
+      await new Promise<void>((done) => server.listen(0, 'localhost', done));
+      this.#envoy = server;
+    }
+    return (this.#envoy.address() as { port: number }).port;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#restarts]);
     await Promise.all([...this.#running.keys()].map((config) => this.#kill(config)));
-    await new Promise<void>((done) =>
-      this.#forbidden ? this.#forbidden.close(() => done()) : done(),
-    );
+    for (const server of [this.#forbidden, this.#envoy])
+      await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 
