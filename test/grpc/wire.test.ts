@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
@@ -5,44 +6,17 @@ import {
   decodeStruct,
   decodeSyncRequest,
   decodeSyncResponse,
+  encodeMetadataResponse,
   encodeStruct,
   encodeSyncRequest,
   encodeSyncResponse,
 } from '../../src/grpc/wire.js';
 
-// protobufjs, the reference codec (test only: it generates code at run time, which rampflag avoids).
-const struct = protobuf.common.get('google/protobuf/struct.proto') as {
-  nested: Record<string, unknown>;
-};
-const root = protobuf.Root.fromJSON({
-  nested: {
-    ...struct.nested,
-    flagd: {
-      nested: {
-        sync: {
-          nested: {
-            v1: {
-              nested: {
-                SyncFlagsRequest: {
-                  fields: {
-                    provider_id: { type: 'string', id: 1 },
-                    selector: { type: 'string', id: 2 },
-                  },
-                },
-                SyncFlagsResponse: {
-                  fields: {
-                    flag_configuration: { type: 'string', id: 1 },
-                    sync_context: { type: 'google.protobuf.Struct', id: 2 },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-} as protobuf.INamespace);
+// protobufjs, the reference codec (test only: it generates code at run time, which rampflag avoids),
+// reading the project's own .proto: so the hand-written codec and the published schema agree.
+const struct = protobuf.common.get('google/protobuf/struct.proto') as protobuf.INamespace;
+const root = protobuf.Root.fromJSON(struct as protobuf.INamespace);
+protobuf.parse(readFileSync('proto/flagd/sync/v1/sync.proto', 'utf8'), root, { keepCase: true });
 root.resolveAll();
 const Struct = root.lookupType('google.protobuf.Struct');
 const Request = root.lookupType('flagd.sync.v1.SyncFlagsRequest');
@@ -124,6 +98,17 @@ describe('protobuf wire format', () => {
     expect(ours).toEqual({
       flag_configuration: 'é',
       sync_context: { fields: { a: { numberValue: 1 } } },
+    });
+  });
+
+  it('encodes FetchAllFlagsResponse and GetMetadataResponse as the .proto defines them', () => {
+    const FetchAll = root.lookupType('flagd.sync.v1.FetchAllFlagsResponse');
+    const Metadata = root.lookupType('flagd.sync.v1.GetMetadataResponse');
+    const fetched = FetchAll.decode(encodeSyncResponse({ flagConfiguration: '{"flags":{}}' }));
+    expect(FetchAll.toObject(fetched)).toEqual({ flag_configuration: '{"flags":{}}' });
+    const metadata = Metadata.decode(encodeMetadataResponse({ injectedmetadata: 'set' }));
+    expect(Metadata.toObject(metadata)).toEqual({
+      metadata: { fields: { injectedmetadata: { stringValue: 'set' } } },
     });
   });
 
