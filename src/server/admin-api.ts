@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isInvalidConfigurationError } from '../evaluator/index.js';
-import { pathOf, readBody, sendJson } from './http-util.js';
+import { isObject } from '../evaluator/json-path.js';
+import { etagOf, pathOf, readBody, sendJson } from './http-util.js';
 
 /** Where the admin API lives, on the management port. @internal */
 export const ADMIN_PATH = '/admin/flags';
@@ -31,8 +32,6 @@ export interface AdminDeps {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * JSON Merge Patch (RFC 7396): objects merge, `null` deletes, anything else replaces. Builds new
@@ -47,9 +46,6 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   }
   return Object.fromEntries(merged);
 }
-
-const etagOf = (text: string) =>
-  `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
 
 /** Whether the request carries the token, compared in constant time. */
 function authorised(req: IncomingMessage, token: string): boolean {

@@ -4,6 +4,7 @@ import {
   validateConfiguration,
   type ConfigurationInput,
 } from '../evaluator/index.js';
+import { isObject } from '../evaluator/json-path.js';
 
 type Json = Record<string, unknown>;
 
@@ -18,9 +19,6 @@ export interface SourceDoc {
   /** Its flag-set metadata. */
   readonly metadata: Json | undefined;
 }
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A source's configuration as JSON text: flagd converts YAML sources to JSON. */
 function asJson(input: ConfigurationInput): string {

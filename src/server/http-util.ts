@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The largest request body any endpoint reads (flagd-spec §e: an oversized body is a 413). */
@@ -35,4 +36,9 @@ export async function readBody(
 /** The path of a request URL, without its query. @internal */
 export function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0] ?? '/';
+}
+
+/** A strong ETag for a representation: the same text gives the same tag. @internal */
+export function etagOf(text: string): string {
+  return `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
 }

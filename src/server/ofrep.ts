@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EvaluationContext } from '@openfeature/core';
 import type { EvaluationResult, Evaluator } from '../evaluator/index.js';
-import { pathOf, readBody, sendJson } from './http-util.js';
+import { etagOf, pathOf, readBody, sendJson } from './http-util.js';
 
 /** Where OFREP clients subscribe to change notifications (OFREP ADR-0008). @internal */
 export const OFREP_EVENTS_PATH = '/ofrep/v1/events';
@@ -64,11 +63,6 @@ async function contextOf(req: IncomingMessage, res: ServerResponse): Promise<obj
     CORS,
   );
   return undefined;
-}
-
-/** A strong ETag of a bulk response: the same flags and context give the same tag. */
-function etagOf(text: string): string {
-  return `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
 }
 
 /** Whether an `If-None-Match` header (a list of tags, weak or strong, or `*`) matches `etag`. */
