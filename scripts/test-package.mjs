@@ -23,11 +23,13 @@ try {
   const files = JSON.parse(
     run('npm', ['pack', '--dry-run', '--json', '--silent'], root),
   )[0].files.map((f) => f.path);
+  const PROTO = 'proto/flagd/sync/v1/sync.proto'; // shipped for grpcurl and other tools
   const stray = files.filter(
-    (f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f),
+    (f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE', PROTO].includes(f),
   );
   if (stray.length > 0)
     throw new Error(`the tarball holds files outside dist/: ${stray.join(', ')}`);
+  if (!files.includes(PROTO)) throw new Error(`the tarball lacks ${PROTO}`);
 
   writeFileSync(
     join(scratch, 'package.json'),
