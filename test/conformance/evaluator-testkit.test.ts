@@ -8,11 +8,11 @@ import {
   type EvaluationWorld,
 } from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
-import { testbedDir } from '../support/shared-data.js';
+import { testbedDir, describeWithData } from '../support/shared-data.js';
 import { EVALUATOR_TAGS } from '../support/testbed.js';
 
 // flagd-testbed/evaluator/gherkin: the pure evaluator suites, against testkit-flags.json.
-describe.runIf(testbedDir !== undefined)('flagd-testbed evaluator suites', () => {
+describeWithData(testbedDir, 'flagd-testbed evaluator suites', () => {
   const dir = join(testbedDir as string, 'evaluator');
   const flags = readFileSync(join(dir, 'flags', 'testkit-flags.json'), 'utf8');
   const steps = evaluationSteps(evaluateWithEvaluator).define(/^an evaluator$/, (w) => {

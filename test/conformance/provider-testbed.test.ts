@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FlagdProvider } from '../../src/index.js';
 import { evaluationSteps, type Details, type FlagWorld } from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
-import { testbedDir } from '../support/shared-data.js';
+import { testbedDir, describeWithData } from '../support/shared-data.js';
 import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
 
 interface ProviderWorld extends FlagWorld {
@@ -106,7 +106,7 @@ const steps = evaluationSteps<ProviderWorld>(evaluateWithClient)
   });
 
 // The testbed's provider suites through the real @openfeature/server-sdk, in file mode.
-describe.runIf(testbedDir !== undefined)('flagd-testbed provider suites (file mode)', () => {
+describeWithData(testbedDir, 'flagd-testbed provider suites (file mode)', () => {
   const tally = new Tally('flagd-testbed gherkin provider (file mode, server-sdk)');
   const newWorld = (): ProviderWorld => ({ context: {}, changes: [] });
   const close = async (w: ProviderWorld) => {

@@ -6,7 +6,7 @@ import {
   validateTargeting,
   type SchemaName,
 } from '../../src/evaluator/index.js';
-import { schemasDir } from '../support/shared-data.js';
+import { schemasDir, describeWithData } from '../support/shared-data.js';
 
 /**
  * Validates a fixture: a bare targeting rule, or a configuration held to the schema it names in
@@ -18,7 +18,7 @@ function issuesOf(kind: string, text: string) {
   return validateConfiguration(text, declares ? {} : { schema: kind as SchemaName });
 }
 
-describe.runIf(schemasDir !== undefined)('flagd-schemas fixtures', () => {
+describeWithData(schemasDir, 'flagd-schemas fixtures', () => {
   const root = join(schemasDir as string, 'json', 'test');
   let count = 0;
   for (const kind of readdirSync(root)) {

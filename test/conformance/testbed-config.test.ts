@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { resolveConfig, type FlagdConfig } from '../../src/provider/config.js';
 import { defineScenarios, loadPickles, reportAfterAll, Steps, Tally } from '../support/gherkin.js';
-import { testbedDir } from '../support/shared-data.js';
+import { testbedDir, describeWithData } from '../support/shared-data.js';
 
 interface ConfigWorld {
   options: Record<string, unknown>;
@@ -61,7 +61,7 @@ const steps = new Steps<ConfigWorld>()
   });
 
 // config.feature, the scenarios for the modes rampflag's provider has: file and in-process options.
-describe.runIf(testbedDir !== undefined)('flagd-testbed config.feature', () => {
+describeWithData(testbedDir, 'flagd-testbed config.feature', () => {
   const tally = new Tally('flagd-testbed gherkin config (@file, @in-process)');
   const pickles = loadPickles(
     join(testbedDir as string, 'gherkin', 'config.feature'),

@@ -7,12 +7,12 @@ import {
   type EvaluationWorld,
 } from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
-import { testbedDir } from '../support/shared-data.js';
+import { testbedDir, describeWithData } from '../support/shared-data.js';
 import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
 
 // flagd-testbed/gherkin targeting.feature and evaluation.feature: the provider-level scenarios,
 // whose setup is only "a flagd provider serving the testbed flags", run against the evaluator.
-describe.runIf(testbedDir !== undefined)('flagd-testbed targeting and evaluation suites', () => {
+describeWithData(testbedDir, 'flagd-testbed targeting and evaluation suites', () => {
   const flags = mergedTestbedFlags(testbedDir as string);
   const steps = evaluationSteps(evaluateWithEvaluator)
     .define(/^an option "cache" of type "CacheType" with value "disabled"$/, () => {

@@ -12,7 +12,7 @@ import { FlagdProvider, type FlagdProviderSettings } from '../../src/index.js';
 import { evaluationSteps, typedValue, type Details, type FlagWorld } from './flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from './gherkin.js';
 import { freePort, Launchpad, TLS_DIR } from './launchpad.js';
-import { testbedDir } from './shared-data.js';
+import { describeWithData, testbedDir } from './shared-data.js';
 
 /** Scenarios for an in-process provider at testbed v3.9.0. */
 export const IN_PROCESS_TAGS =
@@ -161,7 +161,7 @@ function steps(launchpad: Launchpad) {
  * child processes, serving the testbed flags through re-created launchpad configs.
  */
 export function describeInProcessTestbed(title: string, features: readonly string[]): void {
-  describe.runIf(testbedDir !== undefined)(title, () => {
+  describeWithData(testbedDir, title, () => {
     const launchpad = testbedDir === undefined ? undefined : new Launchpad(testbedDir);
     const tally = new Tally(`flagd-testbed gherkin ${title}`);
     const newWorld = (): InProcessWorld => ({ context: {}, options: {}, events: [], changed: [] });

@@ -1,3 +1,4 @@
+import { describe, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,3 +17,15 @@ function locate(envName: string, name: string): string | undefined {
 
 export const testbedDir = locate('FLAGD_TESTBED_DIR', 'flagd-testbed');
 export const schemasDir = locate('FLAGD_SCHEMAS_DIR', 'flagd-schemas');
+
+/**
+ * `describe(title, body)` when the data set was found. Without it the body is not even run (it
+ * would read files that are not there): one skipped test says what is missing.
+ */
+export function describeWithData(dir: string | undefined, title: string, body: () => void): void {
+  if (dir !== undefined) describe(title, body);
+  else
+    describe.skip(title, () => {
+      it('needs ../shared (or FLAGD_TESTBED_DIR / FLAGD_SCHEMAS_DIR)', () => undefined);
+    });
+}
