@@ -1,9 +1,10 @@
-import { parse as parseYaml } from 'yaml';
 import {
   InvalidConfigurationError,
-  validateConfiguration,
+  isInvalidConfigurationError,
   type ConfigurationInput,
 } from '../evaluator/index.js';
+import { DEFAULT_LIMITS } from '../evaluator/load.js';
+import { parseConfigurationText } from '../evaluator/parse-text.js';
 import { isObject } from '../evaluator/json-path.js';
 
 type Json = Record<string, unknown>;
@@ -24,7 +25,8 @@ export interface SourceDoc {
 function asJson(input: ConfigurationInput): string {
   if (typeof input !== 'string') return JSON.stringify(input);
   const first = input.trimStart()[0];
-  return first === '{' || first === '[' ? input : JSON.stringify(parseYaml(input));
+  if (first === '{' || first === '[') return input;
+  return JSON.stringify(parseConfigurationText(input, { maxBytes: DEFAULT_LIMITS.maxBytes }));
 }
 
 /**
@@ -45,31 +47,62 @@ function inlineRefs(rule: unknown, evaluators: Json, seen: readonly string[] = [
 }
 
 /**
- * Reads one source's configuration: validated as the evaluator validates it (a rejection names the
- * source), its flags normalised for merging. Throws {@link InvalidConfigurationError}.
+ * Runs `read`, naming `source` in every issue of an {@link InvalidConfigurationError} it throws.
+ * @internal
+ */
+export function namingSource<T>(source: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!isInvalidConfigurationError(error)) throw error;
+    throw new InvalidConfigurationError(
+      error.issues.map((issue) => ({ ...issue, message: `${source}: ${issue.message}` })),
+    );
+  }
+}
+
+/** A document's flags by key (the array form normalised), `$ref`s to its own evaluators inlined. */
+function flagsOf(doc: Json): Map<string, Json> {
+  const evaluators = isObject(doc['$evaluators']) ? doc['$evaluators'] : {};
+  const entries: [string, Json][] = Array.isArray(doc['flags'])
+    ? (doc['flags'] as Json[]).map(({ key, ...flag }) => [String(key), flag])
+    : Object.entries(isObject(doc['flags']) ? (doc['flags'] as Record<string, Json>) : {});
+  return new Map(
+    entries.map(([key, flag]) => {
+      const targeting = flag['targeting'];
+      const inlined =
+        targeting === undefined ? flag : { ...flag, targeting: inlineRefs(targeting, evaluators) };
+      return [key, inlined];
+    }),
+  );
+}
+
+/**
+ * One source's configuration as JSON text (YAML converted, within the evaluator's size and alias
+ * limits). Nothing is validated here: the evaluator does that when the configuration is served.
+ * The flags and metadata are parsed only when asked for (to merge several sources or to diff).
  * @internal
  */
 export function readSourceDoc(name: string, input: ConfigurationInput): SourceDoc {
-  const errors = validateConfiguration(input).filter((issue) => issue.severity === 'error');
-  if (errors.length > 0)
-    throw new InvalidConfigurationError(
-      errors.map((issue) => ({ ...issue, message: `${name}: ${issue.message}` })),
-    );
-  const json = asJson(input);
-  const doc = JSON.parse(json) as Json;
-  const evaluators = isObject(doc['$evaluators']) ? doc['$evaluators'] : {};
-  const flags = new Map<string, Json>();
-  const entries: [string, Json][] = Array.isArray(doc['flags'])
-    ? (doc['flags'] as Json[]).map(({ key, ...flag }) => [String(key), flag])
-    : Object.entries(doc['flags'] as Record<string, Json>);
-  for (const [key, flag] of entries) {
-    const targeting = flag['targeting'];
-    flags.set(
-      key,
-      targeting === undefined ? flag : { ...flag, targeting: inlineRefs(targeting, evaluators) },
-    );
-  }
-  return { name, json, flags, metadata: isObject(doc['metadata']) ? doc['metadata'] : undefined };
+  const json = namingSource(name, () => asJson(input));
+  let parsed: { flags: Map<string, Json>; metadata: Json | undefined } | undefined;
+  const parse = () => {
+    const doc = JSON.parse(json) as Json;
+    return (parsed ??= {
+      flags: flagsOf(doc),
+      metadata: isObject(doc['metadata']) ? doc['metadata'] : undefined,
+    });
+  };
+  return {
+    name,
+    json,
+    get flags() {
+      return (parsed ?? parse()).flags;
+    },
+    get metadata() {
+      return (parsed ?? parse()).metadata;
+    },
+  };
 }
 
 /**

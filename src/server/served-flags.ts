@@ -1,7 +1,14 @@
 import type { EvaluationContext } from '@openfeature/core';
 import { createEvaluator, type ConfigurationInput, type Evaluator } from '../evaluator/index.js';
 import { encodeSyncResponse } from '../grpc/wire.js';
-import { diffSourceDocs, mergeSources, readSourceDoc, type SourceDoc } from './flag-sets.js';
+import { DEFAULT_LIMITS, readInput } from '../evaluator/load.js';
+import {
+  diffSourceDocs,
+  mergeSources,
+  namingSource,
+  readSourceDoc,
+  type SourceDoc,
+} from './flag-sets.js';
 import { selectFlags, selectorKey, type Selector } from './selector.js';
 
 /** What one selection serves at one version, computed once however many clients want it. */
@@ -49,7 +56,7 @@ export class ServedFlags {
    * it is bad, and nothing changes. Returns whether anything served changed.
    */
   apply(name: string, payload: ConfigurationInput): boolean {
-    return this.replace(name, payload) !== undefined;
+    return this.#take(name, payload) !== undefined;
   }
 
   /**
@@ -60,16 +67,25 @@ export class ServedFlags {
     name: string,
     payload: ConfigurationInput,
   ): Record<'added' | 'removed' | 'changed', string[]> | undefined {
+    const taken = this.#take(name, payload);
+    return taken && diffSourceDocs(taken.previous, taken.doc);
+  }
+
+  #take(name: string, payload: ConfigurationInput) {
     const doc = readSourceDoc(name, payload);
     const previous = this.#docs.get(name);
     if (previous?.json === doc.json) return undefined;
-    const next = new Map(this.#docs).set(name, doc);
-    const docs = this.#ordered(next);
-    this.evaluator.setConfiguration(mergeSources(docs)); // throws: nothing changed
+    const docs = this.#ordered(new Map(this.#docs).set(name, doc));
+    namingSource(name, () => {
+      // Several sources merge their flags: check this one's structure whole first (the evaluator
+      // checks everything else). One source is served as it came, and the evaluator checks it all.
+      if (docs.length > 1) readInput(doc.json, DEFAULT_LIMITS);
+      this.evaluator.setConfiguration(mergeSources(docs)); // throws: nothing changed
+    });
     this.#docs.set(name, doc);
     this.#version++;
     this.#served = new Map();
-    return diffSourceDocs(previous, doc);
+    return { previous, doc };
   }
 
   /** A source's configuration as served (JSON text), if it has delivered one. */

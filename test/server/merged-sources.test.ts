@@ -162,6 +162,16 @@ describe('mergeSources', () => {
     expect(({} as Record<string, unknown>)['variants']).toBeUndefined();
   });
 
+  it("reads YAML within the evaluator's limits, naming the source when it refuses it", () => {
+    const yaml = 'flags:\n  a:\n    state: ENABLED\n    variants: {x: 1}\n    defaultVariant: x\n';
+    expect(JSON.parse(readSourceDoc('flags.yaml', yaml).json)).toMatchObject({
+      flags: { a: { defaultVariant: 'x' } },
+    });
+    expect(() => readSourceDoc('flags.yaml', 'flags: {}\nflags: {}\n')).toThrow(
+      /flags\.yaml: not valid YAML/,
+    );
+  });
+
   it('serves a single source exactly as it came', () => {
     const text = '{"$evaluators":{"e":true},"flags":{}, "metadata":{"flagSetId":"x"}}';
     expect(mergeSources([readSourceDoc('a', text)])).toBe(text);
