@@ -3,7 +3,7 @@ import { isInvalidConfigurationError } from '../evaluator/index.js';
 import type { FlagdConfig } from '../provider/config.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import { Reconnector } from '../sources/reconnect.js';
-import { channelFor } from './channel.js';
+import { channelFor, type ChannelOptions } from './channel.js';
 import {
   decodeSyncResponse,
   encodeSyncRequest,
@@ -12,24 +12,17 @@ import {
 } from './wire.js';
 
 /** The options a gRPC sync source reads: flagd's, as the provider resolved them. */
-export type GrpcSyncOptions = Pick<
-  FlagdConfig,
-  | 'host'
-  | 'port'
-  | 'targetUri'
-  | 'defaultAuthority'
-  | 'socketPath'
-  | 'tls'
-  | 'certPath'
-  | 'selector'
-  | 'providerId'
-  | 'streamDeadlineMs'
-  | 'retryBackoffMs'
-  | 'retryBackoffMaxMs'
-  | 'retryGracePeriod'
-  | 'keepAliveTime'
-  | 'fatalStatusCodes'
-> & { readonly random?: () => number };
+export type GrpcSyncOptions = ChannelOptions &
+  Pick<
+    FlagdConfig,
+    | 'selector'
+    | 'providerId'
+    | 'streamDeadlineMs'
+    | 'retryBackoffMs'
+    | 'retryBackoffMaxMs'
+    | 'retryGracePeriod'
+    | 'fatalStatusCodes'
+  > & { readonly random?: () => number };
 
 const SYNC_FLAGS = '/flagd.sync.v1.FlagSyncService/SyncFlags';
 

@@ -5,12 +5,11 @@ import {
   OpenFeature,
   ProviderEvents,
   type Client,
-  type EvaluationContext,
   type EventDetails,
 } from '@openfeature/server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlagdProvider } from '../../src/index.js';
-import { evaluationSteps, type Details, type FlagWorld } from '../support/flagd-steps.js';
+import { evaluateWithClient, evaluationSteps, type FlagWorld } from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir, describeWithData } from '../support/shared-data.js';
 import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
@@ -49,25 +48,6 @@ async function startProvider(w: ProviderWorld, selector: string | undefined): Pr
   w.client.addHandler(ProviderEvents.ConfigurationChanged, (details) => {
     if (details !== undefined) w.changes.push(details);
   });
-}
-
-/** Evaluates through the OpenFeature client, as an application would. */
-async function evaluateWithClient(w: ProviderWorld): Promise<Details> {
-  const { client, flag } = w;
-  const context = w.context as EvaluationContext;
-  if (client === undefined || flag === undefined) throw new Error('no provider or no flag');
-  const { key, defaultValue } = flag;
-  switch (flag.type) {
-    case 'Boolean':
-      return client.getBooleanDetails(key, defaultValue as boolean, context);
-    case 'String':
-      return client.getStringDetails(key, defaultValue as string, context);
-    case 'Integer':
-    case 'Float':
-      return client.getNumberDetails(key, defaultValue as number, context);
-    case 'Object':
-      return client.getObjectDetails(key, defaultValue as never, context);
-  }
 }
 
 async function until(condition: () => boolean, ms: number, what: string): Promise<void> {

@@ -1,29 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryFlagSource } from 'rampflag';
-import { FlagServer } from 'rampflag/server';
+import { serverOnFreePorts, shopFlags } from '../support/shop-server.js';
 
-const source = new InMemoryFlagSource(
-  {
-    checkout: {
-      variants: { on: true, off: false },
-      defaultVariant: 'off',
-      targeting: { if: [{ in: [{ var: 'ring' }, ['internal']] }, 'on', null] },
-      metadata: { owner: 'payments' },
-    },
-    limit: { variants: { ten: 10, half: 0.5 }, defaultVariant: 'ten' },
-    codeDefault: { variants: { a: 'A' } },
-    retired: { state: 'DISABLED', variants: { on: true }, defaultVariant: 'on' },
-    broken: { variants: { a: 'A' }, defaultVariant: 'a', targeting: { nope: [] } },
-  },
-  { metadata: { flagSetId: 'shop' } },
-);
-const server = new FlagServer({
-  source,
-  syncPort: 0,
-  httpPort: 0,
-  managementPort: 0,
-  ofrepPort: 0,
-});
+const server = serverOnFreePorts(shopFlags());
 let base = '';
 
 beforeAll(async () => {

@@ -1,28 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryFlagSource } from 'rampflag';
-import { FlagServer } from 'rampflag/server';
+import { serverOnFreePorts, shopFlags } from '../support/shop-server.js';
 
-const source = new InMemoryFlagSource(
-  {
-    checkout: {
-      variants: { on: true, off: false },
-      defaultVariant: 'off',
-      targeting: { if: [{ in: [{ var: 'ring' }, ['internal']] }, 'on', null] },
-      metadata: { owner: 'payments' },
-    },
-    codeDefault: { variants: { a: 'A' } },
-    retired: { state: 'DISABLED', variants: { on: true }, defaultVariant: 'on' },
-    broken: { variants: { a: 'A' }, defaultVariant: 'a', targeting: { nope: [] } },
-  },
-  { metadata: { flagSetId: 'shop' } },
-);
-const server = new FlagServer({
-  source,
-  syncPort: 0,
-  httpPort: 0,
-  managementPort: 0,
-  ofrepPort: 0,
-});
+const source = shopFlags();
+const server = serverOnFreePorts(source);
 let base = '';
 
 beforeAll(async () => {
@@ -102,6 +82,7 @@ describe('OFREP on the OFREP port', () => {
       'broken',
       'checkout',
       'codeDefault',
+      'limit',
       'retired',
     ]);
     expect(first.body?.['eventStreams']).toEqual([

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { FlagMetadata } from '@openfeature/core';
+import type { Client, EvaluationContext } from '@openfeature/server-sdk';
 import type { Evaluator } from '../../src/evaluator/index.js';
 import { Steps } from './gherkin.js';
 
@@ -59,6 +60,27 @@ export function evaluateWithEvaluator(world: EvaluationWorld): Details {
       return evaluator.resolveNumber(key, defaultValue as number, context);
     case 'Object':
       return evaluator.resolveObject(key, defaultValue as never, context);
+  }
+}
+
+/** Evaluates the scenario's flag through an OpenFeature client, as an application would. */
+export async function evaluateWithClient(
+  world: FlagWorld & { client?: Client | undefined },
+): Promise<Details> {
+  const { client, flag } = world;
+  if (client === undefined || flag === undefined) throw new Error('no provider or no flag');
+  const context = world.context as EvaluationContext;
+  const { key, defaultValue } = flag;
+  switch (flag.type) {
+    case 'Boolean':
+      return client.getBooleanDetails(key, defaultValue as boolean, context);
+    case 'String':
+      return client.getStringDetails(key, defaultValue as string, context);
+    case 'Integer':
+    case 'Float':
+      return client.getNumberDetails(key, defaultValue as number, context);
+    case 'Object':
+      return client.getObjectDetails(key, defaultValue as never, context);
   }
 }
 

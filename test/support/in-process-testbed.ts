@@ -4,12 +4,11 @@ import {
   ProviderEvents,
   ProviderStatus,
   type Client,
-  type EvaluationContext,
   type EventDetails,
 } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FlagdProvider, type FlagdProviderSettings } from '../../src/index.js';
-import { evaluationSteps, typedValue, type Details, type FlagWorld } from './flagd-steps.js';
+import { evaluateWithClient, evaluationSteps, typedValue, type FlagWorld } from './flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from './gherkin.js';
 import { freePort, Launchpad, TLS_DIR } from './launchpad.js';
 import { describeWithData, testbedDir } from './shared-data.js';
@@ -36,24 +35,6 @@ interface InProcessWorld extends FlagWorld {
 }
 
 let domains = 0;
-
-async function evaluate(w: InProcessWorld): Promise<Details> {
-  const { client, flag } = w;
-  if (client === undefined || flag === undefined) throw new Error('no provider or no flag');
-  const context = w.context as EvaluationContext;
-  const { key, defaultValue } = flag;
-  switch (flag.type) {
-    case 'Boolean':
-      return client.getBooleanDetails(key, defaultValue as boolean, context);
-    case 'String':
-      return client.getStringDetails(key, defaultValue as string, context);
-    case 'Integer':
-    case 'Float':
-      return client.getNumberDetails(key, defaultValue as number, context);
-    case 'Object':
-      return client.getObjectDetails(key, defaultValue as never, context);
-  }
-}
 
 /** Waits for an event of `name` and consumes it, so "ready → error → ready" needs a second READY. */
 async function consume(w: InProcessWorld, name: EventName, ms: number): Promise<void> {
@@ -105,7 +86,7 @@ async function settingsFor(launchpad: Launchpad, name: string): Promise<FlagdPro
 }
 
 function steps(launchpad: Launchpad) {
-  return evaluationSteps<InProcessWorld>(evaluate)
+  return evaluationSteps<InProcessWorld>(evaluateWithClient)
     .define(/^an option "targetUri" of type "String" with value "(.*)"$/, async (w, [uri]) => {
       // the testbed's envoy listens on <port>; ours on a free one
       w.options['targetUri'] = (uri as string).replace(
