@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { servePortArgs } from '../support/serve-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-'));
 const file = join(dir, 'flags.json');
@@ -29,14 +30,7 @@ function fakeIo() {
 describe('rampflag serve', () => {
   it('serves a flag file on flagd protocols until stopped, then closes its streams', async () => {
     const { io, out, stop } = fakeIo();
-    const running = main(
-      [
-        'serve',
-        file,
-        ...['--sync-port', '0', '--http-port', '0', '--management-port', '0', '--ofrep-port', '0'],
-      ],
-      io,
-    );
+    const running = main(['serve', file, ...servePortArgs()], io);
     while (out.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     const url = /http:\/\/([\d.:]+)/.exec(out[0] ?? '')?.[0];
     const res = await fetch(`${url}/flagd.evaluation.v1.Service/ResolveBoolean`, {
@@ -68,17 +62,7 @@ describe('rampflag serve', () => {
       }),
     );
     const { io, out, stop } = fakeIo();
-    const running = main(
-      [
-        'serve',
-        file,
-        overlay,
-        '-X',
-        'region=eu',
-        ...['--sync-port', '0', '--http-port', '0', '--management-port', '0', '--ofrep-port', '0'],
-      ],
-      io,
-    );
+    const running = main(['serve', file, overlay, '-X', 'region=eu', ...servePortArgs()], io);
     while (out.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     const management = /management (http:\/\/[\d.:]+)/.exec(out[0] ?? '')?.[1];
     const ofrep = /OFREP (http:\/\/[\d.:]+)/.exec(out[0] ?? '')?.[1];

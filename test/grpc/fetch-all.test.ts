@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverOnFreePorts } from '../support/test-server.js';
 import { InMemoryFlagSource } from 'rampflag';
 import { fetchAllFlags } from 'rampflag/grpc';
-import { FlagServer } from 'rampflag/server';
 import { freePort } from '../support/launchpad.js';
 
 const source = new InMemoryFlagSource({
   shop: { variants: { a: 'shop' }, defaultVariant: 'a', metadata: { flagSetId: 'shop' } },
   blog: { variants: { a: 'blog' }, defaultVariant: 'a', metadata: { flagSetId: 'blog' } },
 });
-const server = new FlagServer({
+const server = serverOnFreePorts({
   source,
-  syncPort: 0,
-  httpPort: 0,
-  managementPort: null,
-  ofrepPort: null,
 });
 let port = 0;
 beforeAll(async () => {

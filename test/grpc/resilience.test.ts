@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { serverOnFreePorts } from '../support/test-server.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,10 +7,9 @@ import { join } from 'node:path';
 import { ProviderEvents } from '@openfeature/server-sdk';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { InMemoryFlagSource } from 'rampflag';
-import { FlagServer } from 'rampflag/server';
 import { freePort } from '../support/launchpad.js';
 import { clientFor, until } from '../support/provider-events.js';
-import { spawnServe, stopProcess } from '../support/serve-process.js';
+import { servePortArgs, spawnServe, stopProcess } from '../support/serve-process.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampflag-resilience-'));
@@ -71,17 +71,7 @@ describe('the in-process provider across server failures', () => {
     const file = join(dir, 'killed.json');
     writeFileSync(file, banner('before'));
     const port = await freePort();
-    const args = [
-      file,
-      '--sync-port',
-      String(port),
-      '--http-port',
-      '0',
-      '--management-port',
-      '0',
-      '--ofrep-port',
-      '0',
-    ];
+    const args = [file, ...servePortArgs(port)];
     let child: ChildProcess = await spawnServe(args);
     cleanups.push(() => stopProcess(child));
     const { client, events } = await clientFor(inProcessProvider(port, { retryGracePeriod: 30 }));
@@ -105,12 +95,8 @@ describe('the in-process provider across server failures', () => {
     const source = new InMemoryFlagSource({
       banner: { variants: { v: 'before' }, defaultVariant: 'v' },
     });
-    const server = new FlagServer({
+    const server = serverOnFreePorts({
       source,
-      syncPort: 0,
-      httpPort: 0,
-      managementPort: null,
-      ofrepPort: null,
     });
     const { syncPort } = await server.start();
     cleanups.push(() => server.stop());

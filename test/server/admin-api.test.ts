@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { serverOnFreePorts } from '../support/test-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FileFlagSource, InMemoryFlagSource } from 'rampflag';
-import { FlagServer, mergePatch, type FlagServerOptions } from 'rampflag/server';
+import { mergePatch, type FlagServerOptions } from 'rampflag/server';
 import { clientFor, until } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 
@@ -21,12 +22,8 @@ const checkout = {
 };
 
 async function serve(options: Partial<FlagServerOptions> = {}) {
-  const server = new FlagServer({
+  const server = serverOnFreePorts({
     source: new InMemoryFlagSource({ checkout }),
-    syncPort: 0,
-    httpPort: 0,
-    managementPort: 0,
-    ofrepPort: 0,
     ...options,
   });
   const ports = await server.start();
@@ -116,13 +113,9 @@ describe('the admin API', () => {
   });
 
   it('refuses every request without a token when bound beyond loopback', async () => {
-    const server = new FlagServer({
+    const server = serverOnFreePorts({
       source: new InMemoryFlagSource({ checkout }),
       host: '0.0.0.0',
-      syncPort: 0,
-      httpPort: 0,
-      managementPort: 0,
-      ofrepPort: 0,
     });
     const { managementPort } = await server.start();
     stops.push(() => server.stop());

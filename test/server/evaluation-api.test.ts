@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverOnFreePorts, shopFlags } from '../support/shop-server.js';
+import { serverOnFreePorts, shopFlags } from '../support/test-server.js';
 
-const server = serverOnFreePorts(shopFlags());
+const server = serverOnFreePorts({ source: shopFlags() });
 let base = '';
 
 beforeAll(async () => {

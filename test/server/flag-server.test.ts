@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { serverOnFreePorts } from '../support/test-server.js';
 import { join } from 'node:path';
 import { FlagdProvider as PublishedProvider } from '@openfeature/flagd-provider';
 import {
@@ -14,7 +15,6 @@ import {
   SseFlagSource,
   isInvalidConfigurationError,
 } from 'rampflag';
-import { FlagServer } from 'rampflag/server';
 import { clientFor, until } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 import { testbedDir } from '../support/shared-data.js';
@@ -26,12 +26,8 @@ afterAll(async () => {
 });
 
 async function serve(source: InMemoryFlagSource, syncContext?: Record<string, string>) {
-  const server = new FlagServer({
+  const server = serverOnFreePorts({
     source,
-    syncPort: 0,
-    httpPort: 0,
-    managementPort: 0,
-    ofrepPort: 0,
     ...(syncContext ? { syncContext } : {}),
   });
   const ports = await server.start();
@@ -83,12 +79,8 @@ describe('FlagServer', () => {
     const source = new InMemoryFlagSource({
       banner: { variants: { a: 'hello' }, defaultVariant: 'a' },
     });
-    const server = new FlagServer({
+    const server = serverOnFreePorts({
       source,
-      syncPort: 0,
-      httpPort: 0,
-      managementPort: 0,
-      ofrepPort: 0,
     });
     const { syncPort, httpPort } = await server.start();
     expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(200);

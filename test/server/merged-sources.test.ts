@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { serverOnFreePorts } from '../support/test-server.js';
 import * as grpc from '@grpc/grpc-js';
 import { InMemoryFlagSource } from 'rampflag';
-import { FlagServer } from 'rampflag/server';
 import { decodeSyncResponse } from '../../src/grpc/wire.js';
 import { mergeSources, readSourceDoc } from '../../src/server/flag-sets.js';
 import { clientFor, until } from '../support/provider-events.js';
@@ -44,15 +44,11 @@ const overlay = () =>
   );
 
 async function serveBoth(sources = { base: base(), overlay: overlay() }) {
-  const server = new FlagServer({
+  const server = serverOnFreePorts({
     sources: [
       { name: 'flags/base.json', source: sources.base },
       { name: 'flags/overlay.json', source: sources.overlay },
     ],
-    syncPort: 0,
-    httpPort: 0,
-    managementPort: 0,
-    ofrepPort: 0,
   });
   const ports = await server.start();
   stops.push(() => server.stop());

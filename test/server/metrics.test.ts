@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverOnFreePorts } from '../support/test-server.js';
 import { InMemoryFlagSource } from 'rampflag';
-import { FlagServer } from 'rampflag/server';
+import type { FlagServer } from 'rampflag/server';
 import { clientFor } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 
 const source = new InMemoryFlagSource({
   checkout: { variants: { on: true, off: false }, defaultVariant: 'off' },
 });
-const server = new FlagServer({
+const server = serverOnFreePorts({
   source,
-  syncPort: 0,
-  httpPort: 0,
-  managementPort: 0,
-  ofrepPort: 0,
 });
 let ports: Awaited<ReturnType<FlagServer['start']>>;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverOnFreePorts, shopFlags } from '../support/shop-server.js';
+import { serverOnFreePorts, shopFlags } from '../support/test-server.js';
 
 const source = shopFlags();
-const server = serverOnFreePorts(source);
+const server = serverOnFreePorts({ source });
 let base = '';
 
 beforeAll(async () => {

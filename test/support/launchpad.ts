@@ -17,7 +17,7 @@ import {
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawnServe, stopProcess } from './serve-process.js';
+import { servePortArgs, spawnServe, stopProcess } from './serve-process.js';
 import { mergedTestbedFlags } from './testbed.js';
 
 /** The launchpad configurations of the flagd testbed, plus `socket` (default, on a unix socket). */
@@ -188,16 +188,7 @@ export class Launchpad {
   }
 
   async #spawn(config: LaunchpadConfig, port: number): Promise<void> {
-    const ports = [
-      '--sync-port',
-      String(port),
-      '--http-port',
-      '0',
-      '--management-port',
-      '0',
-      '--ofrep-port',
-      '0',
-    ];
+    const ports = servePortArgs(port);
     const child = await spawnServe([...argsFor(config, this.dir), ...ports], this.dir);
     this.#running.set(config, { child, port });
   }

@@ -39,3 +39,9 @@ export async function stopProcess(
   child.kill(signal);
   await exited;
 }
+
+/** `rampflag serve` port arguments: the sync port given, every other listener on a free port. */
+export const servePortArgs = (syncPort = 0): string[] => [
+  ...['--sync-port', String(syncPort), '--http-port', '0'],
+  ...['--management-port', '0', '--ofrep-port', '0'],
+];

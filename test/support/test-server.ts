@@ -1,5 +1,5 @@
 import { InMemoryFlagSource } from 'rampflag';
-import { FlagServer } from 'rampflag/server';
+import { FlagServer, type FlagServerOptions } from 'rampflag/server';
 
 /**
  * The flags the server's HTTP API tests evaluate, one per outcome: a targeted boolean, a number,
@@ -23,6 +23,6 @@ export function shopFlags(): InMemoryFlagSource {
   );
 }
 
-/** A FlagServer on free ports, every listener on. */
-export const serverOnFreePorts = (source: InMemoryFlagSource) =>
-  new FlagServer({ source, syncPort: 0, httpPort: 0, managementPort: 0, ofrepPort: 0 });
+/** A FlagServer with every listener on a free port; `options` may override anything. */
+export const serverOnFreePorts = (options: FlagServerOptions) =>
+  new FlagServer({ syncPort: 0, httpPort: 0, managementPort: 0, ofrepPort: 0, ...options });
