@@ -10,7 +10,7 @@ import type { EvaluationContext, Logger } from '@openfeature/core';
 import type { EvaluationResult } from '../evaluator/index.js';
 import { isWritableSource, type FlagSource, type FlagSourceSink } from '../sources/flag-source.js';
 import { encodeMetadataResponse, encodeSyncResponse } from '../grpc/wire.js';
-import { handleAdmin } from './admin-api.js';
+import { handleAdmin, type AdminDeps } from './admin-api.js';
 import { handleEvaluation } from './evaluation-api.js';
 import { pathOf, sendJson } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
@@ -124,10 +124,11 @@ export class FlagServer {
       (req, res) => this.#routeHttp(req, res),
       'evaluation',
     );
+    const admin = this.#adminDeps(host);
     const managementPort = await this.#listen(
       host,
       option(this.#options.managementPort, 8014),
-      (req, res) => this.#routeManagement(req, res, host),
+      (req, res) => this.#routeManagement(req, res, admin),
       'management',
     );
     const ofrepPort = await this.#listen(
@@ -264,14 +265,23 @@ export class FlagServer {
   }
 
   /** Health, Prometheus metrics and the admin API. */
-  async #routeManagement(req: IncomingMessage, res: ServerResponse, host: string): Promise<void> {
+  async #routeManagement(
+    req: IncomingMessage,
+    res: ServerResponse,
+    admin: AdminDeps,
+  ): Promise<void> {
     if (this.#health(req, res)) return;
     if (pathOf(req) === '/metrics') {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(this.#metrics.render());
       return;
     }
-    const handled = await handleAdmin(req, res, {
+    if (!(await handleAdmin(req, res, admin))) res.writeHead(404).end();
+  }
+
+  /** What the admin API needs, set up once per start. */
+  #adminDeps(host: string): AdminDeps {
+    return {
       token: this.#options.adminToken,
       loopback: host === 'localhost' || host === '::1' || host.startsWith('127.'),
       maxBytes: this.#options.adminMaxBytes ?? 4 * 1024 * 1024,
@@ -281,8 +291,7 @@ export class FlagServer {
       current: (name) => this.#flags.sourceJson(name),
       replace: (name, configuration) => this.#replace(name, configuration),
       audit: (line) => this.#logger.info(`flag server: ${line}`),
-    });
-    if (!handled) res.writeHead(404).end();
+    };
   }
 
   /**

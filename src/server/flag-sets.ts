@@ -86,21 +86,24 @@ function flagsOf(doc: Json): Map<string, Json> {
 export function readSourceDoc(name: string, input: ConfigurationInput): SourceDoc {
   const json = namingSource(name, () => asJson(input));
   let parsed: { flags: Map<string, Json>; metadata: Json | undefined } | undefined;
-  const parse = () => {
-    const doc = JSON.parse(json) as Json;
-    return (parsed ??= {
-      flags: flagsOf(doc),
-      metadata: isObject(doc['metadata']) ? doc['metadata'] : undefined,
-    });
+  const parsedDoc = () => {
+    if (parsed === undefined) {
+      const doc = JSON.parse(json) as Json;
+      parsed = {
+        flags: flagsOf(doc),
+        metadata: isObject(doc['metadata']) ? doc['metadata'] : undefined,
+      };
+    }
+    return parsed;
   };
   return {
     name,
     json,
     get flags() {
-      return (parsed ?? parse()).flags;
+      return parsedDoc().flags;
     },
     get metadata() {
-      return (parsed ?? parse()).metadata;
+      return parsedDoc().metadata;
     },
   };
 }

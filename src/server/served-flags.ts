@@ -41,7 +41,7 @@ export class ServedFlags {
     this.#syncContext = syncContext;
   }
 
-  /** Bumped by every change; SSE event ids and ETags come from it. */
+  /** Bumped by every change; SSE event ids and the configuration-version metric come from it. */
   get version(): number {
     return this.#version;
   }
