@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { FlagdConfig } from '../provider/config.js';
+import type { SyncRequest } from './wire.js';
 
 /** The connection options every flagd gRPC client reads. @internal */
 export type ChannelOptions = Pick<
@@ -53,4 +54,23 @@ export function channelFor(options: ChannelOptions): grpc.Client {
     ...(authority === null ? {} : { 'grpc.default_authority': authority }),
   };
   return new grpc.Client(target, credentialsOf(options), channelOptions);
+}
+
+/**
+ * A sync request's body and metadata: the selector goes in the `Flagd-Selector` header and, for
+ * older servers, in the deprecated body field too; the provider id in the body.
+ * @internal
+ */
+export function syncRequestOf(options: Pick<FlagdConfig, 'selector' | 'providerId'>): {
+  request: SyncRequest;
+  metadata: grpc.Metadata;
+} {
+  const { selector, providerId } = options;
+  const metadata = new grpc.Metadata();
+  if (selector !== null) metadata.set('flagd-selector', selector);
+  const request: SyncRequest = {
+    ...(providerId === null ? {} : { providerId }),
+    ...(selector === null ? {} : { selector }),
+  };
+  return { request, metadata };
 }

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { resolveConfig, type FlagdConfig, type FlagdProviderOptions } from '../provider/config.js';
-import { channelFor } from './channel.js';
+import { channelFor, syncRequestOf } from './channel.js';
 import { decodeSyncResponse, encodeSyncRequest, type SyncRequest } from './wire.js';
 
 const FETCH_ALL = '/flagd.sync.v1.FlagSyncService/FetchAllFlags';
@@ -18,12 +18,7 @@ const FETCH_ALL = '/flagd.sync.v1.FlagSyncService/FetchAllFlags';
 export async function fetchAllFlags(options: FlagdProviderOptions = {}): Promise<string> {
   const config: FlagdConfig = resolveConfig({ resolverType: 'in-process', ...options });
   const client = channelFor(config);
-  const metadata = new grpc.Metadata();
-  if (config.selector !== null) metadata.set('flagd-selector', config.selector);
-  const request: SyncRequest = {
-    ...(config.providerId === null ? {} : { providerId: config.providerId }),
-    ...(config.selector === null ? {} : { selector: config.selector }),
-  };
+  const { request, metadata } = syncRequestOf(config);
   try {
     return await new Promise<string>((resolve, reject) =>
       client.makeUnaryRequest(

@@ -3,7 +3,7 @@ import { isInvalidConfigurationError } from '../evaluator/index.js';
 import type { FlagdConfig } from '../provider/config.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import { Reconnector } from '../sources/reconnect.js';
-import { channelFor, type ChannelOptions } from './channel.js';
+import { channelFor, syncRequestOf, type ChannelOptions } from './channel.js';
 import {
   decodeSyncResponse,
   encodeSyncRequest,
@@ -73,13 +73,8 @@ export class GrpcSyncSource implements FlagSource {
   #open(resolve?: () => void, reject?: (error: Error) => void): void {
     const client = this.#client;
     if (client === undefined || this.#stopped) return;
-    const { selector, providerId, streamDeadlineMs } = this.#options;
-    const metadata = new grpc.Metadata();
-    if (selector !== null) metadata.set('flagd-selector', selector);
-    const request: SyncRequest = {
-      ...(providerId === null ? {} : { providerId }),
-      ...(selector === null ? {} : { selector }),
-    };
+    const { streamDeadlineMs } = this.#options;
+    const { request, metadata } = syncRequestOf(this.#options);
     const callOptions: grpc.CallOptions =
       streamDeadlineMs > 0 ? { deadline: Date.now() + streamDeadlineMs } : {};
     const call = client.makeServerStreamRequest(
