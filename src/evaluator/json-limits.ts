@@ -1,0 +1,82 @@
+/**
+ * Depth limits for JSON that comes from outside: request bodies, sync payloads, files, contexts.
+ * Every check here is iterative, so a hostile document nested 100,000 deep is refused with a clear
+ * error instead of overflowing the stack in whatever walks it next.
+ */
+
+/** The nesting depth of JSON text (objects and arrays), counted without parsing it. @internal */
+export function textDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return max;
+}
+
+/**
+ * Whether a parsed value nests objects and arrays deeper than `maxDepth`. Iterative, stops at the
+ * first level past the limit, and treats an object reached twice as too deep (a cycle has no
+ * depth; parsed JSON never shares an object). @internal
+ */
+export function exceedsDepth(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= maxDepth || seen.has(current)) return true;
+    seen.add(current);
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children)
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Why {@link parseJsonText} refused a text. @internal */
+export type JsonTextProblem = 'max-size' | 'max-depth' | 'syntax';
+
+/** A JSON text refused by {@link parseJsonText}; `rule` says why. @internal */
+export class JsonTextError extends Error {
+  override readonly name = 'JsonTextError';
+  readonly rule: JsonTextProblem;
+  constructor(rule: JsonTextProblem, message: string) {
+    super(message);
+    this.rule = rule;
+  }
+}
+
+/**
+ * `JSON.parse` within a size (UTF-16 code units) and a nesting depth; throws a
+ * {@link JsonTextError} naming the limit or the syntax error. @internal
+ */
+export function parseJsonText(
+  text: string,
+  limits: { readonly maxBytes: number; readonly maxDepth: number },
+): unknown {
+  if (text.length > limits.maxBytes)
+    throw new JsonTextError(
+      'max-size',
+      `${text.length} bytes, over the limit of ${limits.maxBytes}`,
+    );
+  const depth = textDepth(text);
+  if (depth > limits.maxDepth)
+    throw new JsonTextError(
+      'max-depth',
+      `nested ${depth} levels deep, over the limit of ${limits.maxDepth}`,
+    );
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new JsonTextError('syntax', `not valid JSON: ${(error as Error).message}`);
+  }
+}
