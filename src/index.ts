@@ -17,8 +17,17 @@ export { FileFlagSource } from './sources/file.js';
 export type { FileFlagSourceOptions } from './sources/file.js';
 export { SseFlagSource } from './sources/sse.js';
 export type { SseFlagSourceOptions } from './sources/sse.js';
-export type { FlagSource, FlagSourceSink, WritableFlagSource } from './sources/flag-source.js';
-export { isWritableSource } from './sources/flag-source.js';
+export type {
+  FlagSource,
+  FlagSourceSink,
+  WritableFlagSource,
+  WriteOptions,
+} from './sources/flag-source.js';
+export {
+  isWritableSource,
+  isWriteConflictError,
+  WriteConflictError,
+} from './sources/flag-source.js';
 export {
   createEvaluator,
   validateConfiguration,

@@ -2,7 +2,13 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isInvalidConfigurationError } from '../evaluator/index.js';
-import type { FlagSourceSink, WritableFlagSource } from './flag-source.js';
+import {
+  isWriteConflictError,
+  WriteConflictError,
+  type FlagSourceSink,
+  type WritableFlagSource,
+  type WriteOptions,
+} from './flag-source.js';
 
 /** Options of {@link FileFlagSource}. */
 export interface FileFlagSourceOptions {
@@ -33,6 +39,7 @@ export class FileFlagSource implements WritableFlagSource {
   #seen: string | undefined;
   #reading: Promise<void> = Promise.resolve();
   #failing = false;
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(path: string, options: FileFlagSourceOptions = {}) {
     this.path = resolve(path);
@@ -70,17 +77,33 @@ export class FileFlagSource implements WritableFlagSource {
     await this.#reading;
   }
 
+  /** The file's text as it is on disk now. */
+  async read(): Promise<string> {
+    return readFile(this.path, 'utf8');
+  }
+
   /**
    * Replaces the file's contents atomically (a temporary file beside it, renamed over it), so no
    * reader, this source included, ever sees half of it. The watcher then delivers it as usual.
+   * With `expected`, the file is re-read just before the rename and nothing is written unless it
+   * is still exactly `expected` (`WriteConflictError`). Writes through one source are serialised.
    */
-  async write(configuration: string): Promise<void> {
+  write(configuration: string, options: WriteOptions = {}): Promise<void> {
+    const next = this.#writing.then(() => this.#write(configuration, options));
+    this.#writing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(configuration: string, { expected }: WriteOptions): Promise<void> {
     const temporary = `${dirname(this.path)}/.${basename(this.path)}.${process.pid}.${Date.now()}.tmp`;
     try {
       await writeFile(temporary, configuration, { encoding: 'utf8', flag: 'wx' });
+      if (expected !== undefined && (await this.read()) !== expected)
+        throw new WriteConflictError();
       await rename(temporary, this.path);
     } catch (error) {
       await rm(temporary, { force: true });
+      if (isWriteConflictError(error)) throw error;
       throw new Error(`cannot write flag file ${this.path}: ${(error as Error).message}`, {
         cause: error,
       });

@@ -34,8 +34,42 @@ export interface FlagSource {
  * configuration through it. The new configuration reaches the sink as any change does.
  */
 export interface WritableFlagSource extends FlagSource {
-  /** Replaces the whole configuration with `configuration` (JSON text); resolves once stored. */
-  write(configuration: string): Promise<void>;
+  /** The configuration as stored now: the file's text as on disk, the in-memory source's JSON. */
+  read(): Promise<string>;
+  /**
+   * Replaces the stored configuration with `configuration` (JSON text of the whole document), keeping the
+   * stored format. With `expected`, writes only if what is stored is still exactly `expected` at the
+   * moment of writing; otherwise rejects with a `WriteConflictError` (its name 'WriteConflictError';
+   * see {@link isWriteConflictError}). Writes to one source are serialised.
+   */
+  write(configuration: string, options?: WriteOptions): Promise<void>;
+}
+
+/** Options of {@link WritableFlagSource.write}. */
+export interface WriteOptions {
+  /** Write only if what is stored is still exactly this text (compare-and-swap). */
+  readonly expected?: string;
+}
+
+/**
+ * A compare-and-swap write found the stored configuration changed since it was read: nothing was
+ * written. Read again, re-apply the change and retry.
+ */
+export class WriteConflictError extends Error {
+  override readonly name = 'WriteConflictError';
+
+  constructor(
+    message = 'the stored flag configuration changed since it was read',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** Whether `error` is a {@link WriteConflictError}, across ESM/CJS copies of the class. */
+export function isWriteConflictError(error: unknown): error is WriteConflictError {
+  return error instanceof Error && error.name === 'WriteConflictError';
 }
 
 /** Whether `source` can be written. */

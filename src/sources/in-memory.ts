@@ -1,6 +1,11 @@
 import type { FlagMetadata, JsonValue } from '@openfeature/core';
 import { InvalidConfigurationError, validateConfiguration } from '../evaluator/index.js';
-import type { FlagSourceSink, WritableFlagSource } from './flag-source.js';
+import {
+  WriteConflictError,
+  type FlagSourceSink,
+  type WritableFlagSource,
+  type WriteOptions,
+} from './flag-source.js';
 
 /** A flag as a test writes it; `state` defaults to `ENABLED`. */
 export interface InMemoryFlag {
@@ -33,6 +38,8 @@ export class InMemoryFlagSource implements WritableFlagSource {
   #flags: Readonly<Record<string, InMemoryFlag>>;
   #options: InMemoryFlagSourceOptions;
   #sink: FlagSourceSink | undefined;
+  /** The text last written, until a change through `set` and the like replaces it. */
+  #text: string | undefined;
 
   constructor(
     flags: Readonly<Record<string, InMemoryFlag>> = {},
@@ -80,11 +87,19 @@ export class InMemoryFlagSource implements WritableFlagSource {
     this.#apply({ ...flags });
   }
 
+  /** The configuration as it stands, as JSON text (what was last written, or the flags as set). */
+  async read(): Promise<string> {
+    return this.#text ?? JSON.stringify(this.#document(this.#flags), null, 2);
+  }
+
   /**
    * Replaces everything (flags, flag-set metadata, shared evaluators) with a configuration document
-   * in flagd's format, as the server's admin API does. Throws and changes nothing when it is bad.
+   * in flagd's format, as the server's admin API does. Throws and changes nothing when it is bad;
+   * with `expected`, rejects with `WriteConflictError` unless {@link read} still gives exactly it.
    */
-  async write(configuration: string): Promise<void> {
+  async write(configuration: string, options: WriteOptions = {}): Promise<void> {
+    if (options.expected !== undefined && options.expected !== (await this.read()))
+      throw new WriteConflictError();
     const doc = JSON.parse(configuration) as {
       flags?: Record<string, InMemoryFlag> | (InMemoryFlag & { key: string })[];
       metadata?: FlagMetadata;
@@ -104,6 +119,7 @@ export class InMemoryFlagSource implements WritableFlagSource {
       this.#options = previous;
       throw error;
     }
+    this.#text = configuration;
   }
 
   /** The flags as they stand. */
@@ -120,6 +136,7 @@ export class InMemoryFlagSource implements WritableFlagSource {
       if (errors.length > 0) throw new InvalidConfigurationError(errors);
     }
     this.#flags = Object.freeze(next);
+    this.#text = undefined;
   }
 
   #document(flags: Readonly<Record<string, InMemoryFlag>>): object {
