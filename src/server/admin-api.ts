@@ -2,10 +2,22 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isInvalidConfigurationError } from '../evaluator/index.js';
 import { isObject } from '../evaluator/json-path.js';
-import { etagOf, pathOf, readBody, sendJson } from './http-util.js';
+import { parseJsonText } from '../evaluator/json-limits.js';
+import { isWriteConflictError } from '../sources/flag-source.js';
+import { etagOf, isLoopbackHost, pathOf, readBody, sendJson } from './http-util.js';
 
 /** Where the admin API lives, on the management port. @internal */
 export const ADMIN_PATH = '/admin/flags';
+
+/** A source's configuration as the admin API shows it. @internal */
+export interface StoredConfiguration {
+  /** As JSON text (a YAML file converted); its ETag is the one clients send back in `If-Match`. */
+  readonly json: string;
+  /** Exactly as stored, for the compare-and-swap write; undefined for a source that is not written. */
+  readonly raw: string | undefined;
+}
+
+type Changes = Record<'added' | 'removed' | 'changed', string[]>;
 
 /** What the admin API needs from the server. @internal */
 export interface AdminDeps {
@@ -15,18 +27,20 @@ export interface AdminDeps {
   readonly loopback: boolean;
   /** The largest configuration accepted, in bytes. */
   readonly maxBytes: number;
+  /** The deepest nesting accepted in a body. */
+  readonly maxDepth: number;
   /** The sources by name, and whether each can be written. */
   readonly sources: ReadonlyMap<string, { writable: boolean }>;
-  /** A source's configuration as served now (JSON text). */
-  current(name: string): string | undefined;
+  /** A source's configuration as stored now (read from the source itself when it is writable). */
+  stored(name: string): Promise<StoredConfiguration>;
+  /** Runs `update` with no other update of the same source in between. */
+  exclusive<T>(name: string, update: () => Promise<T>): Promise<T>;
   /**
-   * Validates and stores a source's new configuration; throws `InvalidConfigurationError` when it
-   * is bad (nothing changes). Resolves with the keys that changed.
+   * Validates, serves and stores a source's new configuration, only if the source still stores
+   * `expected`. Throws `InvalidConfigurationError` when it is bad and `WriteConflictError` when the
+   * source changed; nothing changes then. Resolves with the keys that changed.
    */
-  replace(
-    name: string,
-    configuration: string,
-  ): Promise<Record<'added' | 'removed' | 'changed', string[]>>;
+  replace(name: string, configuration: string, expected: string | undefined): Promise<Changes>;
   /** Records an accepted change (the server logs it). */
   audit(line: string): void;
 }
@@ -47,12 +61,36 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return Object.fromEntries(merged);
 }
 
+/** The bearer token of a request (the scheme is case-insensitive, RFC 9110 §11.1). */
+function bearerOf(req: IncomingMessage): string {
+  const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+  return match?.[1] ?? '';
+}
+
 /** Whether the request carries the token, compared in constant time. */
 function authorised(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  const given = bearerOf(req);
   const digest = (s: string) => createHash('sha256').update(s).digest();
   return given !== '' && timingSafeEqual(digest(given), digest(token));
+}
+
+/** The host name of a `Host` header, without its port and brackets. */
+function hostName(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (header.startsWith('[')) return header.slice(1, header.indexOf(']'));
+  return header.split(':')[0];
+}
+
+/**
+ * Whether an `If-Match` header (`*` or a list of strong tags, RFC 9110 §13.1.1) lets a write to a
+ * representation tagged `etag` go ahead. A weak tag never matches.
+ */
+export function ifMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return true;
+  return header
+    .split(',')
+    .map((tag) => tag.trim())
+    .some((tag) => tag === '*' || tag === etag);
 }
 
 /** The source a request names (`?source=`), or the only one. */
@@ -64,13 +102,112 @@ function sourceOf(req: IncomingMessage, deps: AdminDeps): string | Error {
   return new Error(`name a source with ?source=: ${[...deps.sources.keys()].join(', ')}`);
 }
 
+/** A failed request: its status, message and headers. */
+class Refusal {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly extra: Json = {},
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+/** Who may use the admin API: a token when one is set; else loopback only, by bind and by `Host`. */
+function access(req: IncomingMessage, deps: AdminDeps): Refusal | undefined {
+  if (deps.token !== undefined) {
+    if (authorised(req, deps.token)) return undefined;
+    return new Refusal(
+      401,
+      'a valid "Authorization: Bearer <token>" header is required',
+      {},
+      { 'WWW-Authenticate': 'Bearer' },
+    );
+  }
+  if (!deps.loopback)
+    return new Refusal(403, 'the admin API needs a token when the server is bound beyond loopback');
+  // DNS rebinding: a page on attacker.example resolving to 127.0.0.1 sends its own Host
+  if (!isLoopbackHost(hostName(req.headers.host)))
+    return new Refusal(403, 'without a token the admin API answers only a loopback Host header');
+  return undefined;
+}
+
+/** The body of a PUT or PATCH, parsed within the size and depth limits. */
+async function bodyOf(req: IncomingMessage, deps: AdminDeps): Promise<string | Refusal> {
+  const text = await readBody(req, deps.maxBytes);
+  if (text === undefined) return new Refusal(413, `request body over ${deps.maxBytes} bytes`);
+  const first = text.trimStart()[0];
+  if (req.method === 'PUT' && first !== '{' && first !== '[') return text; // YAML: parsed when served
+  try {
+    parseJsonText(text, deps);
+  } catch (error) {
+    return new Refusal(400, `the body is ${(error as Error).message}`);
+  }
+  return text;
+}
+
+/** The configuration a PUT or PATCH asks for, given what is stored now. */
+function nextOf(req: IncomingMessage, body: string, stored: StoredConfiguration): string | Refusal {
+  if (req.method === 'PUT') return body;
+  let current: unknown;
+  try {
+    current = parseJsonText(stored.json, { maxBytes: Infinity, maxDepth: Infinity });
+  } catch (error) {
+    return new Refusal(
+      409,
+      `the stored configuration cannot be patched: ${(error as Error).message}`,
+    );
+  }
+  return JSON.stringify(mergePatch(current, JSON.parse(body)));
+}
+
+/** Replaces a source's configuration (PUT) or patches it (PATCH), compare-and-swap. */
+async function update(
+  req: IncomingMessage,
+  name: string,
+  deps: AdminDeps,
+): Promise<Refusal | Json> {
+  const body = await bodyOf(req, deps);
+  if (body instanceof Refusal) return body;
+  return deps.exclusive(name, async () => {
+    const stored = await deps.stored(name);
+    const etag = etagOf(stored.json);
+    if (!ifMatches(req.headers['if-match'], etag))
+      return new Refusal(
+        412,
+        'the configuration changed since it was read (If-Match does not match)',
+        {
+          etag,
+        },
+      );
+    const next = nextOf(req, body, stored);
+    if (next instanceof Refusal) return next;
+    try {
+      const changes = await deps.replace(name, next, stored.raw);
+      deps.audit(
+        `admin ${req.method} ${name}: added [${changes.added}] removed [${changes.removed}] changed [${changes.changed}]`,
+      );
+      return { source: name, etag: etagOf((await deps.stored(name)).json), ...changes };
+    } catch (error) {
+      if (isInvalidConfigurationError(error))
+        return new Refusal(400, error.message, { issues: error.issues });
+      if (isWriteConflictError(error))
+        return new Refusal(
+          412,
+          `the configuration changed while it was being written: ${error.message}`,
+        );
+      throw error;
+    }
+  });
+}
+
 /**
  * The admin API: `GET /admin/flags` (the configuration and its ETag), `PUT` (replace it whole) and
  * `PATCH` (a JSON merge patch: `{"flags": {"checkout": {"defaultVariant": "on"}, "old": null}}`),
  * with `?source=` when the server has several. A bearer token is required when one is configured,
- * and always when the server is bound beyond loopback. `If-Match` guards against lost updates. An
- * update is validated whole before anything is written: a bad one gets 400 with every issue, and
- * nothing changes. Returns false for paths it does not serve.
+ * and always when the server is bound beyond loopback; without one, only a loopback `Host` is
+ * served. `If-Match` is checked against what the source stores, at the moment of writing, with one
+ * update of a source at a time. An update is validated whole before anything is written: a bad one
+ * gets 400 with every issue, and nothing changes. Returns false for paths it does not serve.
  * @internal
  */
 export async function handleAdmin(
@@ -79,74 +216,25 @@ export async function handleAdmin(
   deps: AdminDeps,
 ): Promise<boolean> {
   if (pathOf(req) !== ADMIN_PATH) return false;
-  const fail = (
-    status: number,
-    error: string,
-    extra: Json = {},
-    headers: Record<string, string> = {},
-  ) => sendJson(res, status, { error, ...extra }, headers);
-  if (deps.token === undefined && !deps.loopback) {
-    fail(403, 'the admin API needs a token when the server is bound beyond loopback');
+  const answer = (outcome: Refusal | Json): true => {
+    if (outcome instanceof Refusal)
+      sendJson(res, outcome.status, { error: outcome.error, ...outcome.extra }, outcome.headers);
+    else sendJson(res, 200, outcome);
     return true;
-  }
-  if (deps.token !== undefined && !authorised(req, deps.token)) {
-    fail(
-      401,
-      'a valid "Authorization: Bearer <token>" header is required',
-      {},
-      { 'WWW-Authenticate': 'Bearer' },
-    );
-    return true;
-  }
+  };
+  const denied = access(req, deps);
+  if (denied !== undefined) return answer(denied);
   const name = sourceOf(req, deps);
-  if (name instanceof Error) {
-    fail(404, name.message);
+  if (name instanceof Error) return answer(new Refusal(404, name.message));
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    const { json } = await deps.stored(name);
+    res.writeHead(200, { 'Content-Type': 'application/json', ETag: etagOf(json) });
+    res.end(req.method === 'GET' ? json : undefined);
     return true;
   }
-  const current = deps.current(name) ?? '{"flags":{}}';
-  if (req.method === 'GET') {
-    res.writeHead(200, { 'Content-Type': 'application/json', ETag: etagOf(current) }).end(current);
-    return true;
-  }
-  if (req.method !== 'PUT' && req.method !== 'PATCH') {
-    fail(405, 'use GET, PUT or PATCH', {}, { Allow: 'GET, PUT, PATCH' });
-    return true;
-  }
-  if (!deps.sources.get(name)?.writable) {
-    fail(405, `source "${name}" cannot be written`);
-    return true;
-  }
-  const ifMatch = req.headers['if-match'];
-  if (ifMatch !== undefined && ifMatch !== etagOf(current) && ifMatch !== '*') {
-    fail(412, 'the configuration changed since it was read (If-Match does not match)', {
-      etag: etagOf(current),
-    });
-    return true;
-  }
-  const text = await readBody(req, deps.maxBytes);
-  if (text === undefined) {
-    fail(413, `request body over ${deps.maxBytes} bytes`);
-    return true;
-  }
-  let next: string;
-  try {
-    next =
-      req.method === 'PUT'
-        ? text
-        : JSON.stringify(mergePatch(JSON.parse(current), JSON.parse(text)));
-  } catch (error) {
-    fail(400, `the body is not JSON: ${(error as Error).message}`);
-    return true;
-  }
-  try {
-    const changes = await deps.replace(name, next);
-    deps.audit(
-      `admin ${req.method} ${name}: added [${changes.added}] removed [${changes.removed}] changed [${changes.changed}]`,
-    );
-    sendJson(res, 200, { source: name, etag: etagOf(deps.current(name) ?? next), ...changes });
-  } catch (error) {
-    if (!isInvalidConfigurationError(error)) throw error;
-    fail(400, error.message, { issues: error.issues });
-  }
-  return true;
+  if (req.method !== 'PUT' && req.method !== 'PATCH')
+    return answer(new Refusal(405, 'use GET, PUT or PATCH', {}, { Allow: 'GET, PUT, PATCH' }));
+  if (!deps.sources.get(name)?.writable)
+    return answer(new Refusal(405, `source "${name}" cannot be written`, {}, { Allow: 'GET' }));
+  return answer(await update(req, name, deps));
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EvaluationContext } from '@openfeature/core';
 import type { EvaluationResult, Evaluator } from '../evaluator/index.js';
-import { MAX_BODY, pathOf, readBody, sendJson } from './http-util.js';
+import { pathOf, readJsonBody, sendJson, type EvaluationDeps } from './http-util.js';
 
 /** flagd's error codes to Connect codes and HTTP statuses (flagd-spec §b.3). */
 const CONNECT_ERRORS: Readonly<Record<string, readonly [string, number]>> = {
@@ -84,16 +84,16 @@ function resolveAll(evaluator: Evaluator, context: EvaluationContext, observe: O
 /**
  * flagd's evaluation API in its Connect JSON form: `POST /flagd.evaluation.v1.Service/ResolveBoolean`
  * (and String, Int, Float, Object, All), the `v2` service, and the legacy `schema.v1.Service`, with
- * flagd's response shapes and error mapping. `pick` gives the evaluator for a request's
- * `Flagd-Selector` (throwing a RangeError for a bad one). Returns false for paths it does not serve.
+ * flagd's response shapes and error mapping. `deps.pick` gives the evaluator for a
+ * request's `Flagd-Selector` (throwing a RangeError for a bad one). Returns false for paths it does not serve.
  * @internal
  */
 export async function handleEvaluation(
-  pick: (req: IncomingMessage) => Evaluator,
   req: IncomingMessage,
   res: ServerResponse,
-  observe: Observe = () => undefined,
+  deps: EvaluationDeps,
 ): Promise<boolean> {
+  const observe = deps.evaluated;
   const match = PATH.exec(pathOf(req));
   if (match === null) return false;
   if (req.method !== 'POST') {
@@ -102,32 +102,24 @@ export async function handleEvaluation(
   }
   let evaluator: Evaluator;
   try {
-    evaluator = pick(req); // the flags the Flagd-Selector header selects
+    evaluator = deps.pick(req); // the flags the Flagd-Selector header selects
   } catch (error) {
     connectError(res, 'invalid_argument', (error as Error).message, 400);
     return true;
   }
   const v2 = match[1] === 'flagd.evaluation.v2';
   const kind = match[2] as Kind;
-  const text = await readBody(req);
-  if (text === undefined) {
-    connectError(res, 'resource_exhausted', `request body over ${MAX_BODY} bytes`, 413);
+  const read = await readJsonBody(req, deps.maxDepth);
+  if (!('value' in read)) {
+    const code = read.status === 413 ? 'resource_exhausted' : 'invalid_argument';
+    connectError(res, code, read.message, read.status);
     return true;
   }
-  let body: { flagKey?: unknown; context?: unknown };
-  try {
-    body = text.trim() === '' ? {} : (JSON.parse(text) as typeof body);
-  } catch (error) {
-    connectError(
-      res,
-      'invalid_argument',
-      `request body is not JSON: ${(error as Error).message}`,
-      400,
-    );
-    return true;
-  }
+  const body = (read.value ?? {}) as { flagKey?: unknown; context?: unknown };
   const context = (
-    typeof body.context === 'object' && body.context !== null ? body.context : {}
+    typeof body.context === 'object' && body.context !== null && !Array.isArray(body.context)
+      ? body.context
+      : {}
   ) as EvaluationContext;
   if (kind === 'All') {
     if (v2) connectError(res, 'unimplemented', 'ResolveAll is a flagd.evaluation.v1 method', 404);

@@ -8,15 +8,23 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { EvaluationContext, Logger } from '@openfeature/core';
 import type { EvaluationResult } from '../evaluator/index.js';
-import { isWritableSource, type FlagSource, type FlagSourceSink } from '../sources/flag-source.js';
+import { DEFAULT_LIMITS } from '../evaluator/load.js';
+import {
+  isWritableSource,
+  type FlagSource,
+  type FlagSourceSink,
+  type WritableFlagSource,
+} from '../sources/flag-source.js';
 import { encodeMetadataResponse, encodeSyncResponse } from '../grpc/wire.js';
-import { handleAdmin, type AdminDeps } from './admin-api.js';
+import { handleAdmin, type AdminDeps, type StoredConfiguration } from './admin-api.js';
+import { refuseNewWarnings } from './admin-checks.js';
 import { handleEvaluation } from './evaluation-api.js';
-import { pathOf, sendJson } from './http-util.js';
+import { isLoopbackHost, pathOf, sendJson } from './http-util.js';
+import { readSourceDoc } from './flag-sets.js';
 import { ServerMetrics } from './metrics.js';
 import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
 import { parseSelector, type Selector } from './selector.js';
-import { ServedFlags } from './served-flags.js';
+import { DEFAULT_MAX_SELECTIONS, ServedFlags } from './served-flags.js';
 import { addSyncService } from './sync-service.js';
 import { Subscribers } from './subscribers.js';
 
@@ -61,8 +69,36 @@ export interface FlagServerOptions {
   readonly syncContext?: EvaluationContext;
   /** Answer the deprecated `GetMetadata` with UNIMPLEMENTED (flagd's `--disable-sync-metadata`). */
   readonly disableSyncMetadata?: boolean;
+  /** Bounds on what clients can make the server hold; each has a default (see {@link ServerLimits}). */
+  readonly limits?: Partial<ServerLimits>;
   readonly logger?: Logger;
 }
+
+/** What a client can make a {@link FlagServer} hold, and for how long. */
+export interface ServerLimits {
+  /** Open connections per HTTP listener (SSE streams included); more are refused. Default 1024. */
+  readonly maxConnections: number;
+  /** Time for a client to send a request's headers. Default 10 000 ms. */
+  readonly headersTimeoutMs: number;
+  /** Time for a client to send a whole request, body included. Default 30 000 ms. */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. Default 5 000 ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** Selections (per selector) whose JSON, sync message and evaluator are kept. Default 64. */
+  readonly maxSelections: number;
+  /** The deepest JSON nesting accepted in a request body or an evaluation context. Default 128. */
+  readonly maxDepth: number;
+}
+
+/** The default {@link ServerLimits}. */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxSelections: DEFAULT_MAX_SELECTIONS,
+  maxDepth: DEFAULT_LIMITS.maxDepth,
+};
 
 /** The ports a started server listens on; `undefined` for a listener that is off. */
 export interface BoundPorts {
@@ -96,6 +132,9 @@ export class FlagServer {
   readonly #listeners: NetServer[] = [];
   readonly #metrics = new ServerMetrics();
   readonly #subscribers: Subscribers;
+  readonly #limits: ServerLimits;
+  /** The update of each source in progress: updates of one source run one at a time. */
+  readonly #updating = new Map<string, Promise<unknown>>();
 
   constructor(options: FlagServerOptions) {
     const sources =
@@ -104,11 +143,13 @@ export class FlagServer {
     this.#options = options;
     this.#sources = sources;
     this.#logger = options.logger ?? SILENT;
+    this.#limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
     this.#flags = new ServedFlags(
       sources.map((s) => s.name),
       options.syncContext,
+      this.#limits.maxSelections,
     );
-    this.#subscribers = new Subscribers(this.#flags, this.#metrics);
+    this.#subscribers = new Subscribers(this.#flags, this.#metrics, this.#logger);
   }
 
   /** Starts the sources and the listeners; resolves with the ports bound. */
@@ -186,8 +227,9 @@ export class FlagServer {
   }
 
   async #startGrpc(host: string, port: number): Promise<number> {
-    const server = new grpc.Server();
-    addSyncService(server, {
+    // a sync request is a selector and a provider id: a few hundred bytes
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 });
+    addSyncService(server, this.#logger, {
       subscribe: (call, selector) => this.#subscribers.addGrpc(call, selector),
       fetchAll: (selector) => encodeSyncResponse({ flagConfiguration: this.#flags.json(selector) }),
       metadata: () =>
@@ -209,7 +251,7 @@ export class FlagServer {
         ),
       );
     if (syncSocketPath !== undefined) await bind(`unix:${syncSocketPath}`);
-    return bind(`${host}:${port}`);
+    return bind(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
   }
 
   #listen(host: string, port: number, handler: HttpHandler, name: string): Promise<number>;
@@ -235,9 +277,17 @@ export class FlagServer {
       });
     };
     const { tls } = this.#options;
+    const limits = {
+      headersTimeout: this.#limits.headersTimeoutMs,
+      requestTimeout: this.#limits.requestTimeoutMs,
+      keepAliveTimeout: this.#limits.keepAliveTimeoutMs,
+      // how often the timeouts above are checked (Node's default is every 30 s)
+      connectionsCheckingInterval: Math.min(1000, this.#limits.headersTimeoutMs),
+    };
     const server = tls
-      ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener)
-      : createHttpServer(listener);
+      ? createHttpsServer({ ...limits, cert: tls.cert, key: tls.key }, listener)
+      : createHttpServer(limits, listener);
+    server.maxConnections = this.#limits.maxConnections;
     this.#listeners.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -247,7 +297,8 @@ export class FlagServer {
 
   /** The evaluation API, SSE sync, and (as a convenience) the health endpoints. */
   async #routeHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (await handleEvaluation(this.#pick, req, res, this.#evaluated)) return;
+    const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
+    if (await handleEvaluation(req, res, deps)) return;
     if (req.method === 'GET' && pathOf(req) === '/sync/sse') this.#subscribeSse(req, res, 'sse');
     else if (!this.#health(req, res)) res.writeHead(404).end();
   }
@@ -258,7 +309,8 @@ export class FlagServer {
 
   /** OFREP, and its change notifications at `/ofrep/v1/events`. */
   async #routeOfrep(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (await handleOfrep(req, res, { pick: this.#pick, evaluated: this.#evaluated })) return;
+    const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
+    if (await handleOfrep(req, res, deps)) return;
     if (req.method === 'GET' && pathOf(req) === OFREP_EVENTS_PATH)
       this.#subscribeSse(req, res, 'ofrep-sse');
     else res.writeHead(404).end();
@@ -283,32 +335,73 @@ export class FlagServer {
   #adminDeps(host: string): AdminDeps {
     return {
       token: this.#options.adminToken,
-      loopback: host === 'localhost' || host === '::1' || host.startsWith('127.'),
+      loopback: isLoopbackHost(host),
       maxBytes: this.#options.adminMaxBytes ?? 4 * 1024 * 1024,
+      maxDepth: this.#limits.maxDepth,
       sources: new Map(
         this.#sources.map((s) => [s.name, { writable: isWritableSource(s.source) }]),
       ),
-      current: (name) => this.#flags.sourceJson(name),
-      replace: (name, configuration) => this.#replace(name, configuration),
+      stored: (name) => this.#stored(name),
+      exclusive: (name, update) => this.#exclusive(name, update),
+      replace: (name, configuration, expected) => this.#replace(name, configuration, expected),
       audit: (line) => this.#logger.info(`flag server: ${line}`),
     };
   }
 
-  /**
-   * The admin API's write: validated and served first (a bad configuration throws and nothing
-   * changes), then stored in the source; if storing fails, the previous configuration is served again.
-   */
-  async #replace(name: string, configuration: string) {
-    const previous = this.#flags.sourceJson(name);
-    const changes = this.#flags.replace(name, configuration);
-    if (changes === undefined) return { added: [], removed: [], changed: [] };
+  #writable(name: string): WritableFlagSource | undefined {
     const source = this.#sources.find((s) => s.name === name)?.source;
+    return source !== undefined && isWritableSource(source) ? source : undefined;
+  }
+
+  /** A source's configuration as stored: read from the source when it can be written. */
+  async #stored(name: string): Promise<StoredConfiguration> {
+    const source = this.#writable(name);
+    if (source === undefined)
+      return { json: this.#flags.sourceJson(name) ?? '{"flags":{}}', raw: undefined };
+    const raw = await source.read();
+    let json = raw;
     try {
-      if (source !== undefined && isWritableSource(source))
-        await source.write(this.#flags.sourceJson(name) as string);
+      json = readSourceDoc(name, raw).json; // YAML as JSON
+    } catch {
+      // not readable as a configuration: shown (and tagged) as it is, for a PUT to mend it
+    }
+    return { json, raw };
+  }
+
+  #exclusive<T>(name: string, update: () => Promise<T>): Promise<T> {
+    const run = (this.#updating.get(name) ?? Promise.resolve()).then(update, update);
+    this.#updating.set(
+      name,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  /**
+   * The admin API's write. Validated whole and served first (a bad configuration, or one adding a
+   * rule that can never evaluate, throws and nothing changes), then stored in the source if it
+   * still stores `expected`; if storing fails, the previous configuration is served again. What the
+   * source stored (its own format) is then served, so its change event is no second change.
+   */
+  async #replace(name: string, configuration: string, expected: string | undefined) {
+    const previous = this.#flags.sourceJson(name);
+    refuseNewWarnings(name, previous, configuration);
+    const changes = this.#flags.replace(name, configuration) ?? {
+      added: [],
+      removed: [],
+      changed: [],
+    };
+    const source = this.#writable(name);
+    try {
+      await source?.write(configuration, expected === undefined ? {} : { expected });
     } catch (error) {
       if (previous !== undefined) this.#flags.replace(name, previous);
       throw error;
+    }
+    try {
+      if (source !== undefined) this.#flags.apply(name, await source.read());
+    } catch (error) {
+      this.#logger.warn(`flag server: source ${name} after a write: ${(error as Error).message}`);
     }
     this.#changed(name);
     return changes;
@@ -321,10 +414,19 @@ export class FlagServer {
   }
 
   #subscribeSse(req: IncomingMessage, res: ServerResponse, kind: 'sse' | 'ofrep-sse'): void {
+    let selector: Selector;
     try {
-      this.#subscribers.addSse(res, this.#requestSelector(req), kind);
+      selector = this.#requestSelector(req);
     } catch (error) {
       sendJson(res, 400, { code: 'invalid_argument', message: (error as Error).message });
+      return;
+    }
+    try {
+      this.#subscribers.addSse(res, selector, kind);
+    } catch (error) {
+      this.#logger.warn(`flag server: an SSE stream failed to open: ${(error as Error).message}`);
+      if (res.headersSent) res.end();
+      else sendJson(res, 500, { code: 'internal', message: (error as Error).message });
     }
   }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EvaluationContext } from '@openfeature/core';
 import type { EvaluationResult, Evaluator } from '../evaluator/index.js';
-import { etagOf, pathOf, readBody, sendJson } from './http-util.js';
+import { etagOf, pathOf, readJsonBody, sendJson, type EvaluationDeps } from './http-util.js';
 
 /** Where OFREP clients subscribe to change notifications (OFREP ADR-0008). @internal */
 export const OFREP_EVENTS_PATH = '/ofrep/v1/events';
@@ -12,14 +12,6 @@ const CORS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Expose-Headers': 'ETag',
 } as const;
-
-/** What the OFREP handler needs from the server. @internal */
-export interface OfrepDeps {
-  /** The evaluator for a request's `Flagd-Selector`; throws a RangeError for a bad one. */
-  pick(req: IncomingMessage): Evaluator;
-  /** Called with every flag evaluated, for metrics. */
-  evaluated(key: string, result: EvaluationResult<unknown>): void;
-}
 
 type Outcome = { status: number; body: Record<string, unknown> };
 
@@ -38,21 +30,18 @@ function outcome(key: string, result: EvaluationResult<unknown>): Outcome {
 }
 
 /** The request's evaluation context; a body that is not `{"context": {…}}` is INVALID_CONTEXT. */
-async function contextOf(req: IncomingMessage, res: ServerResponse): Promise<object | undefined> {
-  const text = await readBody(req);
-  if (text === undefined) {
-    sendJson(res, 413, { errorCode: 'GENERAL', errorDetails: 'request body over 1 MiB' }, CORS);
+async function contextOf(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxDepth: number,
+): Promise<object | undefined> {
+  const read = await readJsonBody(req, maxDepth);
+  if (!('value' in read)) {
+    const errorCode = read.status === 413 ? 'GENERAL' : 'INVALID_CONTEXT';
+    sendJson(res, read.status, { errorCode, errorDetails: read.message }, CORS);
     return undefined;
   }
-  if (text.trim() === '') return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    const errorDetails = `request body is not JSON: ${(error as Error).message}`;
-    sendJson(res, 400, { errorCode: 'INVALID_CONTEXT', errorDetails }, CORS);
-    return undefined;
-  }
+  const body = read.value;
   const context = (body as { context?: unknown } | null)?.context;
   if (context === undefined) return {};
   if (typeof context === 'object' && context !== null && !Array.isArray(context)) return context;
@@ -84,7 +73,7 @@ function noneMatch(header: string | undefined, etag: string): boolean {
 export async function handleOfrep(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: OfrepDeps,
+  deps: EvaluationDeps,
 ): Promise<boolean> {
   const path = pathOf(req);
   const single = SINGLE.exec(path);
@@ -109,10 +98,17 @@ export async function handleOfrep(
     sendJson(res, 400, { errorCode: 'GENERAL', errorDetails: (error as Error).message }, CORS);
     return true;
   }
-  const context = await contextOf(req, res);
+  let key: string | undefined;
+  try {
+    key = single === null ? undefined : decodeURIComponent(single[1] as string);
+  } catch {
+    const errorDetails = `the flag key in the path is not valid percent-encoding: ${single?.[1]}`;
+    sendJson(res, 400, { errorCode: 'GENERAL', errorDetails }, CORS);
+    return true;
+  }
+  const context = await contextOf(req, res, deps.maxDepth);
   if (context === undefined) return true;
-  if (single !== null) {
-    const key = decodeURIComponent(single[1] as string);
+  if (key !== undefined) {
     const result = evaluator.resolveValue(key, context as EvaluationContext);
     deps.evaluated(key, result);
     const { status, body } = outcome(key, result);

@@ -40,6 +40,24 @@ type Doc = {
   metadata?: Record<string, unknown>;
 };
 
+/** A flag's flag set id: its own `flagSetId` metadata, else its set's; '' for none. */
+function setIdOf(flag: { metadata?: Record<string, unknown> }, setId: unknown): unknown {
+  return flag.metadata?.['flagSetId'] ?? setId ?? '';
+}
+
+/** Every flag set id the merged flags use ('' when some flag has none). */
+export function flagSetIds(docs: readonly SourceDoc[]): ReadonlySet<string> {
+  const doc = JSON.parse(mergeSources(docs)) as Doc;
+  const flags = Array.isArray(doc.flags) ? doc.flags : Object.values(doc.flags ?? {});
+  const setId = doc.metadata?.['flagSetId'];
+  const ids = new Set<string>();
+  for (const flag of flags) {
+    const id = setIdOf(flag as Doc, setId);
+    if (typeof id === 'string') ids.add(id);
+  }
+  return ids;
+}
+
 /** The configuration JSON of the flags `selector` keeps, from the sources' last good documents. */
 export function selectFlags(docs: readonly SourceDoc[], selector: Selector): string {
   if (selector.kind === 'source')
@@ -51,9 +69,8 @@ export function selectFlags(docs: readonly SourceDoc[], selector: Selector): str
     ? Object.fromEntries(doc.flags.map(({ key, ...flag }: { key: string }) => [key, flag]))
     : (doc.flags ?? {});
   const setId = doc.metadata?.['flagSetId'];
-  const kept = Object.entries(flags).filter(([, flag]) => {
-    const id = (flag as Doc).metadata?.['flagSetId'] ?? setId;
-    return selector.id === '' ? id === undefined : id === selector.id;
-  });
+  const kept = Object.entries(flags).filter(
+    ([, flag]) => setIdOf(flag as Doc, setId) === selector.id,
+  );
   return JSON.stringify({ ...doc, flags: Object.fromEntries(kept) });
 }

@@ -9,7 +9,7 @@ import {
   readSourceDoc,
   type SourceDoc,
 } from './flag-sets.js';
-import { selectFlags, selectorKey, type Selector } from './selector.js';
+import { flagSetIds, selectFlags, selectorKey, type Selector } from './selector.js';
 
 /** What one selection serves at one version, computed once however many clients want it. */
 interface Served {
@@ -18,6 +18,13 @@ interface Served {
   sse?: string;
   evaluator?: Evaluator;
 }
+
+/** How many selections' derived forms are kept at once, by default. */
+export const DEFAULT_MAX_SELECTIONS = 64;
+
+/** The key every selector naming no existing source or flag set shares: they all select nothing. */
+const NO_SOURCE = 'source:none';
+const NO_FLAG_SET = 'flagSetId:none';
 
 /**
  * The flags a server serves: each source's last good document, merged, with everything derived
@@ -31,14 +38,25 @@ export class ServedFlags {
   readonly #syncContext: EvaluationContext | undefined;
   /** Every flag, kept current incrementally (only changed flags recompile). */
   readonly evaluator = createEvaluator();
+  readonly #maxSelections: number;
   #version = 0;
+  /** Each selection's derived forms at this version, least recently used first. */
   #served = new Map<string, Served>();
+  /** The same from the previous version, so unchanged JSON keeps its identity across versions. */
+  #previous = new Map<string, Served>();
+  /** The flag set ids the merged flags use at this version ('' for flags with none). */
+  #setIds: ReadonlySet<string> | undefined;
 
-  constructor(names: readonly string[], syncContext: EvaluationContext | undefined) {
+  constructor(
+    names: readonly string[],
+    syncContext: EvaluationContext | undefined,
+    maxSelections = DEFAULT_MAX_SELECTIONS,
+  ) {
     if (new Set(names).size !== names.length)
       throw new RangeError(`two sources share a name: ${names.join(', ')}`);
     this.#names = names;
     this.#syncContext = syncContext;
+    this.#maxSelections = maxSelections;
   }
 
   /** Bumped by every change; SSE event ids and the configuration-version metric come from it. */
@@ -84,7 +102,9 @@ export class ServedFlags {
     });
     this.#docs.set(name, doc);
     this.#version++;
+    this.#previous = this.#served;
     this.#served = new Map();
+    this.#setIds = undefined;
     return { previous, doc };
   }
 
@@ -130,14 +150,50 @@ export class ServedFlags {
     return entry.evaluator;
   }
 
-  #entry(selector: Selector): Served {
-    const key = selectorKey(selector);
-    let entry = this.#served.get(key);
-    if (entry === undefined) {
-      entry = { json: selectFlags(this.#ordered(this.#docs), selector) };
-      this.#served.set(key, entry);
+  /**
+   * The key of what a selector selects at this version. Every selector naming no source or flag set
+   * that exists shares one key, so a flood of made-up selectors costs one cache entry, not one each.
+   */
+  selectionKey(selector: Selector): string {
+    switch (selector.kind) {
+      case 'all':
+        return selectorKey(selector);
+      case 'source':
+        return this.#names.includes(selector.name) ? selectorKey(selector) : NO_SOURCE;
+      case 'flagSetId':
+        this.#setIds ??= flagSetIds(this.#ordered(this.#docs));
+        return this.#setIds.has(selector.id) ? selectorKey(selector) : NO_FLAG_SET;
     }
+  }
+
+  /**
+   * A selection's derived forms, computed at most once per version while it stays among the
+   * {@link DEFAULT_MAX_SELECTIONS} most recently used; JSON equal to the previous version's keeps
+   * that string, so subscribers compare by identity.
+   */
+  #entry(selector: Selector): Served {
+    const key = this.selectionKey(selector);
+    let entry = this.#served.get(key);
+    if (entry !== undefined) {
+      this.#served.delete(key); // most recently used goes last
+    } else {
+      const json = selectFlags(this.#ordered(this.#docs), this.#selecting(selector, key));
+      const before = this.#previous.get(key);
+      entry = { json: before?.json === json ? before.json : json };
+      if (this.#served.size >= this.#maxSelections) {
+        const oldest = this.#served.keys().next().value as string;
+        this.#served.delete(oldest);
+      }
+    }
+    this.#served.set(key, entry);
     return entry;
+  }
+
+  /** The selector to compute a selection from: one canonical selector for each empty key. */
+  #selecting(selector: Selector, key: string): Selector {
+    if (key === NO_SOURCE) return { kind: 'source', name: '' };
+    if (key === NO_FLAG_SET) return { kind: 'flagSetId', id: '\u0000none' };
+    return selector;
   }
 
   /** The loaded documents in the order the sources were given: a later source wins a key. */

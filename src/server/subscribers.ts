@@ -1,83 +1,94 @@
 import type { ServerResponse } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '@openfeature/core';
 import type { ServerMetrics } from './metrics.js';
-import { selectorKey, type Selector } from './selector.js';
+import type { Selector } from './selector.js';
 import type { ServedFlags } from './served-flags.js';
 import type { SyncCall } from './sync-service.js';
 
 const REFETCH = 'event: message\ndata: {"type":"refetchEvaluation"}\n\n';
 
+type Transport = 'grpc' | 'sse' | 'ofrep-sse';
+
+/** One open stream: how to send it its selection, and the JSON it last received. */
+interface Subscriber {
+  readonly transport: Transport;
+  readonly selector: Selector;
+  /** What this stream last received; compared by identity (ServedFlags keeps unchanged JSON's). */
+  sent: string;
+  send(): void;
+  end(code: grpc.status, details: string): void;
+}
+
 /**
  * Everyone subscribed to changes: gRPC sync streams, SSE sync streams and OFREP notification
  * streams, each with its selection. A change reaches only those whose selection changed, with the
- * message encoded once per selection.
+ * message encoded once per selection. A stream is registered only once its first message is
+ * written, and a stream that fails is closed alone: the others still get every change.
  * @internal
  */
 export class Subscribers {
   readonly #flags: ServedFlags;
   readonly #metrics: ServerMetrics;
-  readonly #grpc = new Map<SyncCall, Selector>();
-  readonly #sse = new Map<ServerResponse, Selector>();
-  readonly #ofrep = new Map<ServerResponse, Selector>();
-  /** The JSON each selection last received. */
-  readonly #sent = new Map<string, string>();
+  readonly #logger: Logger;
+  readonly #open = new Set<Subscriber>();
 
-  constructor(flags: ServedFlags, metrics: ServerMetrics) {
+  constructor(flags: ServedFlags, metrics: ServerMetrics, logger: Logger) {
     this.#flags = flags;
     this.#metrics = metrics;
+    this.#logger = logger;
+  }
+
+  /** How many streams are open. */
+  get size(): number {
+    return this.#open.size;
   }
 
   /** A `SyncFlags` stream: the current snapshot now, and every change of its selection. */
   addGrpc(call: SyncCall, selector: Selector): void {
-    this.#grpc.set(call, selector);
-    this.#metrics.streams('grpc', 1);
-    this.#sent.set(selectorKey(selector), this.#flags.json(selector));
-    const closed = () => {
-      if (this.#grpc.delete(call)) this.#metrics.streams('grpc', -1);
-    };
+    const subscriber = this.#subscriber('grpc', selector, {
+      send: () => call.write(this.#flags.syncBytes(selector)),
+      end: (code, details) => call.emit('error', { code, details }),
+    });
+    const closed = () => this.#remove(subscriber);
     call.on('cancelled', closed);
     call.on('close', closed);
-    call.write(this.#flags.syncBytes(selector));
   }
 
   /** An SSE stream: sync snapshots (`sse`), or OFREP's re-fetch notifications (`ofrep-sse`). */
   addSse(res: ServerResponse, selector: Selector, kind: 'sse' | 'ofrep-sse'): void {
-    const into = kind === 'sse' ? this.#sse : this.#ofrep;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache',
       Connection: 'keep-alive',
       ...(kind === 'ofrep-sse' ? { 'Access-Control-Allow-Origin': '*' } : {}),
     });
-    into.set(res, selector);
-    this.#metrics.streams(kind, 1);
-    this.#sent.set(selectorKey(selector), this.#flags.json(selector));
-    res.on('close', () => {
-      if (into.delete(res)) this.#metrics.streams(kind, -1);
-    });
     // an OFREP stream only announces changes; a comment tells the client it is connected
-    res.write(kind === 'sse' ? this.#flags.sseEvent(selector) : ': connected\n\n');
+    let first = kind === 'ofrep-sse';
+    const subscriber = this.#subscriber(kind, selector, {
+      send: () => {
+        res.write(
+          kind === 'sse' ? this.#flags.sseEvent(selector) : first ? ': connected\n\n' : REFETCH,
+        );
+        first = false;
+      },
+      end: () => res.end(),
+    });
+    res.on('close', () => this.#remove(subscriber));
   }
 
   /** Sends every subscriber whose selection changed what it serves. */
   broadcast(): void {
-    const changed = new Map<string, boolean>();
-    const hasChanged = (selector: Selector): boolean => {
-      const key = selectorKey(selector);
-      let result = changed.get(key);
-      if (result === undefined) {
-        const json = this.#flags.json(selector);
-        result = this.#sent.get(key) !== json;
-        this.#sent.set(key, json);
-        changed.set(key, result);
+    for (const subscriber of this.#open) {
+      try {
+        const json = this.#flags.json(subscriber.selector);
+        if (json === subscriber.sent) continue;
+        subscriber.send();
+        subscriber.sent = json;
+      } catch (error) {
+        this.#fail(subscriber, error);
       }
-      return result;
-    };
-    for (const [call, selector] of this.#grpc)
-      if (hasChanged(selector)) call.write(this.#flags.syncBytes(selector));
-    for (const [res, selector] of this.#sse)
-      if (hasChanged(selector)) res.write(this.#flags.sseEvent(selector));
-    for (const [res, selector] of this.#ofrep) if (hasChanged(selector)) res.write(REFETCH);
+    }
   }
 
   /**
@@ -85,14 +96,42 @@ export class Subscribers {
    * while the published JS provider ignores a stream that ends with OK and stays disconnected.
    */
   endAll(): void {
-    const goingAway = {
-      code: grpc.status.UNAVAILABLE,
-      details: 'the flag server is shutting down',
-    };
-    for (const call of this.#grpc.keys()) call.emit('error', goingAway);
-    for (const res of [...this.#sse.keys(), ...this.#ofrep.keys()]) res.end();
-    this.#grpc.clear();
-    this.#sse.clear();
-    this.#ofrep.clear();
+    for (const subscriber of [...this.#open]) {
+      this.#remove(subscriber);
+      subscriber.end(grpc.status.UNAVAILABLE, 'the flag server is shutting down');
+    }
+  }
+
+  /** Sends a new stream its first message, then registers it; throws (unregistered) if that fails. */
+  #subscriber(
+    transport: Transport,
+    selector: Selector,
+    io: { send(): void; end(code: grpc.status, details: string): void },
+  ): Subscriber {
+    const sent = this.#flags.json(selector);
+    io.send();
+    const subscriber: Subscriber = { transport, selector, sent, ...io };
+    this.#open.add(subscriber);
+    this.#metrics.streams(transport, 1);
+    return subscriber;
+  }
+
+  #remove(subscriber: Subscriber): void {
+    if (this.#open.delete(subscriber)) this.#metrics.streams(subscriber.transport, -1);
+  }
+
+  /** One stream failed: it alone is closed, with INTERNAL for gRPC. */
+  #fail(subscriber: Subscriber, error: unknown): void {
+    this.#remove(subscriber);
+    const message = error instanceof Error ? error.message : String(error);
+    this.#logger.warn(`flag server: closing a ${subscriber.transport} stream: ${message}`);
+    try {
+      subscriber.end(
+        grpc.status.INTERNAL,
+        `the flag server could not send this stream: ${message}`,
+      );
+    } catch {
+      // the stream is gone already
+    }
   }
 }

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '@openfeature/core';
 import { decodeSyncRequest, type SyncRequest } from '../grpc/wire.js';
 import { parseSelector, type Selector } from './selector.js';
 
@@ -41,10 +42,15 @@ const method = (name: string, responseStream: boolean) => ({
 /**
  * Adds `flagd.sync.v1.FlagSyncService` to a gRPC server: `SyncFlags`, `FetchAllFlags` and the
  * deprecated `GetMetadata`, with messages encoded by rampflag's own codec. An invalid selector is
- * INVALID_ARGUMENT, as in flagd.
+ * INVALID_ARGUMENT, as in flagd; anything else that fails is INTERNAL for that call alone.
  * @internal
  */
-export function addSyncService(server: grpc.Server, handlers: SyncHandlers): void {
+export function addSyncService(server: grpc.Server, logger: Logger, handlers: SyncHandlers): void {
+  const internal = (error: unknown) => {
+    const details = `the flag server failed: ${(error as Error).message}`;
+    logger.warn(`flag server: ${details}`);
+    return { code: grpc.status.INTERNAL, details };
+  };
   server.addService(
     {
       syncFlags: method('SyncFlags', true),
@@ -56,7 +62,12 @@ export function addSyncService(server: grpc.Server, handlers: SyncHandlers): voi
         const selector = selectorOf(call);
         if (selector instanceof Error)
           call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: selector.message });
-        else handlers.subscribe(call, selector);
+        else
+          try {
+            handlers.subscribe(call, selector);
+          } catch (error) {
+            call.emit('error', internal(error));
+          }
       },
       fetchAllFlags: (
         call: grpc.ServerUnaryCall<SyncRequest, Uint8Array>,
@@ -64,8 +75,14 @@ export function addSyncService(server: grpc.Server, handlers: SyncHandlers): voi
       ) => {
         const selector = selectorOf(call);
         if (selector instanceof Error)
-          callback({ code: grpc.status.INVALID_ARGUMENT, details: selector.message });
-        else callback(null, handlers.fetchAll(selector));
+          return callback({ code: grpc.status.INVALID_ARGUMENT, details: selector.message });
+        let response: Uint8Array;
+        try {
+          response = handlers.fetchAll(selector);
+        } catch (error) {
+          return callback(internal(error));
+        }
+        callback(null, response);
       },
       getMetadata: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) => {
         const metadata = handlers.metadata();
