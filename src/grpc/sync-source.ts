@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { isInvalidConfigurationError } from '../evaluator/index.js';
 import type { FlagdConfig } from '../provider/config.js';
+import { asError, deliver, report } from '../sources/deliver.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import { Reconnector } from '../sources/reconnect.js';
 import { channelFor, syncRequestOf, type ChannelOptions } from './channel.js';
@@ -34,18 +34,40 @@ function statusError(error: grpc.ServiceError): Error & { code: string } {
   });
 }
 
+/** One message of the stream, decoded, or why it could not be. */
+type Received = SyncResponse | { readonly problem: Error };
+
+/**
+ * Decodes a message without throwing: a deserializer that throws makes grpc-js cancel the stream,
+ * and one bad message should cost an error report, not the connection.
+ */
+function decodeReceived(bytes: Buffer): Received {
+  try {
+    return decodeSyncResponse(bytes);
+  } catch (error) {
+    return {
+      problem: new Error(
+        `flagd sync stream: a message that is not a valid SyncFlagsResponse (${asError(error).message}); serving the last good flags`,
+        { cause: error },
+      ),
+    };
+  }
+}
+
 /**
  * flagd's `flagd.sync.v1.FlagSyncService/SyncFlags` stream: every message a full snapshot with its
  * sync context. On a disconnect (an error, a server closing the stream, the stream deadline) it is
  * STALE at once, reconnects with capped exponential backoff and jitter, and reports an error if still
  * disconnected after the grace period; the provider keeps serving the last good flags throughout.
- * A status in `fatalStatusCodes` on the first connection is fatal.
+ * A status in `fatalStatusCodes` on the first connection is fatal. Nothing a server sends can throw
+ * out of the stream's handlers: a message that does not decode or a configuration that does not load
+ * is reported as an error, and the last good flags stay.
  */
 export class GrpcSyncSource implements FlagSource {
   readonly #options: GrpcSyncOptions;
   readonly #reconnect: Reconnector;
   #client: grpc.Client | undefined;
-  #call: grpc.ClientReadableStream<SyncResponse> | undefined;
+  #call: grpc.ClientReadableStream<Received> | undefined;
   #sink: FlagSourceSink | undefined;
   #stopped = false;
 
@@ -80,29 +102,28 @@ export class GrpcSyncSource implements FlagSource {
     const call = client.makeServerStreamRequest(
       SYNC_FLAGS,
       (message: SyncRequest) => Buffer.from(encodeSyncRequest(message)),
-      (bytes: Buffer) => decodeSyncResponse(bytes),
+      decodeReceived,
       request,
       metadata,
       callOptions,
     );
     this.#call = call;
     let settled = false;
-    call.on('data', (response: SyncResponse) => {
+    call.on('data', (received: Received) => {
       this.#reconnect.connected();
-      try {
-        this.#sink?.configuration(response.flagConfiguration, response.syncContext);
-      } catch (error) {
-        if (!isInvalidConfigurationError(error)) throw error;
-        if (!settled) {
-          settled = true;
-          reject?.(error);
-        } else this.#sink?.error(error);
+      const sink = this.#sink;
+      if (sink === undefined) return;
+      const problem =
+        'problem' in received
+          ? received.problem
+          : deliver(sink, received.flagConfiguration, received.syncContext);
+      if (settled) {
+        if (problem !== undefined) report(sink, problem);
         return;
       }
-      if (!settled) {
-        settled = true;
-        resolve?.();
-      }
+      settled = true;
+      if (problem === undefined) resolve?.();
+      else reject?.(problem);
     });
     const lost = (error: Error & { code?: string }) => {
       if (call !== this.#call || this.#stopped) return;

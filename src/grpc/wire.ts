@@ -135,7 +135,19 @@ export function encodeStruct(object: JsonObject): Uint8Array {
   return w.finish();
 }
 
-function decodeValue(bytes: Uint8Array): JsonValue {
+/**
+ * How deep a decoded `Struct` may nest (structs and lists), as the evaluator bounds JSON: a hostile
+ * sync context nested deeper is refused with a `RangeError` before the recursion can overflow.
+ */
+export const MAX_STRUCT_DEPTH = 128;
+
+function nested(depth: number): number {
+  if (depth >= MAX_STRUCT_DEPTH)
+    throw new RangeError(`Struct nested deeper than ${MAX_STRUCT_DEPTH} levels`);
+  return depth + 1;
+}
+
+function decodeValue(bytes: Uint8Array, depth: number): JsonValue {
   const r = new Reader(bytes);
   let value: JsonValue = null;
   for (const [field, wire] of r.fields()) {
@@ -145,12 +157,13 @@ function decodeValue(bytes: Uint8Array): JsonValue {
     } else if (field === 2 && wire === 1) value = r.double();
     else if (field === 3 && wire === 2) value = decoder.decode(r.bytes());
     else if (field === 4 && wire === 0) value = r.varint() !== 0;
-    else if (field === 5 && wire === 2) value = decodeStruct(r.bytes());
+    else if (field === 5 && wire === 2) value = decodeStruct(r.bytes(), depth);
     else if (field === 6 && wire === 2) {
       const list = new Reader(r.bytes());
       const items: JsonValue[] = [];
+      const inner = nested(depth);
       for (const [f, w] of list.fields()) {
-        if (f === 1 && w === 2) items.push(decodeValue(list.bytes()));
+        if (f === 1 && w === 2) items.push(decodeValue(list.bytes(), inner));
         else list.skip(w);
       }
       value = items;
@@ -159,8 +172,12 @@ function decodeValue(bytes: Uint8Array): JsonValue {
   return value;
 }
 
-/** A JSON object from `google.protobuf.Struct`; keys stay own data properties. */
-export function decodeStruct(bytes: Uint8Array): JsonObject {
+/**
+ * A JSON object from `google.protobuf.Struct`; keys stay own data properties. Throws a `RangeError`
+ * for bytes that are not a Struct or nest deeper than {@link MAX_STRUCT_DEPTH}.
+ */
+export function decodeStruct(bytes: Uint8Array, depth = 0): JsonObject {
+  const inner = nested(depth);
   const entries: [string, JsonValue][] = [];
   const r = new Reader(bytes);
   for (const [field, wire] of r.fields()) {
@@ -173,7 +190,7 @@ export function decodeStruct(bytes: Uint8Array): JsonObject {
     let value: JsonValue = null;
     for (const [f, w] of entry.fields()) {
       if (f === 1 && w === 2) key = decoder.decode(entry.bytes());
-      else if (f === 2 && w === 2) value = decodeValue(entry.bytes());
+      else if (f === 2 && w === 2) value = decodeValue(entry.bytes(), inner);
       else entry.skip(w);
     }
     entries.push([key, value]);

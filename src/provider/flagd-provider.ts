@@ -13,6 +13,8 @@ import {
 } from '@openfeature/server-sdk';
 import {
   createEvaluator,
+  isInvalidConfigurationError,
+  type ConfigurationInput,
   type Evaluator,
   type EvaluatorOptions,
   type FlagChanges,
@@ -146,10 +148,31 @@ export class FlagdProvider implements Provider {
     return this.#enrichment === undefined ? context : { ...context, ...this.#enrichment };
   }
 
+  /**
+   * Puts a configuration and its sync context in service, or neither. Throws the evaluator's
+   * `InvalidConfigurationError` as it is, and anything unexpected (a configuration the evaluator
+   * cannot take apart, a context enricher that throws) as an `Error` that says so; either way the
+   * last good flags stay, and the source reports it (an ERROR event).
+   */
+  #load(payload: ConfigurationInput, syncContext: EvaluationContext | undefined): FlagChanges {
+    try {
+      const enrichment =
+        syncContext === undefined ? this.#enrichment : this.config.contextEnricher(syncContext);
+      const changes = this.#evaluator.setConfiguration(payload);
+      this.#enrichment = enrichment;
+      return changes;
+    } catch (error) {
+      if (isInvalidConfigurationError(error)) throw error;
+      throw new Error(
+        `flag configuration not loaded (${error instanceof Error ? error.message : String(error)}); serving the last good flags`,
+        { cause: error },
+      );
+    }
+  }
+
   readonly #sink: FlagSourceSink = {
     configuration: (payload, syncContext) => {
-      const changes = this.#evaluator.setConfiguration(payload);
-      if (syncContext !== undefined) this.#enrichment = this.config.contextEnricher(syncContext);
+      const changes = this.#load(payload, syncContext);
       if (this.#state === 'idle') return; // the initial load: READY comes from initialize()
       if (this.#state !== 'ready') {
         this.#state = 'ready';

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { isInvalidConfigurationError } from '../evaluator/index.js';
+import { asError, deliver, report } from './deliver.js';
 import {
   isWriteConflictError,
   WriteConflictError,
@@ -57,7 +57,8 @@ export class FileFlagSource implements WritableFlagSource {
         cause: error,
       });
     }
-    sink.configuration(text); // an invalid file fails the start
+    const problem = deliver(sink, text);
+    if (problem !== undefined) throw problem; // an invalid file fails the start
     this.#sink = sink;
     const name = basename(this.path);
     this.#watcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
@@ -125,9 +126,7 @@ export class FileFlagSource implements WritableFlagSource {
     // An unexpected failure is reported and the chain goes on: one bad read must not stop watching.
     this.#reading = this.#reading
       .then(() => this.#read(force))
-      .catch((error: unknown) =>
-        this.#sink?.error(error instanceof Error ? error : new Error(String(error))),
-      );
+      .catch((error: unknown) => report(this.#sink, asError(error)));
   }
 
   async #read(force: boolean): Promise<void> {
@@ -150,18 +149,14 @@ export class FileFlagSource implements WritableFlagSource {
       );
       return;
     }
-    try {
-      sink.configuration(text);
-      this.#failing = false;
-    } catch (error) {
-      if (!isInvalidConfigurationError(error)) throw error;
-      this.#fail(sink, error);
-    }
+    const problem = deliver(sink, text);
+    if (problem === undefined) this.#failing = false;
+    else this.#fail(sink, problem);
   }
 
   #fail(sink: FlagSourceSink, error: Error): void {
     if (this.#failing) return; // report a failure once, not at every poll
     this.#failing = true;
-    sink.error(error);
+    report(sink, error);
   }
 }

@@ -5,8 +5,9 @@ import type { ConfigurationInput } from '../evaluator/index.js';
 export interface FlagSourceSink {
   /**
    * A complete flag configuration, with the sync context a flagd sync stream sends beside it.
-   * Throws `InvalidConfigurationError` when the configuration is rejected; the last good one
-   * stays in service.
+   * Throws when the configuration is not taken (`InvalidConfigurationError` when it is rejected, an
+   * `Error` naming the cause when it cannot be loaded); the last good one stays in service. A source
+   * never lets that throw escape an event handler: it reports it through {@link error}.
    */
   configuration(payload: ConfigurationInput, syncContext?: EvaluationContext): void;
   /** The source cannot deliver (file unreadable or invalid, stream failed): flags may be stale. */

@@ -1,4 +1,5 @@
 import { backoffDelay } from './backoff.js';
+import { report, reportStale } from './deliver.js';
 import type { FlagSourceSink } from './flag-source.js';
 
 /** Options of {@link Reconnector}: flagd's names and defaults. */
@@ -38,12 +39,12 @@ export class Reconnector {
 
   /** The connection was lost: report it, and call `reopen` after the backoff. */
   disconnected(error: Error, sink: FlagSourceSink | undefined, reopen: () => void): void {
-    if (this.#everConnected) sink?.stale();
+    if (this.#everConnected) reportStale(sink);
     const { retryGracePeriod, retryBackoffMs, retryBackoffMaxMs, random } = this.options;
     if (this.#grace === undefined) {
       this.#grace = setTimeout(
         () =>
-          sink?.error(new Error(`${error.message}; disconnected for over ${retryGracePeriod} s`)),
+          report(sink, new Error(`${error.message}; disconnected for over ${retryGracePeriod} s`)),
         retryGracePeriod * 1000,
       );
       this.#grace.unref();

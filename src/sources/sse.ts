@@ -1,6 +1,7 @@
 import { EventSource, type ErrorEvent } from 'eventsource';
 import type { EvaluationContext } from '@openfeature/core';
-import { isInvalidConfigurationError } from '../evaluator/index.js';
+import { parseJsonText } from '../evaluator/json-limits.js';
+import { asError, deliver, report } from './deliver.js';
 import { Reconnector } from './reconnect.js';
 import type { FlagSource, FlagSourceSink } from './flag-source.js';
 
@@ -24,12 +25,45 @@ interface SnapshotEvent {
   readonly syncContext?: EvaluationContext;
 }
 
+/** The most an event's data may hold: a configuration at the evaluator's limit, escaped as JSON text. */
+export const MAX_SSE_EVENT_BYTES = 32 * 1024 * 1024;
+/** How deep an event's data may nest (the sync context; the configuration is a string in it). */
+export const MAX_SSE_EVENT_DEPTH = 128;
+
+/** An event's data as the sink's arguments, or why it is not a snapshot. Never throws. */
+function readSnapshot(
+  data: string,
+): { readonly args: [string, EvaluationContext?] } | { readonly problem: Error } {
+  try {
+    const snapshot = parseJsonText(data, {
+      maxBytes: MAX_SSE_EVENT_BYTES,
+      maxDepth: MAX_SSE_EVENT_DEPTH,
+    }) as Partial<Record<keyof SnapshotEvent, unknown>> | null;
+    if (typeof snapshot !== 'object' || snapshot === null || Array.isArray(snapshot))
+      throw new Error('not a JSON object');
+    const { flagConfiguration, syncContext } = snapshot;
+    if (typeof flagConfiguration !== 'string') throw new Error('flagConfiguration is not a string');
+    if (syncContext === undefined || syncContext === null) return { args: [flagConfiguration] };
+    if (typeof syncContext !== 'object' || Array.isArray(syncContext))
+      throw new Error('syncContext is not an object');
+    return { args: [flagConfiguration, syncContext as EvaluationContext] };
+  } catch (error) {
+    return {
+      problem: new Error(
+        `SSE sync: unreadable event: ${asError(error).message}; serving the last good flags`,
+        { cause: error },
+      ),
+    };
+  }
+}
+
 /**
  * flagd's sync payload over server-sent events, for networks where gRPC does not pass. The server
  * sends `event: configuration` with `data: {"flagConfiguration": "<flags JSON>", "syncContext": {…}}`
  * and an `id` per version; every event is a full snapshot. On a disconnect it is STALE at once,
  * reconnects with capped exponential backoff and jitter (sending `Last-Event-ID`), and reports an
- * error after the grace period; the last good flags stay in service throughout.
+ * error after the grace period; the last good flags stay in service throughout. An event that is
+ * not a snapshot or a configuration that does not load is reported as an error, never thrown.
  */
 export class SseFlagSource implements FlagSource {
   readonly url: string;
@@ -89,17 +123,12 @@ export class SseFlagSource implements FlagSource {
     source.addEventListener('configuration', (event) => {
       if (event.lastEventId) this.#lastEventId = event.lastEventId;
       this.#reconnect.connected();
-      try {
-        const snapshot = JSON.parse(event.data) as SnapshotEvent;
-        this.#sink?.configuration(snapshot.flagConfiguration, snapshot.syncContext);
-        settle();
-      } catch (error) {
-        const problem = isInvalidConfigurationError(error)
-          ? error
-          : new Error(`SSE sync: unreadable event: ${(error as Error).message}`);
-        if (!settled) settle(problem);
-        else this.#sink?.error(problem);
-      }
+      const sink = this.#sink;
+      if (sink === undefined) return;
+      const snapshot = readSnapshot(event.data);
+      const problem = 'problem' in snapshot ? snapshot.problem : deliver(sink, ...snapshot.args);
+      if (!settled) settle(problem);
+      else if (problem !== undefined) report(sink, problem);
     });
     source.onerror = (event: ErrorEvent) => {
       if (source !== this.#source || this.#stopped) return;

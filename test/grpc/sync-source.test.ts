@@ -3,13 +3,14 @@ import { OpenFeature, ProviderStatus } from '@openfeature/server-sdk';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay } from 'rampflag/grpc';
 import { clientFor, until } from '../support/provider-events.js';
-import { describeStreamingSource } from '../support/streaming-contract.js';
+import { describeHostileSyncPayloads } from '../support/hostile-sync-contract.js';
+import { describeStreamingSource, type StreamingHarness } from '../support/streaming-contract.js';
 import { inProcessProvider, syncFlags } from '../support/sync-flags.js';
 import { TestSyncServer } from '../support/sync-server.js';
 
 afterAll(() => OpenFeature.close());
 
-describeStreamingSource('GrpcSyncSource (in-process mode)', {
+const harness: StreamingHarness = {
   async serve(syncContext) {
     const server = await new TestSyncServer(syncFlags('red'), syncContext).start();
     return {
@@ -22,7 +23,10 @@ describeStreamingSource('GrpcSyncSource (in-process mode)', {
       start: () => server.start(),
     };
   },
-});
+};
+
+describeStreamingSource('GrpcSyncSource (in-process mode)', harness);
+describeHostileSyncPayloads('GrpcSyncSource (in-process mode)', harness);
 
 describe('GrpcSyncSource specifics', () => {
   const servers: TestSyncServer[] = [];

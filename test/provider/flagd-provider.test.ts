@@ -95,3 +95,45 @@ describe('FlagdProvider', () => {
     expect(() => new FlagdProvider(options)).toThrow(message);
   });
 });
+
+describe("FlagdProvider's sink, given what it cannot load", () => {
+  const deep = (n: number) =>
+    `{"flags":{"tier":{"state":"ENABLED","variants":{"gold":"gold","std":"std"},"defaultVariant":"gold",` +
+    `"targeting":{"$ref":"deep"}}},"$evaluators":{"deep":${'{"if":[true,'.repeat(n)}"gold"${',null]}'.repeat(n)}}}`;
+
+  it('throws an Error that says so (never a RangeError) and keeps the last good flags', async () => {
+    const source = new ManualSource((s) => s.configuration(FLAGS));
+    const provider = new FlagdProvider({ source });
+    await clientFor(provider);
+    let thrown: unknown;
+    try {
+      source.sink?.configuration(deep(5000));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).name).not.toBe('RangeError');
+    expect((thrown as Error).message).toMatch(/(not loaded|invalid flag configuration).*/);
+    expect((await provider.resolveStringEvaluation('tier', 'x', {})).value).toBe('std');
+  });
+
+  it('takes neither the configuration nor the sync context when the context enricher throws', async () => {
+    let calls = 0;
+    const source = new ManualSource((s) => s.configuration(FLAGS, { region: 'eu' }));
+    const provider = new FlagdProvider({
+      source,
+      contextEnricher: (syncContext) => {
+        if (++calls > 1) throw new TypeError('enricher broke');
+        return syncContext ?? {};
+      },
+    });
+    await clientFor(provider);
+    expect(() =>
+      source.sink?.configuration({ flags: { other: FLAGS.flags.tier } }, { region: 'us' }),
+    ).toThrow(/flag configuration not loaded \(enricher broke\)/);
+    expect((await provider.resolveStringEvaluation('tier', 'x', {})).value).toBe('gold');
+    expect((await provider.resolveStringEvaluation('other', 'x', {})).errorCode).toBe(
+      'FLAG_NOT_FOUND',
+    );
+  });
+});

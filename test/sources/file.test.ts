@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderEvents } from '@openfeature/server-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FlagdProvider } from '../../src/index.js';
+import { FileFlagSource, FlagdProvider } from '../../src/index.js';
 import { clientFor, until } from '../support/provider-events.js';
 
 const flags = (color: string) =>
@@ -138,3 +138,34 @@ async function untilValue(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('FileFlagSource, whatever its sink throws', () => {
+  it('never throws out of its watcher or poll, and keeps watching', async () => {
+    const file = join(dir, 'flags.json');
+    writeFileSync(file, flags('red'));
+    const delivered: unknown[] = [];
+    const reported: string[] = [];
+    const source = new FileFlagSource(file, { pollIntervalMs: 20, debounceMs: 5 });
+    await source.start({
+      configuration: (payload) => {
+        if (String(payload).includes('boom'))
+          throw new RangeError('Maximum call stack size exceeded');
+        delivered.push(payload);
+      },
+      error: (error) => {
+        reported.push(error.message);
+        throw new Error('a sink that throws while reporting');
+      },
+      stale: () => undefined,
+    });
+    try {
+      writeFileSync(file, flags('boom'));
+      await until(() => reported.length > 0, 'an error report');
+      expect(reported[0]).toMatch(/Maximum call stack/);
+      writeFileSync(file, flags('blue'));
+      await until(() => delivered.length === 2, 'the next good file');
+    } finally {
+      await source.stop();
+    }
+  });
+});

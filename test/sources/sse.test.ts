@@ -2,7 +2,8 @@ import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FlagdProvider, SseFlagSource, type SseFlagSourceOptions } from 'rampflag';
 import { clientFor, until } from '../support/provider-events.js';
-import { describeStreamingSource } from '../support/streaming-contract.js';
+import { describeHostileSyncPayloads } from '../support/hostile-sync-contract.js';
+import { describeStreamingSource, type StreamingHarness } from '../support/streaming-contract.js';
 import { syncFlags } from '../support/sync-flags.js';
 import { TestSseServer } from '../support/sse-server.js';
 
@@ -13,7 +14,7 @@ const providerFor = (url: string, options: SseFlagSourceOptions = {}) =>
     source: new SseFlagSource(url, { retryBackoffMs: 20, retryBackoffMaxMs: 100, ...options }),
   });
 
-describeStreamingSource('SseFlagSource', {
+const harness: StreamingHarness = {
   async serve(syncContext) {
     const server = await new TestSseServer(syncFlags('red'), syncContext).start();
     return {
@@ -26,7 +27,10 @@ describeStreamingSource('SseFlagSource', {
       start: () => server.start(),
     };
   },
-});
+};
+
+describeStreamingSource('SseFlagSource', harness);
+describeHostileSyncPayloads('SseFlagSource', harness);
 
 describe('SseFlagSource specifics', () => {
   const servers: TestSseServer[] = [];
