@@ -21,13 +21,13 @@ export interface ValidationIssue {
 export class InvalidConfigurationError extends ParseError {
   readonly issues: readonly ValidationIssue[];
 
-  constructor(issues: readonly ValidationIssue[]) {
+  constructor(issues: readonly ValidationIssue[], options?: { cause?: unknown }) {
     const errors = issues.filter((issue) => issue.severity === 'error');
     const shown = errors
       .slice(0, 5)
       .map((issue) => `${issue.path || '(root)'}: ${issue.message} [${issue.rule}]`);
     const more = errors.length > 5 ? `; and ${errors.length - 5} more` : '';
-    super(`invalid flag configuration: ${shown.join('; ')}${more}`);
+    super(`invalid flag configuration: ${shown.join('; ')}${more}`, options);
     Object.setPrototypeOf(this, new.target.prototype);
     this.issues = issues;
   }
@@ -39,5 +39,20 @@ export function isInvalidConfigurationError(error: unknown): error is InvalidCon
     error instanceof Error &&
     error.name === 'ParseError' &&
     Array.isArray((error as { issues?: unknown }).issues)
+  );
+}
+
+/**
+ * `error` as an {@link InvalidConfigurationError}: itself when it is one, else one `internal` issue
+ * carrying it as its cause, so loading a configuration throws nothing else. @internal
+ */
+export function asConfigurationError(error: unknown): InvalidConfigurationError {
+  if (isInvalidConfigurationError(error)) return error;
+  const message = `the configuration could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+  return new InvalidConfigurationError(
+    [{ severity: 'error', path: '', rule: 'internal', message }],
+    {
+      cause: error,
+    },
   );
 }

@@ -11,6 +11,7 @@ import {
   type ConfigurationInput,
   type Limits,
 } from './load.js';
+import { asConfigurationError } from './errors.js';
 import { EvaluationEnv, resolve, type Expected } from './resolve.js';
 import { FlagStore, type FlagChanges, type Snapshot } from './store.js';
 
@@ -77,9 +78,16 @@ class FlagdEvaluator implements Evaluator {
 
   setConfiguration(input: ConfigurationInput): FlagChanges {
     if (typeof input === 'string' && input === this.#lastText) return NO_CHANGES;
-    const configuration = readInput(input, this.#limits);
-    const warn = (message: string) => this.#logger.warn(message);
-    const next = buildSnapshot(configuration, this.#store.snapshot, this.#limits, warn);
+    let next: Snapshot;
+    try {
+      const configuration = readInput(input, this.#limits);
+      const warn = (message: string) => this.#logger.warn(message);
+      next = buildSnapshot(configuration, this.#store.snapshot, this.#limits, warn);
+    } catch (error) {
+      // Nothing but an InvalidConfigurationError leaves: a caller (a source's data handler, the
+      // admin API) then keeps the last good flags and reports the problem.
+      throw asConfigurationError(error);
+    }
     const changes = this.#store.replace(next);
     this.#lastText = typeof input === 'string' ? input : undefined;
     return changes;

@@ -80,3 +80,84 @@ export function parseJsonText(
     throw new JsonTextError('syntax', `not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/** Why {@link objectProblem} refused a value. @internal */
+export interface ObjectProblem {
+  readonly rule: 'cycle' | 'max-depth' | 'max-size';
+  readonly message: string;
+}
+
+interface Frame {
+  readonly node: object;
+  readonly children: readonly unknown[];
+  next: number;
+  height: number;
+  nodes: number;
+}
+
+const frame = (node: object): Frame => ({
+  node,
+  children: Array.isArray(node) ? node : Object.values(node),
+  next: 0,
+  height: 0,
+  nodes: 1,
+});
+
+/**
+ * Whether a value built in code (not parsed) can be copied as JSON within limits: no cycle, no
+ * nesting past `maxDepth`, at most `maxNodes` values once shared objects are counted at every place
+ * they appear (as `JSON.stringify` would write them). Iterative; each object is walked once, so a
+ * structure that shares sub-objects exponentially is measured in linear time. @internal
+ */
+export function objectProblem(
+  value: unknown,
+  maxDepth: number,
+  maxNodes: number,
+): ObjectProblem | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (maxDepth < 1) return tooDeep(maxDepth);
+  const measured = new Map<object, { height: number; nodes: number }>();
+  const onPath = new Set<object>([value]);
+  const stack: Frame[] = [frame(value)];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as Frame;
+    if (top.next < top.children.length) {
+      const child = top.children[top.next++];
+      if (typeof child !== 'object' || child === null) top.nodes++;
+      else if (onPath.has(child))
+        return { rule: 'cycle', message: 'it contains itself (a cycle cannot be JSON)' };
+      else {
+        const known = measured.get(child);
+        if (known === undefined) {
+          if (stack.length >= maxDepth) return tooDeep(maxDepth);
+          onPath.add(child);
+          stack.push(frame(child));
+          continue;
+        }
+        top.nodes += known.nodes;
+        top.height = Math.max(top.height, known.height);
+      }
+      if (top.nodes > maxNodes) return tooBig(maxNodes);
+      continue;
+    }
+    stack.pop();
+    onPath.delete(top.node);
+    const done = { height: top.height + 1, nodes: top.nodes };
+    measured.set(top.node, done);
+    const parent = stack[stack.length - 1];
+    if (parent === undefined) break;
+    parent.nodes += done.nodes;
+    parent.height = Math.max(parent.height, done.height);
+    if (parent.nodes > maxNodes) return tooBig(maxNodes);
+  }
+  return undefined;
+}
+
+const tooDeep = (maxDepth: number): ObjectProblem => ({
+  rule: 'max-depth',
+  message: `it is nested deeper than ${maxDepth} levels`,
+});
+const tooBig = (maxNodes: number): ObjectProblem => ({
+  rule: 'max-size',
+  message: `it holds more than ${maxNodes} values`,
+});

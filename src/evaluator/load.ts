@@ -1,7 +1,12 @@
 import type { Configuration, SchemaName } from './configuration.js';
 import type { ValidationIssue } from './errors.js';
 import { readConfiguration, sameDefinition } from './configuration.js';
-import { InvalidConfigurationError } from './errors.js';
+import {
+  asConfigurationError,
+  InvalidConfigurationError,
+  isInvalidConfigurationError,
+} from './errors.js';
+import { objectProblem } from './json-limits.js';
 import { compileFlag, operatorsFor, type CompiledFlag } from './flag.js';
 import { compileRule } from './compile.js';
 import { isObject } from './json-path.js';
@@ -30,19 +35,28 @@ export interface ValidateOptions {
 /**
  * The document to load, owned by the evaluator: text is parsed; an object is copied through JSON
  * (as flagd round-trips documents), so a caller changing it later cannot reach the loaded flags,
- * and the evaluator may freeze what it keeps.
+ * and the evaluator may freeze what it keeps. An object is measured first (iteratively): a cycle,
+ * nesting past `maxDepth` or more values than `maxBytes` are refused before `JSON.stringify` runs.
  */
 function ownCopy(input: ConfigurationInput, limits: Limits): unknown {
-  if (typeof input === 'string')
-    return parseConfigurationText(input, { maxBytes: limits.maxBytes });
+  if (typeof input === 'string') return parseConfigurationText(input, limits);
   let text: string | undefined;
   try {
+    const problem = objectProblem(input, limits.maxDepth, limits.maxBytes);
+    if (problem !== undefined) refuse(problem.rule, `configuration object: ${problem.message}`);
     text = JSON.stringify(input);
   } catch (error) {
-    const message = `not serialisable as JSON: ${(error as Error).message}`;
-    throw new InvalidConfigurationError([{ severity: 'error', path: '', rule: 'syntax', message }]);
+    if (isInvalidConfigurationError(error)) throw error;
+    refuse(
+      'syntax',
+      `configuration object is not serialisable as JSON: ${(error as Error).message}`,
+    );
   }
-  return parseConfigurationText(text ?? 'null', { maxBytes: limits.maxBytes });
+  return parseConfigurationText(text ?? 'null', limits);
+}
+
+function refuse(rule: string, message: string): never {
+  throw new InvalidConfigurationError([{ severity: 'error', path: '', rule, message }]);
 }
 
 /** Parses (when text) and structurally checks a configuration; throws when it has errors. @internal */
@@ -100,12 +114,19 @@ export function validateConfiguration(
     maxBytes: options.maxConfigurationBytes ?? DEFAULT_LIMITS.maxBytes,
     maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
   };
-  let doc: unknown;
   try {
-    doc = ownCopy(input, limits);
+    return validate(input, options, limits);
   } catch (error) {
-    return [...(error as InvalidConfigurationError).issues];
+    return [...asConfigurationError(error).issues];
   }
+}
+
+function validate(
+  input: ConfigurationInput,
+  options: ValidateOptions,
+  limits: Limits,
+): ValidationIssue[] {
+  const doc = ownCopy(input, limits);
   const schema = options.schema ?? declaredSchema(doc) ?? 'flagd';
   const { configuration, issues } = readConfiguration(doc, { schema, maxDepth: limits.maxDepth });
   const operators = operatorsFor(configuration.evaluators);

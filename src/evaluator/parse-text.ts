@@ -1,10 +1,20 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InvalidConfigurationError } from './errors.js';
+import { objectProblem, parseJsonText, type JsonTextError } from './json-limits.js';
+import { yamlDepth } from './yaml-depth.js';
 
 /** @internal */
 export interface TextLimits {
   readonly maxBytes: number;
+  readonly maxDepth: number;
 }
+
+/**
+ * The deepest YAML the `yaml` package composes without overflowing the stack, with a wide margin
+ * (it overflows between 800 and 1,000 levels): deeper YAML is refused whatever `maxDepth` says.
+ * @internal
+ */
+export const MAX_YAML_DEPTH = 256;
 
 const fail = (rule: string, message: string): never => {
   throw new InvalidConfigurationError([{ severity: 'error', path: '', rule, message }]);
@@ -12,7 +22,8 @@ const fail = (rule: string, message: string): never => {
 
 /**
  * Parses configuration text: JSON when it starts with `{` or `[`, else YAML (as flagd converts
- * YAML sources). Size-limited; YAML aliases are capped by the YAML parser.
+ * YAML sources). Size- and depth-limited, the depth measured before parsing (so a hostile text
+ * nested 100,000 deep never reaches a recursive parser); YAML aliases are capped by the YAML parser.
  * @internal
  */
 export function parseConfigurationText(text: string, limits: TextLimits): unknown {
@@ -22,16 +33,35 @@ export function parseConfigurationText(text: string, limits: TextLimits): unknow
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
     try {
-      return JSON.parse(text);
+      return parseJsonText(text, limits);
     } catch (error) {
-      return fail('syntax', `not valid JSON: ${(error as Error).message}`);
+      const { rule, message } = error as JsonTextError;
+      return fail(rule, rule === 'syntax' ? message : `configuration is ${message}`);
     }
   }
   if (first === undefined) return fail('syntax', 'configuration is empty');
+  return parseYamlText(text, Math.min(limits.maxDepth, MAX_YAML_DEPTH));
+}
+
+function parseYamlText(text: string, maxDepth: number): unknown {
+  const depth = yamlDepth(text);
+  if (depth > maxDepth) {
+    fail(
+      'max-depth',
+      `configuration is nested ${depth} levels deep, over the limit of ${maxDepth}`,
+    );
+  }
+  let doc: unknown;
   try {
-    return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100, prettyErrors: true });
+    doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100, prettyErrors: true });
   } catch (error) {
+    if (error instanceof RangeError || /call stack/i.test((error as Error).message))
+      return fail('max-depth', `configuration is nested too deeply to parse as YAML`);
     const message = error instanceof YAMLParseError ? error.message : String(error);
     return fail('syntax', `not valid YAML: ${message}`);
   }
+  // Aliases can share (and, anchored inside themselves, cycle): measured as a JSON copy would be.
+  const problem = objectProblem(doc, maxDepth, Number.MAX_SAFE_INTEGER);
+  if (problem !== undefined) fail(problem.rule, `configuration: ${problem.message}`);
+  return doc;
 }

@@ -26,7 +26,7 @@ function asJson(input: ConfigurationInput): string {
   if (typeof input !== 'string') return JSON.stringify(input);
   const first = input.trimStart()[0];
   if (first === '{' || first === '[') return input;
-  return JSON.stringify(parseConfigurationText(input, { maxBytes: DEFAULT_LIMITS.maxBytes }));
+  return JSON.stringify(parseConfigurationText(input, DEFAULT_LIMITS));
 }
 
 /**

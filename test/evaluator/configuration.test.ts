@@ -175,8 +175,12 @@ describe('setConfiguration', () => {
     expect(error.issues[0]?.rule).toBe('max-depth');
     let rule: unknown = 'a';
     for (let i = 0; i < 20; i++) rule = { if: [true, rule, null] };
-    small.setConfiguration({ flags: { a: { ...flag('1'), targeting: rule } } });
-    expect(small.resolveString('a', '').errorMessage).toMatch(/nested deeper than 10/);
+    // nested too deep to read is nested too deep to load: refused whole, like any other document
+    const deepRule = rejection(() =>
+      small.setConfiguration({ flags: { a: { ...flag('1'), targeting: rule } } }),
+    );
+    expect(deepRule.issues[0]?.rule).toBe('max-depth');
+    expect(deepRule.message).toMatch(/nested deeper than 10 levels/);
   });
 
   it('never lets __proto__ reach a prototype', () => {
@@ -231,6 +235,9 @@ describe('configuration objects', () => {
     const cyclic: Record<string, unknown> = { flags: {} };
     cyclic['self'] = cyclic;
     expect(rejection(() => createEvaluator().setConfiguration(cyclic)).issues[0]?.rule).toBe(
+      'cycle',
+    );
+    expect(rejection(() => createEvaluator().setConfiguration({ n: 1n })).issues[0]?.rule).toBe(
       'syntax',
     );
   });
