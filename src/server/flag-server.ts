@@ -278,11 +278,15 @@ export class FlagServer {
     };
     const { tls } = this.#options;
     const limits = {
-      headersTimeout: this.#limits.headersTimeoutMs,
+      headersTimeout: Math.min(this.#limits.headersTimeoutMs, this.#limits.requestTimeoutMs),
       requestTimeout: this.#limits.requestTimeoutMs,
       keepAliveTimeout: this.#limits.keepAliveTimeoutMs,
       // how often the timeouts above are checked (Node's default is every 30 s)
-      connectionsCheckingInterval: Math.min(1000, this.#limits.headersTimeoutMs),
+      connectionsCheckingInterval: Math.min(
+        1000,
+        this.#limits.headersTimeoutMs,
+        this.#limits.requestTimeoutMs,
+      ),
     };
     const server = tls
       ? createHttpsServer({ ...limits, cert: tls.cert, key: tls.key }, listener)

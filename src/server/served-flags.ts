@@ -64,6 +64,11 @@ export class ServedFlags {
     return this.#version;
   }
 
+  /** How many selections' derived forms are kept now. */
+  get cachedSelections(): number {
+    return this.#served.size;
+  }
+
   /** Whether every source has delivered a good configuration. */
   get ready(): boolean {
     return this.#docs.size === this.#names.length;
