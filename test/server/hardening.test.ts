@@ -19,7 +19,11 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-const checkout = { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off' };
+const checkout = {
+  state: 'ENABLED' as const,
+  variants: { on: true, off: false },
+  defaultVariant: 'off',
+};
 const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 const json = 'application/json';
 
