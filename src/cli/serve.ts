@@ -112,9 +112,11 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
   try {
     const ports = await server.start();
     const scheme = options.tls ? 'https' : 'http';
-    const at = (p: number | undefined) => `${scheme}://${options.host}:${p}`;
+    const bound = options.host ?? '127.0.0.1';
+    const host = bound.includes(':') ? `[${bound}]` : bound;
+    const at = (p: number | undefined) => `${scheme}://${host}:${p}`;
     io.stdout(
-      `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${options.host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}`,
+      `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}`,
     );
   } catch (error) {
     io.stderr(`rampflag serve: ${(error as Error).message}`);

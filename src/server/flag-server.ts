@@ -228,7 +228,10 @@ export class FlagServer {
 
   async #startGrpc(host: string, port: number): Promise<number> {
     // a sync request is a selector and a provider id: a few hundred bytes
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 });
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': 64 * 1024,
+      'grpc.max_concurrent_streams': 1000,
+    });
     addSyncService(server, this.#logger, {
       subscribe: (call, selector) => this.#subscribers.addGrpc(call, selector),
       fetchAll: (selector) => encodeSyncResponse({ flagConfiguration: this.#flags.json(selector) }),
