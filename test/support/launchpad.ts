@@ -17,7 +17,8 @@ import {
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { servePortArgs, spawnServe, stopProcess } from './serve-process.js';
+import { servePortArgs, startServe, stopProcess } from './serve-process.js';
+import { TcpFront } from './tcp-front.js';
 import { mergedTestbedFlags } from './testbed.js';
 
 /** The launchpad configurations of the flagd testbed, plus `socket` (default, on a unix socket). */
@@ -57,15 +58,25 @@ function argsFor(config: LaunchpadConfig, dir: string): string[] {
 /**
  * The flagd testbed's launchpad, re-created around `rampflag serve`: a directory laid out as the
  * testbed container's (`flags/allFlags.json` deep-merged as launchpad merges it, `rawflags/` the
- * raw files), one `rampflag serve` process per config on fixed ports, and launchpad's actions:
- * losing the connection for N seconds (the process stops, and starts again N seconds later) and
- * modifying `changing-flag`.
+ * raw files), one `rampflag serve` process per config, and launchpad's actions: losing the
+ * connection for N seconds (the process stops, and starts again N seconds later) and modifying
+ * `changing-flag`.
+ *
+ * Each config's clients connect to a {@link TcpFront} whose port this process holds from first use
+ * to `close()`; every `rampflag serve` binds fresh ports and the front is re-pointed. A restart
+ * therefore never re-binds a released port, which another process can take in the seconds the
+ * server is down (it did once, as EADDRINUSE in "Provider reconnection"). To the provider it looks
+ * as launchpad's restart does: streams end, connections are refused, then the server is back.
  */
 export class Launchpad {
   readonly dir = mkdtempSync(join(tmpdir(), 'rampflag-launchpad-'));
+  /** Running servers and the sync port each bound (the front relays to it). */
   readonly #running = new Map<LaunchpadConfig, { child: ChildProcess; port: number }>();
-  readonly #ports = new Map<LaunchpadConfig, number>();
+  readonly #fronts = new Map<LaunchpadConfig, TcpFront>();
   readonly #restarts = new Set<Promise<void>>();
+  /** Why a restart failed, for the step that then waits in vain. */
+  restartError: Error | undefined;
+  #unavailable: TcpFront | undefined;
   #forbidden: Http2Server | undefined;
   #envoy: Http2Server | undefined;
 
@@ -81,17 +92,15 @@ export class Launchpad {
     symlinkSync(join(REPO, 'node_modules'), join(this.dir, 'node_modules'));
   }
 
-  /** The sync port of a config's server, started on first use. */
+  /** The port a config's clients connect to (its front), the server started on first use. */
   async port(config: LaunchpadConfig): Promise<number> {
-    const running = this.#running.get(config);
-    if (running !== undefined) return running.port;
-    let port = this.#ports.get(config);
-    if (port === undefined) {
-      port = await freePort();
-      this.#ports.set(config, port);
+    let front = this.#fronts.get(config);
+    if (front === undefined) {
+      front = await TcpFront.open();
+      this.#fronts.set(config, front);
     }
-    await this.#spawn(config, port);
-    return port;
+    if (!this.#running.has(config)) await this.#spawn(config);
+    return front.port;
   }
 
   get socketPath(): string {
@@ -100,11 +109,16 @@ export class Launchpad {
 
   /** "the connection is lost for Ns": every server stops now and starts again `seconds` later. */
   async loseConnection(seconds: number): Promise<void> {
-    const stopped = [...this.#running.entries()];
-    await Promise.all(stopped.map(([config]) => this.#kill(config)));
-    const restart = new Promise<void>((done) => setTimeout(done, seconds * 1000)).then(() =>
-      Promise.all(stopped.map(([config, { port }]) => this.#spawn(config, port))).then(() => {}),
-    );
+    const stopped = [...this.#running.keys()];
+    await Promise.all(stopped.map((config) => this.#kill(config)));
+    const restart = new Promise<void>((done) => setTimeout(done, seconds * 1000))
+      .then(() => Promise.all(stopped.map((config) => this.#spawn(config))))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.restartError = error as Error;
+        },
+      );
     this.#restarts.add(restart);
     void restart.finally(() => this.#restarts.delete(restart));
   }
@@ -119,6 +133,15 @@ export class Launchpad {
     flag.defaultVariant = flag.defaultVariant === 'foo' ? 'bar' : 'foo';
     writeFileSync(`${file}.tmp`, JSON.stringify(doc));
     renameSync(`${file}.tmp`, file);
+  }
+
+  /**
+   * A port that refuses every connection, held by this process so that nothing else can start
+   * listening there (a port bound and released, as {@link freePort}'s, can be taken by anyone).
+   */
+  async unavailablePort(): Promise<number> {
+    this.#unavailable ??= await TcpFront.open();
+    return this.#unavailable.port;
   }
 
   /** The testbed's `forbidden` endpoint: envoy answering HTTP 403 to every request. */
@@ -182,21 +205,28 @@ export class Launchpad {
   async close(): Promise<void> {
     await Promise.all([...this.#restarts]);
     await Promise.all([...this.#running.keys()].map((config) => this.#kill(config)));
+    await Promise.all([...this.#fronts.values()].map((front) => front.close()));
+    await this.#unavailable?.close();
     for (const server of [this.#forbidden, this.#envoy])
       await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  async #spawn(config: LaunchpadConfig, port: number): Promise<void> {
-    const ports = servePortArgs(port);
-    const child = await spawnServe([...argsFor(config, this.dir), ...ports], this.dir);
-    this.#running.set(config, { child, port });
+  /** Starts a config's server on fresh ports and points its front at it. */
+  async #spawn(config: LaunchpadConfig): Promise<void> {
+    const { child, ports } = await startServe([...argsFor(config, this.dir), ...servePortArgs()], {
+      cwd: this.dir,
+    });
+    this.#running.set(config, { child, port: ports.sync });
+    this.#fronts.get(config)?.up(ports.sync);
   }
 
+  /** Stops a config's server (its streams end as it says goodbye); its front then refuses. */
   async #kill(config: LaunchpadConfig): Promise<void> {
     const running = this.#running.get(config);
     if (running === undefined) return;
     this.#running.delete(config);
     await stopProcess(running.child);
+    this.#fronts.get(config)?.down();
   }
 }
