@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FlagdProvider, type FlagdProviderSettings } from '../../src/index.js';
 import { evaluateWithClient, evaluationSteps, typedValue, type FlagWorld } from './flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from './gherkin.js';
-import { freePort, Launchpad, TLS_DIR } from './launchpad.js';
+import { Launchpad, TLS_DIR } from './launchpad.js';
 import { describeWithData, testbedDir } from './shared-data.js';
 
 /** Scenarios for an in-process provider at testbed v3.9.0. */
@@ -32,25 +32,60 @@ interface InProcessWorld extends FlagWorld {
   /** Every event seen, in order; a step that waits for one consumes it. */
   events: [EventName, EventDetails | undefined][];
   changed: string[];
+  /** How initialisation ended: `setProviderAndWait` resolved, or the error it threw. */
+  init?: { ok: true } | { ok: false; error: Error };
+  /** Events the steps consumed so far. */
+  consumed: number;
 }
+
+/**
+ * The testbed providers that must fail to initialise, and what their failure must say: unreachable
+ * (the deadline passes with nothing connected) or refused by envoy's 403 (PERMISSION_DENIED, fatal).
+ * A provider that fails for another reason (a broken setup) fails the scenario instead of passing it.
+ */
+const FAILING: Record<string, RegExp> = {
+  unavailable: /deadlineMs|UNAVAILABLE|ECONNREFUSED/,
+  forbidden: /PERMISSION_DENIED/,
+};
 
 let domains = 0;
 
+/**
+ * Checks an ERROR event is a real one: it says why, and when initialisation failed, it is that
+ * failure's event (the SDK reports the error `initialize()` threw), not some other error.
+ */
+function checkError(w: InProcessWorld, details: EventDetails | undefined, first: boolean): void {
+  const message = details?.message;
+  expect(message, 'an ERROR event says why').toEqual(expect.any(String));
+  if (first && w.init?.ok === false) expect(message).toBe(w.init.error.message);
+}
+
 /** Waits for an event of `name` and consumes it, so "ready → error → ready" needs a second READY. */
-async function consume(w: InProcessWorld, name: EventName, ms: number): Promise<void> {
+async function consume(
+  w: InProcessWorld,
+  name: EventName,
+  ms: number,
+  launchpad: Launchpad,
+): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     const at = w.events.findIndex(([event]) => event === name);
     if (at >= 0) {
+      const first = w.consumed === 0;
       const details = w.events.splice(0, at + 1)[at]?.[1];
+      w.consumed++;
       const changed = (details as { flagsChanged?: string[] } | undefined)?.flagsChanged;
       if (name === 'change') w.changed.push(...(changed ?? []));
+      if (name === 'error') checkError(w, details, first);
       return;
     }
-    if (Date.now() > end)
-      throw new Error(
-        `no ${name} event within ${ms} ms (saw ${w.events.map(([e]) => e).join(', ') || 'none'})`,
-      );
+    if (Date.now() > end) {
+      const seen = w.events.map(([e]) => e).join(', ') || 'none';
+      const why = launchpad.restartError
+        ? `; the server did not restart: ${launchpad.restartError.message}`
+        : '';
+      throw new Error(`no ${name} event within ${ms} ms (saw ${seen})${why}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -77,12 +112,28 @@ async function settingsFor(launchpad: Launchpad, name: string): Promise<FlagdPro
       await launchpad.port('socket');
       return { resolverType: 'in-process', socketPath: launchpad.socketPath };
     case 'unavailable':
-      return { ...local, port: await freePort() };
+      return { ...local, port: await launchpad.unavailablePort() };
     case 'forbidden':
       return { ...local, port: await launchpad.forbiddenPort() };
     default:
       throw new Error(`no testbed provider named "${name}"`);
   }
+}
+
+/**
+ * Makes initialisation's outcome visible to the scenario: a provider that should become ready and
+ * did not fails the step with its error; an unavailable or forbidden one must fail, and for the
+ * reason its name says (its ERROR event is then checked against this error, see {@link consume}).
+ */
+function checkInit(name: string, init: NonNullable<InProcessWorld['init']>): void {
+  const expected = FAILING[name];
+  if (expected === undefined) {
+    if (!init.ok)
+      throw new Error(`the ${name} provider failed to initialise: ${init.error.message}`);
+    return;
+  }
+  if (init.ok) throw new Error(`the ${name} provider initialised, though nothing serves it`);
+  expect(init.error.message, `why the ${name} provider failed`).toMatch(expected);
 }
 
 function steps(launchpad: Launchpad) {
@@ -112,18 +163,22 @@ function steps(launchpad: Launchpad) {
         client.addHandler(type, (details) => w.events.push([event as EventName, details]));
       w.provider = provider;
       w.client = client;
-      // an unreachable or forbidden flagd fails initialisation; its scenarios check the events
-      await OpenFeature.setProviderAndWait(domain, provider).catch(() => undefined);
+      w.init = await OpenFeature.setProviderAndWait(domain, provider).then(
+        () => ({ ok: true }) as const,
+        (error: unknown) => ({ ok: false, error: error as Error }) as const,
+      );
+      checkInit(name as string, w.init);
     })
     .define(/^an? (ready|error|stale|change) event handler$/, () => {
       // every event is recorded from the start; the steps below consume them in order
     })
     .define(
       /^the (ready|error|stale|change) event handler should have been executed(?: within (\d+)ms)?$/,
-      (w, [name, within]) => consume(w, name as EventName, within ? Number(within) : 30_000),
+      (w, [name, within]) =>
+        consume(w, name as EventName, within ? Number(within) : 30_000, launchpad),
     )
     .define(/^an? (ready|error|stale|change) event was fired$/, (w, [name]) =>
-      consume(w, name as EventName, 30_000),
+      consume(w, name as EventName, 30_000, launchpad),
     )
     .define(/^the connection is lost for (\d+)s$/, (_w, [seconds]) =>
       launchpad.loseConnection(Number(seconds)),
@@ -145,7 +200,13 @@ export function describeInProcessTestbed(title: string, features: readonly strin
   describeWithData(testbedDir, title, () => {
     const launchpad = testbedDir === undefined ? undefined : new Launchpad(testbedDir);
     const tally = new Tally(`flagd-testbed gherkin ${title}`);
-    const newWorld = (): InProcessWorld => ({ context: {}, options: {}, events: [], changed: [] });
+    const newWorld = (): InProcessWorld => ({
+      context: {},
+      options: {},
+      events: [],
+      changed: [],
+      consumed: 0,
+    });
     const close = async (w: InProcessWorld) => {
       await w.provider?.onClose();
     };
