@@ -205,6 +205,19 @@ describe('the admin API refuses what cannot be served', () => {
     expect(res.headers['allow']).toBe('GET, PUT, PATCH');
   });
 
+  it('answers 405 for a write to a source that cannot be written', async () => {
+    const readOnly = {
+      start: (sink: { configuration(payload: object): void }) =>
+        Promise.resolve(sink.configuration({ flags: { checkout } })),
+      stop: () => Promise.resolve(),
+    };
+    const { admin } = await serve({ source: readOnly });
+    expect((await admin('GET')).status).toBe(200);
+    const res = await admin('PATCH', { flags: { checkout: { defaultVariant: 'on' } } });
+    expect(res.status).toBe(405);
+    expect(JSON.parse(res.body).error).toMatch(/cannot be written/);
+  });
+
   it('answers 400 for a PATCH that is not JSON', async () => {
     const { admin } = await serve();
     const res = await admin('PATCH', '{"flags":');
