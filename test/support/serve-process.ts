@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 
 const REPO = resolve('.');
 
-/** The ports a `rampflag serve` process bound, as its start-up line reports them. */
+/** The ports a `rampflag serve` process bound, as its start-up line reports them (NaN: not served). */
 export interface ServePorts {
   readonly sync: number;
   readonly http: number;
@@ -21,7 +21,7 @@ export interface ServeChild {
 export type ServeEntry = 'source' | 'dist';
 
 const BANNER =
-  /rampflag serving .*?: sync \(gRPC\) \S+:(\d+), evaluation API and SSE \S+:(\d+), management \S+:(\d+), OFREP \S+:(\d+)/;
+  /rampflag serving .*?: sync \(gRPC\) \S+:(\d+), evaluation API and SSE \S+:(\d+|undefined), management \S+:(\d+|undefined), OFREP \S+:(\d+|undefined)/;
 
 /** The ports of a `rampflag serve` start-up line, or `undefined` before it was printed whole. */
 export function parseServeBanner(output: string): ServePorts | undefined {
