@@ -1,3 +1,5 @@
+import { childPath } from './json-path.js';
+
 /**
  * Depth limits for JSON that comes from outside: request bodies, sync payloads, files, contexts.
  * Every check here is iterative, so a hostile document nested 100,000 deep is refused with a clear
@@ -20,6 +22,51 @@ export function textDepth(text: string): number {
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
   }
   return max;
+}
+
+/** Where a JSON path is cut when an error names it: past this many steps, `…` stands for the rest. */
+const PATH_STEPS = 4;
+
+/**
+ * The JSON path (as {@link childPath} writes it) of the first object or array of `text` nested
+ * deeper than `maxDepth`, cut after a few steps, or undefined when none is. Scans the text once,
+ * without parsing it. @internal
+ */
+export function pathPastDepth(text: string, maxDepth: number): string | undefined {
+  // one frame per open object or array: its key or index so far
+  const frames: { key: string | number; array: boolean; expectKey: boolean }[] = [];
+  const path = () => {
+    const steps = frames.slice(0, -1); // the keys leading to the frame just opened
+    let at = '';
+    for (const step of steps.slice(0, PATH_STEPS)) at = childPath(at, step.key);
+    return steps.length > PATH_STEPS ? `${at}…` : at;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const top = frames[frames.length - 1];
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      while (end < text.length && text.charCodeAt(end) !== 0x22)
+        end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+      if (top !== undefined && !top.array && top.expectKey) {
+        try {
+          top.key = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          top.key = text.slice(i + 1, end);
+        }
+        top.expectKey = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      frames.push({ key: c === 0x5b ? 0 : '', array: c === 0x5b, expectKey: c === 0x7b });
+      if (frames.length > maxDepth) return path();
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) frames.pop();
+    else if (c === 0x2c /* , */ && top !== undefined) {
+      if (top.array) top.key = (top.key as number) + 1;
+      else top.expectKey = true;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -45,13 +92,15 @@ export function exceedsDepth(value: unknown, maxDepth: number): boolean {
 /** Why {@link parseJsonText} refused a text. @internal */
 export type JsonTextProblem = 'max-size' | 'max-depth' | 'syntax';
 
-/** A JSON text refused by {@link parseJsonText}; `rule` says why. @internal */
+/** A JSON text refused by {@link parseJsonText}; `rule` says why, `path` where (when known). @internal */
 export class JsonTextError extends Error {
   override readonly name = 'JsonTextError';
   readonly rule: JsonTextProblem;
-  constructor(rule: JsonTextProblem, message: string) {
+  readonly path: string;
+  constructor(rule: JsonTextProblem, message: string, path = '') {
     super(message);
     this.rule = rule;
+    this.path = path;
   }
 }
 
@@ -69,11 +118,14 @@ export function parseJsonText(
       `${text.length} bytes, over the limit of ${limits.maxBytes}`,
     );
   const depth = textDepth(text);
-  if (depth > limits.maxDepth)
+  if (depth > limits.maxDepth) {
+    const path = pathPastDepth(text, limits.maxDepth) ?? '';
     throw new JsonTextError(
       'max-depth',
-      `nested ${depth} levels deep, over the limit of ${limits.maxDepth}`,
+      `nested ${depth} levels deep${path === '' ? '' : ` at ${path}`}, over the limit of ${limits.maxDepth}`,
+      path,
     );
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -164,7 +164,9 @@ describe('the admin API refuses what cannot be served', () => {
     const { admin } = await serve();
     const res = await admin('PATCH', `{"flags":{"checkout":{"metadata":${nested(100_000)}}}}`);
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.body).error).toMatch(/nested 100003 levels deep, over the limit of 128/);
+    expect(JSON.parse(res.body).error).toMatch(
+      /nested 100003 levels deep at flags\.checkout\.metadata\.a…, over the limit of 128/,
+    );
   });
 
   it('refuses a configuration with an extra key nested 100,000 deep, and keeps serving', async () => {
