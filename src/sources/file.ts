@@ -1,7 +1,8 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { chmod, chown, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { asError, deliver, report } from './deliver.js';
+import { inFormatOf } from './keep-format.js';
 import {
   isWriteConflictError,
   WriteConflictError,
@@ -16,6 +17,23 @@ export interface FileFlagSourceOptions {
   readonly pollIntervalMs?: number;
   /** How long to wait after a change event before reading, so a write in progress can finish. Default 50. */
   readonly debounceMs?: number;
+}
+
+/** `undefined` for a file that does not exist; any other failure is thrown on. */
+function absent(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT') return undefined;
+  throw error;
+}
+
+/**
+ * Gives `temporary` the mode of the file it replaces (0600 stays 0600) and, where this process may,
+ * its owner and group.
+ */
+async function keepOwnership(current: Stats, temporary: string): Promise<void> {
+  await chmod(temporary, current.mode & 0o7777);
+  const uid = process.getuid?.();
+  if (uid !== undefined && (current.uid !== uid || current.gid !== process.getgid?.()))
+    await chown(temporary, current.uid, current.gid).catch(() => undefined); // not permitted: ours
 }
 
 /** What identifies one version of the file without reading it. */
@@ -84,10 +102,13 @@ export class FileFlagSource implements WritableFlagSource {
   }
 
   /**
-   * Replaces the file's contents atomically (a temporary file beside it, renamed over it), so no
-   * reader, this source included, ever sees half of it. The watcher then delivers it as usual.
-   * With `expected`, the file is re-read just before the rename and nothing is written unless it
-   * is still exactly `expected` (`WriteConflictError`). Writes through one source are serialised.
+   * Replaces the file's contents with `configuration` (JSON text) in the file's own format: JSON
+   * with its indentation and final newline, YAML as YAML with its comments. Atomic (a temporary file
+   * beside the real file, renamed over it), so no reader ever sees half of it; through symlinks to
+   * their final target, so a Kubernetes ConfigMap's link chain stays; with the file's mode and,
+   * where the process may, its owner. With `expected`, the file is re-read just before the rename
+   * and nothing is written unless it is still exactly `expected` (`WriteConflictError`). Writes
+   * through one source are serialised. The new flags are then delivered as any change is.
    */
   write(configuration: string, options: WriteOptions = {}): Promise<void> {
     const next = this.#writing.then(() => this.#write(configuration, options));
@@ -96,19 +117,32 @@ export class FileFlagSource implements WritableFlagSource {
   }
 
   async #write(configuration: string, { expected }: WriteOptions): Promise<void> {
-    const temporary = `${dirname(this.path)}/.${basename(this.path)}.${process.pid}.${Date.now()}.tmp`;
+    const target = await realpath(this.path).catch(() => this.path); // a new file: the path itself
+    let temporary: string | undefined;
     try {
-      await writeFile(temporary, configuration, { encoding: 'utf8', flag: 'wx' });
-      if (expected !== undefined && (await this.read()) !== expected)
+      const previous = await readFile(target, 'utf8').catch(absent);
+      if (expected !== undefined && previous !== expected) throw new WriteConflictError();
+      const text = inFormatOf(previous ?? '', configuration, target);
+      const suffix = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
+      temporary = join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
+      const current = await stat(target).catch(absent);
+      // Private until its mode is set; a new file gets the mode the umask gives.
+      const mode = current === undefined ? 0o666 : 0o600;
+      await writeFile(temporary, text, { encoding: 'utf8', flag: 'wx', mode });
+      if (current !== undefined) await keepOwnership(current, temporary);
+      if (expected !== undefined && (await readFile(target, 'utf8').catch(absent)) !== expected)
         throw new WriteConflictError();
-      await rename(temporary, this.path);
+      await rename(temporary, target);
+      temporary = undefined;
     } catch (error) {
-      await rm(temporary, { force: true });
+      if (temporary !== undefined) await rm(temporary, { force: true });
       if (isWriteConflictError(error)) throw error;
-      throw new Error(`cannot write flag file ${this.path}: ${(error as Error).message}`, {
+      throw new Error(`cannot write flag file ${this.path}: ${asError(error).message}`, {
         cause: error,
       });
     }
+    // The watcher may not see a change behind a symlink (it watches the link's directory).
+    if (this.#sink !== undefined) this.#schedule();
   }
 
   #schedule(): void {

@@ -6,6 +6,13 @@ import {
   type WritableFlagSource,
   type WriteOptions,
 } from './flag-source.js';
+import {
+  DEFAULT_JSON_STYLE,
+  inFormatOf,
+  jsonStyleOf,
+  renderJson,
+  type JsonStyle,
+} from './keep-format.js';
 
 /** A flag as a test writes it; `state` defaults to `ENABLED`. */
 export interface InMemoryFlag {
@@ -40,6 +47,7 @@ export class InMemoryFlagSource implements WritableFlagSource {
   #sink: FlagSourceSink | undefined;
   /** The text last written, until a change through `set` and the like replaces it. */
   #text: string | undefined;
+  #style: JsonStyle = DEFAULT_JSON_STYLE;
 
   constructor(
     flags: Readonly<Record<string, InMemoryFlag>> = {},
@@ -87,20 +95,26 @@ export class InMemoryFlagSource implements WritableFlagSource {
     this.#apply({ ...flags });
   }
 
-  /** The configuration as it stands, as JSON text (what was last written, or the flags as set). */
+  /** The configuration as it stands, as JSON text: what was last written, or the flags as set. */
   async read(): Promise<string> {
-    return this.#text ?? JSON.stringify(this.#document(this.#flags), null, 2);
+    return this.#current();
   }
 
   /**
    * Replaces everything (flags, flag-set metadata, shared evaluators) with a configuration document
-   * in flagd's format, as the server's admin API does. Throws and changes nothing when it is bad;
-   * with `expected`, rejects with `WriteConflictError` unless {@link read} still gives exactly it.
+   * in flagd's format, as the server's admin API does, keeping the layout of the JSON last written
+   * (the first text written to flags set in code keeps its own).
+   * Throws and changes nothing when it is bad; with `expected`, rejects with `WriteConflictError`
+   * unless {@link read} still gives exactly it. Each write happens whole before the next starts.
    */
   async write(configuration: string, options: WriteOptions = {}): Promise<void> {
-    if (options.expected !== undefined && options.expected !== (await this.read()))
+    // Synchronous from here on: a concurrent write cannot come between the check and the change.
+    const current = this.#current();
+    if (options.expected !== undefined && options.expected !== current)
       throw new WriteConflictError();
-    const doc = JSON.parse(configuration) as {
+    // Flags set in code have no layout of their own: the first text written sets it.
+    const text = inFormatOf(this.#text ?? configuration, configuration);
+    const doc = JSON.parse(text) as {
       flags?: Record<string, InMemoryFlag> | (InMemoryFlag & { key: string })[];
       metadata?: FlagMetadata;
       $evaluators?: Record<string, unknown>;
@@ -119,7 +133,12 @@ export class InMemoryFlagSource implements WritableFlagSource {
       this.#options = previous;
       throw error;
     }
-    this.#text = configuration;
+    this.#text = text;
+    this.#style = jsonStyleOf(text);
+  }
+
+  #current(): string {
+    return this.#text ?? renderJson(this.#document(this.#flags), this.#style);
   }
 
   /** The flags as they stand. */

@@ -1,0 +1,121 @@
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  stringify as stringifyYaml,
+  type Document,
+  type Node,
+} from 'yaml';
+import { parseJsonText } from '../evaluator/json-limits.js';
+
+/**
+ * Rewrites a stored configuration the way people wrote it, so one changed flag is a small diff in
+ * review: JSON keeps its indentation, line endings and final newline; YAML stays YAML and keeps its
+ * comments, key order and untouched formatting (changes are applied to the parsed document). Pure
+ * functions; the sources own the reads and writes. @internal
+ */
+
+/** The most a written configuration may hold and nest, as the evaluator's defaults. */
+export const WRITE_LIMITS = { maxBytes: 16 * 1024 * 1024, maxDepth: 128 } as const;
+
+/** How a JSON text is laid out. */
+export interface JsonStyle {
+  /** `''` for one line, else the indentation of one level (spaces or a tab). */
+  readonly indent: string;
+  readonly eol: '\n' | '\r\n';
+  readonly finalNewline: boolean;
+}
+
+/** Two spaces and a final newline: the style of a configuration with none of its own. */
+export const DEFAULT_JSON_STYLE: JsonStyle = { indent: '  ', eol: '\n', finalNewline: true };
+
+/** The layout of `text`: its first indented line gives the indentation; none means one line. */
+export function jsonStyleOf(text: string): JsonStyle {
+  if (text.trim() === '') return DEFAULT_JSON_STYLE;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const indented = /\n([ \t]+)\S/.exec(text);
+  const whitespace = indented?.[1] ?? '';
+  const indent = whitespace.startsWith('\t') ? '\t' : whitespace;
+  return { indent, eol, finalNewline: /\n\s*$/.test(text) };
+}
+
+/** `value` as JSON text in `style`. */
+export function renderJson(value: unknown, style: JsonStyle): string {
+  const text = JSON.stringify(value, null, style.indent);
+  const lines = style.eol === '\n' ? text : text.replace(/\n/g, style.eol);
+  return style.finalNewline ? lines + style.eol : lines;
+}
+
+/** Whether stored text is YAML: flagd reads text not starting with `{` or `[` as YAML. */
+export function isYamlText(text: string, path = ''): boolean {
+  const first = text.trimStart()[0];
+  if (first === undefined) return /\.ya?ml$/i.test(path);
+  return first !== '{' && first !== '[';
+}
+
+/**
+ * `configuration` (JSON text of the whole document) in the format of `previous`, the stored text:
+ * YAML if that is YAML (at `path`, for an empty file), else JSON in its style. Throws a
+ * `JsonTextError` when `configuration` is not JSON or exceeds {@link WRITE_LIMITS}.
+ */
+export function inFormatOf(previous: string, configuration: string, path = ''): string {
+  const value = parseJsonText(configuration, WRITE_LIMITS);
+  return isYamlText(previous, path)
+    ? updateYaml(previous, value)
+    : renderJson(value, jsonStyleOf(previous));
+}
+
+/**
+ * `previous` YAML changed to hold `value`: changed scalars set in place, removed keys deleted, new
+ * keys added at the end of their map, so comments and untouched nodes stay as written. YAML that
+ * does not parse is replaced whole.
+ */
+export function updateYaml(previous: string, value: unknown): string {
+  let doc: Document;
+  try {
+    doc = parseDocument(previous);
+  } catch {
+    return stringifyYaml(value);
+  }
+  if (doc.errors.length > 0) return stringifyYaml(value);
+  doc.contents = apply(doc, doc.contents as Node | null, value) as typeof doc.contents;
+  return doc.toString();
+}
+
+/** `node` made to hold `value`, reusing what it can; `value` is bounded by {@link WRITE_LIMITS}. */
+function apply(doc: Document, node: Node | null, value: unknown): Node {
+  if (node !== null && isAlias(node)) return doc.createNode(value); // an alias cannot be edited
+  if (isPlainObject(value) && node !== null && isMap(node)) {
+    const keys = new Set(Object.keys(value));
+    node.items = node.items.filter((pair) => keys.has(keyOf(pair.key)));
+    for (const [key, child] of Object.entries(value)) {
+      const pair = node.items.find((p) => keyOf(p.key) === key);
+      if (pair === undefined) node.add(doc.createPair(key, child));
+      else pair.value = apply(doc, pair.value as Node | null, child);
+    }
+    return node;
+  }
+  if (Array.isArray(value) && node !== null && isSeq(node)) {
+    node.items = node.items
+      .slice(0, value.length)
+      .map((item, i) => apply(doc, item as Node | null, value[i]));
+    for (const item of value.slice(node.items.length)) node.add(doc.createNode(item));
+    return node;
+  }
+  const scalar = value === null || typeof value !== 'object';
+  if (scalar && node !== null && isScalar(node)) {
+    if (node.value !== value) node.value = value;
+    return node;
+  }
+  return doc.createNode(value);
+}
+
+function keyOf(key: unknown): string {
+  return String(isScalar(key) ? key.value : key);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { inFormatOf, isYamlText, jsonStyleOf } from '../../src/sources/keep-format.js';
+
+describe('keep-format', () => {
+  it.each([
+    ['{\n  "a": 1\n}\n', { indent: '  ', eol: '\n', finalNewline: true }],
+    ['{\n    "a": 1\n}', { indent: '    ', eol: '\n', finalNewline: false }],
+    ['{\n\t"a": 1\n}\n', { indent: '\t', eol: '\n', finalNewline: true }],
+    ['{"a":1}', { indent: '', eol: '\n', finalNewline: false }],
+    ['{\r\n  "a": 1\r\n}\r\n', { indent: '  ', eol: '\r\n', finalNewline: true }],
+  ])('reads the layout of %j', (text, style) => {
+    expect(jsonStyleOf(text)).toEqual(style);
+  });
+
+  it('keeps Windows line endings', () => {
+    expect(inFormatOf('{\r\n  "a": 1\r\n}\r\n', '{"a":[2]}')).toBe(
+      '{\r\n  "a": [\r\n    2\r\n  ]\r\n}\r\n',
+    );
+  });
+
+  it('tells YAML from JSON as flagd does, and an empty file by its name', () => {
+    expect(isYamlText('flags: {}')).toBe(true);
+    expect(isYamlText('  {"flags": {}}')).toBe(false);
+    expect(isYamlText('', 'f.yaml')).toBe(true);
+    expect(isYamlText('', 'f.json')).toBe(false);
+  });
+
+  it('quotes a YAML scalar whose type changed, so it reads back as written', () => {
+    const text = inFormatOf('a: 1 # one\nb: "x"\n', '{"a":"1","b":true}');
+    expect(text).toBe('a: "1" # one\nb: true\n');
+  });
+
+  it('replaces an alias it cannot edit in place, and keeps its anchor', () => {
+    const text = inFormatOf('base: &v { x: 1 }\nuse: *v\n', '{"base":{"x":1},"use":{"x":2}}');
+    expect(text).toBe('base: &v { x: 1 }\nuse:\n  x: 2\n');
+  });
+
+  it('writes `__proto__` as a plain key, never through a prototype', () => {
+    const text = inFormatOf('a: 1\n', '{"a":1,"__proto__":{"polluted":true}}');
+    expect(text).toBe('a: 1\n__proto__:\n  polluted: true\n');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('replaces YAML that does not parse, rather than failing the write', () => {
+    expect(inFormatOf('a: [1\n', '{"a":2}')).toBe('a: 2\n');
+  });
+});
