@@ -180,6 +180,14 @@ describe('the admin API refuses what cannot be served', () => {
     expect(flagSet.status).toBe(200);
   });
 
+  it('refuses a shared evaluator nested 5,000 deep with 400 naming it', async () => {
+    const { admin } = await serve();
+    const deep = `${'{"if":['.repeat(5000)}true${']}'.repeat(5000)}`;
+    const res = await admin('PUT', `{"flags":{},"$evaluators":{"deep":${deep}}}`);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error).toMatch(/at \$evaluators\.deep\.if\[0\]…/);
+  });
+
   it('refuses a write that removes an evaluator a flag still uses', async () => {
     const { admin, evaluate } = await serve({
       source: new InMemoryFlagSource(
