@@ -43,14 +43,22 @@ export function parseServeBanner(output: string): ServePorts | undefined {
  */
 export async function startServe(
   args: readonly string[],
-  options: { cwd?: string; entry?: ServeEntry; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    cwd?: string;
+    entry?: ServeEntry;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Node's own arguments (a preload, say), before the entry. */
+    nodeArgs?: readonly string[];
+  } = {},
 ): Promise<ServeChild> {
   const { cwd = REPO, entry = 'source', timeoutMs = 30_000, env = process.env } = options;
+  const { nodeArgs = [] } = options;
   const command =
     entry === 'dist'
       ? [join(REPO, 'dist/cli.js')]
       : ['--import', 'tsx', join(REPO, 'src/cli/bin.ts')];
-  const child = spawn(process.execPath, [...command, 'serve', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...command, 'serve', ...args], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
