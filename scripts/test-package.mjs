@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 /**
- * Packs rampflag, installs the tarball into a scratch project, and checks that every subpath in
- * package.json "exports" can be `import`ed and `require`d, evaluates a flag through each module
- * system, and type-checks an import of each subpath. Run after `npm run build`.
+ * Packs rampflag and installs the tarball ALONE into an empty project, as a user's `npm install
+ * rampflag` does (npm adds the non-optional peers itself). Then: reports what each entry imports at
+ * run time and whether the install brought it; runs `npx rampflag --help`, imports every entry
+ * (only `rampflag/otel` may need the optional peer @opentelemetry/api), and evaluates a flag in
+ * in-process mode against a `rampflag serve` it starts. Then, with the optional peer and
+ * @types/node added, checks that every subpath in "exports" can be `import`ed and `require`d,
+ * evaluates a flag through each module system, and type-checks an import of each subpath.
+ * Run after `npm run build`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -35,22 +42,164 @@ try {
     join(scratch, 'package.json'),
     JSON.stringify({ name: 'scratch', private: true, type: 'module' }),
   );
-  const peers = Object.keys(pkg.peerDependencies).map(
-    (name) => `${name}@${pkg.devDependencies[name] ?? pkg.peerDependencies[name]}`,
-  );
-  // @types/node: the SDK's own types need it, as in any Node project that type-checks.
-  const nodeTypes = `@types/node@${pkg.devDependencies['@types/node']}`;
-  run('npm', [
-    'install',
-    '--no-audit',
-    '--no-fund',
-    '--silent',
-    join(scratch, tarball),
-    ...peers,
-    nodeTypes,
-  ]);
-
+  // The tarball alone: what a user's `npm install rampflag` gets.
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', join(scratch, tarball)]);
   const subpaths = Object.keys(pkg.exports).filter((key) => key !== './package.json');
+  const specifierOf = (subpath) => (subpath === '.' ? 'rampflag' : `rampflag/${subpath.slice(2)}`);
+  const OPTIONAL = { './otel': ['@opentelemetry/api'] }; // optional peers, named in the README
+  checkRuntimeNeeds(subpaths);
+  checkBareInstall(subpaths);
+  await checkInProcessMode();
+
+  // The optional peer for rampflag/otel, and @types/node (the SDK's own types need it, as in any
+  // Node project that type-checks).
+  const optional = Object.keys(pkg.peerDependenciesMeta ?? {}).map(
+    (name) => `${name}@${pkg.peerDependencies[name]}`,
+  );
+  const nodeTypes = `@types/node@${pkg.devDependencies['@types/node']}`;
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', ...optional, nodeTypes]);
+
+  /**
+   * The packages each entry (and the binary) imports at run time, following its chunks and its
+   * lazy imports (in-process mode loads the gRPC source only when used), and whether the tarball
+   * alone installed them. Fails when an entry needs what is neither installed nor an optional peer
+   * named in OPTIONAL.
+   */
+  function checkRuntimeNeeds(entries) {
+    const dist = join(scratch, 'node_modules', 'rampflag', 'dist');
+    const IMPORT = /(?:from\s*|import\s*\(?\s*|require\(\s*)['"]([^'"]+)['"]/g;
+    const builtins = new Set(builtinModules);
+    const needsOf = (file) => {
+      const packages = new Set();
+      const seen = new Set();
+      const queue = [file];
+      while (queue.length > 0) {
+        const current = queue.pop();
+        if (seen.has(current)) continue;
+        seen.add(current);
+        for (const [, spec] of readFileSync(current, 'utf8').matchAll(IMPORT)) {
+          if (spec.startsWith('.')) queue.push(join(dirname(current), spec));
+          else if (!builtins.has(spec.replace(/^node:/, '').split('/')[0])) {
+            const parts = spec.split('/');
+            packages.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
+          }
+        }
+      }
+      return [...packages].sort();
+    };
+    const installed = (name) => existsSync(join(scratch, 'node_modules', name, 'package.json'));
+    const rows = [['rampflag (the binary)', 'cli.js', [], '.']];
+    for (const subpath of entries) {
+      const { import: esm, require: cjs } = pkg.exports[subpath];
+      rows.push([specifierOf(subpath), esm.default, OPTIONAL[subpath] ?? [], subpath]);
+      rows.push([
+        `${specifierOf(subpath)} (require)`,
+        cjs.default,
+        OPTIONAL[subpath] ?? [],
+        subpath,
+      ]);
+    }
+    const problems = [];
+    for (const [name, file, optionalPeers] of rows) {
+      const needs = needsOf(join(dist, file.replace(/^\.\/dist\//, '')));
+      const missing = needs.filter((n) => !installed(n));
+      const unexpected = missing.filter((n) => !optionalPeers.includes(n));
+      if (unexpected.length > 0) problems.push(`${name} needs ${unexpected.join(', ')}`);
+      const note =
+        missing.length === 0 ? 'all installed' : `the user installs ${missing.join(', ')}`;
+      console.log(
+        `${unexpected.length > 0 ? 'NO ' : 'ok '} ${name} imports ${needs.join(', ') || 'nothing'}: ${note}`,
+      );
+    }
+    if (problems.length > 0)
+      throw new Error(`npm install rampflag alone does not install: ${problems.join('; ')}`);
+  }
+
+  /** The binary, and every entry but the optional-peer ones, straight after the bare install. */
+  function checkBareInstall(entries) {
+    const help = spawnSync('npx', ['--no-install', 'rampflag', '--help'], {
+      cwd: scratch,
+      encoding: 'utf8',
+    });
+    if (![0, 2].includes(help.status) || !help.stderr.includes('commands: serve'))
+      throw new Error(`npx rampflag --help: exit ${help.status}\n${help.stdout}${help.stderr}`);
+    console.log(`ok  npx rampflag --help prints the usage (exit ${help.status})`);
+    for (const subpath of entries) {
+      const specifier = specifierOf(subpath);
+      for (const [type, load] of [
+        ['module', `await import('${specifier}')`],
+        ['commonjs', `require('${specifier}')`],
+      ]) {
+        const loaded = spawnSync(process.execPath, ['--input-type', type, '-e', load], {
+          cwd: scratch,
+          encoding: 'utf8',
+        });
+        const peers = OPTIONAL[subpath] ?? [];
+        if (loaded.status === 0) continue;
+        if (peers.some((peer) => loaded.stderr.includes(`'${peer}'`))) {
+          console.log(`ok  ${specifier} (${type}) needs ${peers.join(', ')}, as documented`);
+          continue;
+        }
+        throw new Error(
+          `${specifier} (${type}) after npm install rampflag alone:\n${loaded.stderr}`,
+        );
+      }
+    }
+    console.log('ok  every entry loads after npm install rampflag alone');
+  }
+
+  /**
+   * In-process mode end to end, straight after the bare install: `rampflag serve` on free ports,
+   * and a FlagdProvider (resolverType in-process, through @grpc/grpc-js) evaluating from it, from
+   * each module system.
+   */
+  async function checkInProcessMode() {
+    writeFileSync(
+      join(scratch, 'flags.json'),
+      '{"flags":{"f":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"}}}',
+    );
+    const ports = ['--sync-port', '--http-port', '--management-port', '--ofrep-port'];
+    const child = spawn(
+      join(scratch, 'node_modules', '.bin', 'rampflag'),
+      ['serve', 'flags.json', ...ports.flatMap((p) => [p, '0'])],
+      { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const syncPort = await new Promise((resolveStart, reject) => {
+        let output = '';
+        const timer = setTimeout(
+          () => reject(new Error(`rampflag serve: silent\n${output}`)),
+          30_000,
+        );
+        const read = (chunk) => {
+          output += chunk;
+          const match = /sync \(gRPC\) \S+:(\d+)/.exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolveStart(Number(match[1]));
+          }
+        };
+        child.stdout.on('data', read);
+        child.stderr.on('data', read);
+        child.on('exit', (code) => reject(new Error(`rampflag serve exited ${code}\n${output}`)));
+      });
+      const evaluate = `const provider = new m.FlagdProvider({ resolverType: 'in-process', host: '127.0.0.1', port: ${syncPort} }); await sdk.OpenFeature.setProviderAndWait(provider); const d = await sdk.OpenFeature.getClient().getBooleanDetails('f', false); await sdk.OpenFeature.close(); if (d.value !== true || d.reason !== 'STATIC') throw new Error(JSON.stringify(d));`;
+      run(process.execPath, [
+        '--input-type=module',
+        '-e',
+        `const m = await import('rampflag'); const sdk = await import('@openfeature/server-sdk'); ${evaluate}`,
+      ]);
+      run(process.execPath, [
+        '--input-type=commonjs',
+        '-e',
+        `(async () => { const m = require('rampflag'); const sdk = require('@openfeature/server-sdk'); ${evaluate} })().catch((e) => { console.error(e); process.exit(1); });`,
+      ]);
+      console.log('ok  in-process mode evaluates from rampflag serve, import and require');
+    } finally {
+      child.kill();
+    }
+  }
+
   const config =
     '{"flags":{"f":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"off","targeting":{"fractional":[["on",1],["off",0]]}}}}';
   for (const subpath of subpaths) {
