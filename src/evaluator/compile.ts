@@ -11,16 +11,19 @@ export interface CompileOptions {
   readonly warn: (message: string) => void;
 }
 
+/**
+ * Rules whose value is known at compile time. Weak: an entry lives as long as its rule, which holds
+ * the value anyway; shared evaluators, compiled once per load, stay known constants in every flag.
+ */
+const constants = new WeakMap<Rule, { readonly value: unknown }>();
+
 /** State shared by every node of one rule being compiled. */
 class Compilation {
-  /** Rules whose value is known at compile time. A plain Map: it dies with the compilation. */
-  readonly constants = new Map<Rule, unknown>();
-
   constructor(readonly options: CompileOptions) {}
 
   constant(value: unknown): Rule {
     const rule: Rule = () => value;
-    this.constants.set(rule, value);
+    constants.set(rule, { value });
     return rule;
   }
 
@@ -57,8 +60,9 @@ class Compilation {
     const items = node.map((item, i) => this.compile(item, childPath(at, i), depth + 1));
     const values: unknown[] = [];
     for (const item of items) {
-      if (!this.constants.has(item)) return evaluateAll(items);
-      values.push(this.constants.get(item));
+      const known = constants.get(item);
+      if (known === undefined) return evaluateAll(items);
+      values.push(known.value);
     }
     return this.constant(values);
   }
@@ -76,6 +80,10 @@ class Scope implements CompileScope {
     return this.compilation.compile(node, path, this.depth + 1);
   }
 
+  compileShared(node: unknown, path: string): Rule {
+    return this.compilation.compile(node, path, 0);
+  }
+
   compileAll(args: readonly unknown[], offset = 0): Rule[] {
     const rules: Rule[] = [];
     for (let i = 0; i < args.length; i++)
@@ -85,17 +93,16 @@ class Scope implements CompileScope {
 
   constantsOf(rules: readonly Rule[]): unknown[] | undefined {
     const values: unknown[] = [];
-    const { constants } = this.compilation;
     for (const rule of rules) {
-      if (!constants.has(rule)) return undefined;
-      values.push(constants.get(rule));
+      const known = constants.get(rule);
+      if (known === undefined) return undefined;
+      values.push(known.value);
     }
     return values;
   }
 
   constantOf(rule: Rule): { readonly value: unknown } | undefined {
-    const { constants } = this.compilation;
-    return constants.has(rule) ? { value: constants.get(rule) } : undefined;
+    return constants.get(rule);
   }
 
   get tracing(): boolean {

@@ -2,6 +2,7 @@ import type { FlagMetadata } from '@openfeature/core';
 import type { ValidationIssue } from './errors.js';
 import type { FlagValueType } from './types.js';
 import { childPath, isObject, typeName } from './json-path.js';
+import { expansionMeter, overLimits, type Expansion } from './ref-expansion.js';
 import {
   readDefaultVariant,
   readEvaluators,
@@ -72,6 +73,8 @@ export type SchemaName = 'flags' | 'flagd';
 export interface ReadOptions {
   readonly schema: SchemaName;
   readonly maxDepth: number;
+  /** Most nodes a rule may hold once its `$ref`s are inlined. */
+  readonly maxRuleNodes: number;
 }
 
 const REF = /"\$ref":("(?:[^"\\]|\\.)*")/g;
@@ -101,7 +104,55 @@ export function readConfiguration(
     const flag = readFlag(key, raw, path, { metadata, evaluators, refText }, options, issues);
     if (flag !== undefined) flags.push(flag);
   }
+  checkExpansion(evaluators, flags, options, report);
   return { configuration: { flags, evaluators, metadata }, issues };
+}
+
+/**
+ * Refuses rules too big or too deep once their `$ref`s are inlined. Only where a rule first goes
+ * over is reported: an evaluator over the limits because one it uses is over is not named again.
+ */
+function checkExpansion(
+  evaluators: ReadonlyMap<string, unknown>,
+  flags: readonly LoadedFlag[],
+  options: ReadOptions,
+  report: Report,
+): void {
+  if (evaluators.size === 0) return;
+  const measure = expansionMeter(evaluators);
+  const limits = { maxDepth: options.maxDepth, maxNodes: options.maxRuleNodes };
+  const over = new Set<string>();
+  const first: [string, NonNullable<ReturnType<typeof overLimits>>, Expansion][] = [];
+  for (const [name, rule] of evaluators) {
+    const size = measure(rule);
+    // `{"$evaluators": {"name": rule}}`: the rule sits two levels down
+    const problem = overLimits(size, 2, limits);
+    if (problem !== undefined) {
+      over.add(name);
+      first.push([name, problem, size]);
+    }
+  }
+  for (const [name, problem, size] of first) {
+    if ([...size.refs].some((ref) => over.has(ref))) continue;
+    report(
+      childPath('$evaluators', name),
+      problem.rule,
+      `shared evaluator "${name}" ${problem.detail}`,
+    );
+  }
+  for (const { definition, targeting } of flags) {
+    if (targeting === undefined || !definition.source.includes('"$ref"')) continue;
+    const size = measure(targeting);
+    // `{"flags": {"key": {"targeting": rule}}}`: three levels down
+    const problem = overLimits(size, 3, limits);
+    if (problem === undefined || [...size.refs].some((ref) => over.has(ref))) continue;
+    const uses = [...size.refs].map((ref) => `"${ref}"`).join(', ');
+    report(
+      childPath(definition.path, 'targeting'),
+      problem.rule,
+      `targeting ${problem.detail} (it uses ${uses})`,
+    );
+  }
 }
 
 function flagEntries(

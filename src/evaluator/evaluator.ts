@@ -72,6 +72,7 @@ class FlagdEvaluator implements Evaluator {
     this.#limits = {
       maxBytes: options.maxConfigurationBytes ?? DEFAULT_LIMITS.maxBytes,
       maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+      maxRuleNodes: options.maxRuleNodes ?? DEFAULT_LIMITS.maxRuleNodes,
     };
     this.#env = new EvaluationEnv(this.#clock, this.#logger);
   }
@@ -134,7 +135,7 @@ class FlagdEvaluator implements Evaluator {
     const targeting = flag === undefined ? undefined : targetingOf(flag.definition);
     if (flag !== undefined && targeting !== undefined) {
       // Recompile this one flag with tracing; the hot path stays free of it.
-      const operators = operatorsFor(snapshot.evaluators);
+      const operators = operatorsFor(snapshot.evaluators, this.#limits);
       const tracedFlag = compileFlag(flag.definition, targeting, operators, {
         maxDepth: this.#limits.maxDepth,
         warn: () => undefined,

@@ -25,11 +25,16 @@ export interface FlagCompileOptions {
   readonly trace?: boolean;
 }
 
-/** The operator table for one configuration: the standard set plus `$ref` to its evaluators. */
+/**
+ * The operator table for one configuration: the standard set plus `$ref` to its evaluators. Use one
+ * table per load: `$ref` compiles each shared evaluator once and hands the rule to every reference.
+ */
 export function operatorsFor(
   evaluators: ReadonlyMap<string, unknown>,
+  limits: { readonly maxDepth: number; readonly maxRuleNodes: number },
 ): ReadonlyMap<string, Operator> {
-  return new Map([...OPERATORS, ['$ref', refOperator(evaluators)]]);
+  const budget = { maxDepth: limits.maxDepth, maxNodes: limits.maxRuleNodes };
+  return new Map([...OPERATORS, ['$ref', refOperator(evaluators, budget)]]);
 }
 
 /** Compiles one flag; a targeting error is kept on the flag, never thrown. @internal */

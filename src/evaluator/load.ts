@@ -19,6 +19,7 @@ import type { Snapshot } from './store.js';
 export interface Limits {
   readonly maxBytes: number;
   readonly maxDepth: number;
+  readonly maxRuleNodes: number;
 }
 
 /** A configuration as text (JSON or YAML) or as an already-parsed object. */
@@ -30,6 +31,7 @@ export interface ValidateOptions {
   readonly schema?: SchemaName;
   readonly maxConfigurationBytes?: number;
   readonly maxDepth?: number;
+  readonly maxRuleNodes?: number;
 }
 
 /**
@@ -66,7 +68,7 @@ export function readInput(
   schema: SchemaName = 'flagd',
 ): Configuration {
   const doc = ownCopy(input, limits);
-  const { configuration, issues } = readConfiguration(doc, { schema, maxDepth: limits.maxDepth });
+  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits));
   if (issues.length > 0) throw new InvalidConfigurationError(issues);
   return configuration;
 }
@@ -81,7 +83,7 @@ export function buildSnapshot(
   limits: Limits,
   warn: (message: string) => void,
 ): Snapshot {
-  const operators = operatorsFor(configuration.evaluators);
+  const operators = operatorsFor(configuration.evaluators, limits);
   const flags = new Map<string, CompiledFlag>();
   for (const { definition, targeting } of configuration.flags) {
     const old = previous.flags.get(definition.key);
@@ -113,6 +115,7 @@ export function validateConfiguration(
   const limits: Limits = {
     maxBytes: options.maxConfigurationBytes ?? DEFAULT_LIMITS.maxBytes,
     maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+    maxRuleNodes: options.maxRuleNodes ?? DEFAULT_LIMITS.maxRuleNodes,
   };
   try {
     return validate(input, options, limits);
@@ -128,8 +131,8 @@ function validate(
 ): ValidationIssue[] {
   const doc = ownCopy(input, limits);
   const schema = options.schema ?? declaredSchema(doc) ?? 'flagd';
-  const { configuration, issues } = readConfiguration(doc, { schema, maxDepth: limits.maxDepth });
-  const operators = operatorsFor(configuration.evaluators);
+  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits));
+  const operators = operatorsFor(configuration.evaluators, limits);
   const rules: [unknown, string][] = configuration.flags
     .filter((flag) => flag.targeting !== undefined)
     .map((flag) => [flag.targeting, `${flag.definition.path}.targeting`]);
@@ -176,7 +179,7 @@ export function validateTargeting(
 ): ValidationIssue[] {
   const issues = lintRule(rule, 'targeting');
   const anyRef = new Map<string, unknown>();
-  const operators = new Map(operatorsFor(anyRef));
+  const operators = new Map(operatorsFor(anyRef, DEFAULT_LIMITS));
   operators.set('$ref', {
     compile(args, scope) {
       if (typeof args[0] !== 'string')
@@ -190,4 +193,12 @@ export function validateTargeting(
 }
 
 /** @internal */
-export const DEFAULT_LIMITS: Limits = { maxBytes: 16 * 1024 * 1024, maxDepth: 128 };
+export const DEFAULT_LIMITS: Limits = {
+  maxBytes: 16 * 1024 * 1024,
+  maxDepth: 128,
+  maxRuleNodes: 1_000_000,
+};
+
+function readOptions(schema: SchemaName, limits: Limits) {
+  return { schema, maxDepth: limits.maxDepth, maxRuleNodes: limits.maxRuleNodes };
+}

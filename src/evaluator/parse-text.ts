@@ -16,8 +16,8 @@ export interface TextLimits {
  */
 export const MAX_YAML_DEPTH = 256;
 
-const fail = (rule: string, message: string): never => {
-  throw new InvalidConfigurationError([{ severity: 'error', path: '', rule, message }]);
+const fail = (rule: string, message: string, path = ''): never => {
+  throw new InvalidConfigurationError([{ severity: 'error', path, rule, message }]);
 };
 
 /**
@@ -35,8 +35,8 @@ export function parseConfigurationText(text: string, limits: TextLimits): unknow
     try {
       return parseJsonText(text, limits);
     } catch (error) {
-      const { rule, message } = error as JsonTextError;
-      return fail(rule, rule === 'syntax' ? message : `configuration is ${message}`);
+      const { rule, message, path } = error as JsonTextError;
+      return fail(rule, rule === 'syntax' ? message : `configuration is ${message}`, path);
     }
   }
   if (first === undefined) return fail('syntax', 'configuration is empty');

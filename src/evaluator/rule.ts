@@ -44,6 +44,11 @@ export interface CompileScope {
   /** Compiles a sub-rule found at `path`. */
   compile(node: unknown, path: string): Rule;
   /**
+   * Compiles a rule found elsewhere in the document (a shared evaluator at `path`) as a root of its
+   * own: its depth counts from zero, so one compiled rule serves wherever it is referenced.
+   */
+  compileShared(node: unknown, path: string): Rule;
+  /**
    * Compiles `args` (found at `path[offset]`, `path[offset + 1]`, …). Operators use this rather
    * than a closure over the scope, so the rules they return never keep the compilation alive.
    */
@@ -75,7 +80,7 @@ export class RuleError extends Error {
     readonly detail: string,
     /** JSON path of the offending rule node. */
     readonly path: string,
-    /** `unknown-operator`, `unknown-ref`, `ref-cycle`, `ref-form` or `max-depth`. */
+    /** `unknown-operator`, `unknown-ref`, `ref-cycle`, `ref-form`, `max-depth` or `max-nodes`. */
     readonly rule: string,
   ) {
     super(`${path}: ${detail}`);

@@ -35,6 +35,15 @@ export interface EvaluatorOptions {
   readonly logger?: Logger;
   /** Largest configuration text accepted, in bytes (UTF-16 code units for strings). Default 16 MiB. */
   readonly maxConfigurationBytes?: number;
-  /** Deepest nesting accepted in a configuration. Default 128. */
+  /**
+   * Deepest nesting accepted in a configuration (objects and arrays), shared evaluators inlined.
+   * Default 128.
+   */
   readonly maxDepth?: number;
+  /**
+   * Most JSON values one rule (a flag's targeting or a shared evaluator) may hold once every `$ref`
+   * in it is inlined, as flagd inlines them. A configuration over it is refused, the evaluator named.
+   * Default 1,000,000.
+   */
+  readonly maxRuleNodes?: number;
 }

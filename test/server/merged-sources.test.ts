@@ -183,4 +183,70 @@ describe('mergeSources', () => {
       flags: { k: { state: 'ENABLED', variants: { v: 1 }, defaultVariant: 'v' } },
     });
   });
+
+  describe('inlining shared evaluators', () => {
+    const flag = (targeting: unknown) => ({
+      state: 'ENABLED',
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting,
+    });
+    /** Evaluators e1…e<count>, each using the previous one twice. */
+    const doubling = (count: number) => {
+      const evaluators: Record<string, unknown> = { e1: { '==': [{ var: 't' }, 'gold'] } };
+      for (let i = 2; i <= count; i++)
+        evaluators[`e${i}`] = { or: [{ $ref: `e${i - 1}` }, { $ref: `e${i - 1}` }] };
+      return evaluators;
+    };
+    const other = readSourceDoc('b.json', '{"flags":{}}');
+
+    it('refuses an exponential expansion fast, naming the source, the flag and the evaluator', () => {
+      const doc = readSourceDoc(
+        'a.json',
+        JSON.stringify({ $evaluators: doubling(30), flags: { f: flag({ $ref: 'e30' }) } }),
+      );
+      const started = performance.now();
+      expect(() => mergeSources([doc, other])).toThrow(
+        /flags\.f\.targeting: a\.json: targeting expands to 3758096382 nodes once its \$refs are inlined, over the limit of 1000000 \(it uses \$evaluators\.e30\)/,
+      );
+      expect(performance.now() - started).toBeLessThan(1_000);
+    });
+
+    it('bounds the nodes of all inlined flags together, and inlines each evaluator once', () => {
+      // e16 holds 229,374 nodes: five flags using it are over 1,000,000 together
+      const flags = (count: number, name = 'e16') =>
+        Object.fromEntries(
+          Array.from({ length: count }, (_, i) => [`f${i}`, flag({ $ref: name })]),
+        );
+      const small = readSourceDoc(
+        'a',
+        JSON.stringify({ $evaluators: doubling(3), flags: flags(2, 'e3') }),
+      );
+      const merged = JSON.parse(mergeSources([small, other])) as {
+        flags: Record<string, { targeting: unknown }>;
+      };
+      const e2 = { or: [doubling(1)['e1'], doubling(1)['e1']] };
+      expect(merged.flags['f1']?.targeting).toEqual({ or: [e2, e2] });
+      const five = readSourceDoc(
+        'a',
+        JSON.stringify({ $evaluators: doubling(16), flags: flags(5) }),
+      );
+      expect(() => mergeSources([five, other])).toThrow(
+        /flags\.f4\.targeting: a: targeting brings the merged flags to 1146870 nodes/,
+      );
+    });
+
+    it('leaves a $ref on a cycle as it is (it evaluates to PARSE_ERROR, as in flagd)', () => {
+      const doc = readSourceDoc(
+        'a',
+        JSON.stringify({
+          $evaluators: { a: { or: [{ $ref: 'b' }] }, b: { and: [{ $ref: 'a' }] }, c: true },
+          flags: { f: flag({ if: [{ $ref: 'a' }, { $ref: 'c' }] }) },
+        }),
+      );
+      expect(JSON.parse(mergeSources([doc, other]))).toMatchObject({
+        flags: { f: { targeting: { if: [{ $ref: 'a' }, true] } } },
+      });
+    });
+  });
 });

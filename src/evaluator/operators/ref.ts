@@ -1,13 +1,21 @@
-import type { Operator } from '../rule.js';
+import type { Operator, Rule } from '../rule.js';
 import { RuleError } from '../rule.js';
+import { expansionMeter, overLimits, type ExpansionLimits } from '../ref-expansion.js';
 
 /**
- * `{"$ref": "name"}`: the shared rule `$evaluators.name`, compiled in place (flagd substitutes it
- * textually before parsing, which comes to the same). An unknown name or a cycle makes the flag's
- * targeting a `PARSE_ERROR`.
+ * `{"$ref": "name"}`: the shared rule `$evaluators.name` (flagd substitutes it textually before
+ * parsing, which comes to the same). Each shared evaluator is compiled once per table, the first
+ * time it is referenced, and the rule is reused by every other reference: a chain of evaluators
+ * that each use the previous twice compiles in linear time. One that would be over the limits once
+ * inlined is never compiled. An unknown name or a cycle makes the flag's targeting a `PARSE_ERROR`.
  */
-export function refOperator(evaluators: ReadonlyMap<string, unknown>): Operator {
+export function refOperator(
+  evaluators: ReadonlyMap<string, unknown>,
+  limits: ExpansionLimits,
+): Operator {
   const active = new Set<string>();
+  const compiled = new Map<string, Rule | RuleError>();
+  const measure = expansionMeter(evaluators);
   return {
     compile(args, scope) {
       const name = args[0];
@@ -20,12 +28,38 @@ export function refOperator(evaluators: ReadonlyMap<string, unknown>): Operator 
       }
       if (active.has(name))
         throw new RuleError(`shared evaluator "${name}" refers to itself`, scope.path, 'ref-cycle');
-      active.add(name);
-      try {
-        return scope.compile(evaluators.get(name), `$evaluators.${name}`);
-      } finally {
-        active.delete(name);
+      const key = scope.tracing ? `\u0000${name}` : name; // traced rules are kept apart
+      let rule = compiled.get(key);
+      if (rule === undefined) {
+        rule = compileOnce(name, evaluators.get(name), scope, active, measure, limits);
+        compiled.set(key, rule);
       }
+      if (rule instanceof RuleError) throw rule;
+      return rule;
     },
   };
+}
+
+/** The evaluator's rule, or why it cannot have one (the same for every reference). */
+function compileOnce(
+  name: string,
+  body: unknown,
+  scope: Parameters<Operator['compile']>[1],
+  active: Set<string>,
+  measure: ReturnType<typeof expansionMeter>,
+  limits: ExpansionLimits,
+): Rule | RuleError {
+  const path = `$evaluators.${name}`;
+  const problem = overLimits(measure(body), 0, limits);
+  if (problem !== undefined)
+    return new RuleError(`shared evaluator "${name}" ${problem.detail}`, path, problem.rule);
+  active.add(name);
+  try {
+    return scope.compileShared(body, path);
+  } catch (error) {
+    if (error instanceof RuleError) return error;
+    throw error;
+  } finally {
+    active.delete(name);
+  }
 }
