@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createEvaluator } from 'rampflag/evaluator';
 import { formatDuration, parseDuration } from '../../src/rollout/duration.js';
 import { checkPlanAgainstFlag, targetingAt, WEIGHT_TOTAL } from '../../src/rollout/flag-shape.js';
-import { parsePlan, PlanError, type RolloutPlan } from '../../src/rollout/plan.js';
+import type { PlanError } from '../../src/rollout/plan.js';
+import { parsePlan, type RolloutPlan } from '../../src/rollout/plan.js';
 
 const PLAN = `
 flag: checkout.payments.express-pay
