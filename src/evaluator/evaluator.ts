@@ -15,6 +15,8 @@ import { asConfigurationError } from './errors.js';
 import { EvaluationEnv, resolve, type Expected } from './resolve.js';
 import { FlagStore, type FlagChanges, type Snapshot } from './store.js';
 
+/** The default work budget of one evaluation (see `EvaluatorOptions.maxEvaluationWork`). */
+const DEFAULT_EVALUATION_WORK = 100_000;
 const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
 const SILENT: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 const NO_CHANGES: FlagChanges = Object.freeze({ added: [], removed: [], changed: [] });
@@ -62,6 +64,7 @@ class FlagdEvaluator implements Evaluator {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #limits: Limits;
+  readonly #budget: number;
   #lastText: string | undefined;
   /** Set while an evaluation runs: a re-entrant call (from a logger, say) gets its own env. */
   #busy = false;
@@ -74,7 +77,8 @@ class FlagdEvaluator implements Evaluator {
       maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
       maxRuleNodes: options.maxRuleNodes ?? DEFAULT_LIMITS.maxRuleNodes,
     };
-    this.#env = new EvaluationEnv(this.#clock, this.#logger);
+    this.#budget = options.maxEvaluationWork ?? DEFAULT_EVALUATION_WORK;
+    this.#env = new EvaluationEnv(this.#clock, this.#logger, this.#budget);
   }
 
   setConfiguration(input: ConfigurationInput): FlagChanges {
@@ -129,7 +133,7 @@ class FlagdEvaluator implements Evaluator {
   explain(flagKey: string, context?: object): Explanation {
     const snapshot = this.#store.snapshot;
     const trace: TraceEntry[] = [];
-    const env = new EvaluationEnv(this.#clock, this.#logger, trace);
+    const env = new EvaluationEnv(this.#clock, this.#logger, this.#budget, trace);
     const flag = snapshot.flags.get(flagKey);
     let traced: Snapshot = snapshot;
     const targeting = flag === undefined ? undefined : targetingOf(flag.definition);
@@ -150,7 +154,7 @@ class FlagdEvaluator implements Evaluator {
   #resolve<T>(flagKey: string, expected: Expected, defaultValue: T, context: object | undefined) {
     const snapshot = this.#store.snapshot;
     if (this.#busy) {
-      const env = new EvaluationEnv(this.#clock, this.#logger);
+      const env = new EvaluationEnv(this.#clock, this.#logger, this.#budget);
       return resolve(snapshot, flagKey, expected, defaultValue, context, env);
     }
     // resolve() is total (it catches what a rule or a logger inside one throws), so no finally:

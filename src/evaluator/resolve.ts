@@ -16,21 +16,36 @@ export class EvaluationEnv implements Env {
   flagKey = '';
   root: unknown = undefined;
   #seconds = -1;
+  #left: number;
   readonly trace: TraceEntry[] | undefined;
 
   constructor(
     private readonly clock: Clock,
     readonly logger: Logger,
+    /** The work budget of one evaluation ({@link Env.spend}). */
+    readonly budget: number,
     trace?: TraceEntry[],
   ) {
     this.trace = trace;
+    this.#left = budget;
   }
 
   reset(flagKey: string, root: unknown): this {
     this.flagKey = flagKey;
     this.root = root;
     this.#seconds = -1;
+    this.#left = this.budget;
     return this;
+  }
+
+  spend(units: number): boolean {
+    this.#left -= units;
+    return this.#left >= 0;
+  }
+
+  /** Whether the evaluation ran out of its work budget. */
+  get exhausted(): boolean {
+    return this.#left < 0;
   }
 
   timestamp(): number {
@@ -114,9 +129,11 @@ export function resolve<T>(
   try {
     outcome = flag.rule(data, env.reset(flagKey, data));
   } catch (error) {
+    if (env.exhausted) return overBudget(flagKey, defaultValue, env, metadata);
     const message = `targeting of flag "${flagKey}" failed: ${(error as Error).message}`;
     return failure(defaultValue, ErrorCode.PARSE_ERROR, message, metadata);
   }
+  if (env.exhausted) return overBudget(flagKey, defaultValue, env, metadata);
   if (outcome === null || outcome === undefined) return byDefault(flag, expected, defaultValue);
   const name = variantName(outcome);
   const match = name === undefined ? undefined : matchResult(flag, name);
@@ -126,6 +143,16 @@ export function resolve<T>(
     return failure(defaultValue, ErrorCode.GENERAL, message, metadata);
   }
   return typed(match, expected, defaultValue, flagKey);
+}
+
+function overBudget<T>(
+  flagKey: string,
+  defaultValue: T,
+  env: EvaluationEnv,
+  metadata: EvaluationResult<T>['flagMetadata'],
+): EvaluationResult<T> {
+  const message = `targeting of flag "${flagKey}" gave up: it needs more than the evaluation work budget of ${env.budget} units (maxEvaluationWork)`;
+  return failure(defaultValue, ErrorCode.GENERAL, message, metadata);
 }
 
 function byDefault<T>(

@@ -8,6 +8,12 @@ export interface Env {
   /** Unix seconds, computed on first use. */
   timestamp(): number;
   readonly logger: Logger;
+  /**
+   * Takes `units` from the evaluation's work budget (one per array element visited, one per 64
+   * characters of string read or built). `false` once the budget is spent: the operator then gives
+   * up (returns `null` at once) and the evaluation ends in an error result naming the budget.
+   */
+  spend(units: number): boolean;
   /** Present only under `explain`: operators append what they decided. */
   readonly trace?: TraceEntry[] | undefined;
 }

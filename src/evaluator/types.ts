@@ -46,4 +46,12 @@ export interface EvaluatorOptions {
    * Default 1,000,000.
    */
   readonly maxRuleNodes?: number;
+  /**
+   * The work one evaluation may do: one unit per array element that `map`, `filter`, `reduce`,
+   * `all`, `none`, `some`, `merge` or `in` visits or that is turned into text, one per 64
+   * characters that `in`, `cat` or `substr` reads or builds. An evaluation that needs more stops
+   * and returns an error result (reason `ERROR`, code `GENERAL`) instead of blocking the event loop.
+   * Default 100,000.
+   */
+  readonly maxEvaluationWork?: number;
 }

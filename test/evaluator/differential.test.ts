@@ -15,7 +15,7 @@ function ours(rule: unknown, data: unknown): { value: unknown } | { threw: true 
       maxDepth: 200,
       warn: () => undefined,
     });
-    const env = new EvaluationEnv({ now: () => 0 }, silent).reset('flag', data);
+    const env = new EvaluationEnv({ now: () => 0 }, silent, Infinity).reset('flag', data);
     return { value: compiled(data, env) };
   } catch {
     return { threw: true };

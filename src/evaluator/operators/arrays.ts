@@ -1,5 +1,6 @@
 import type { Env, Operator, Rule } from '../rule.js';
-import { eager, truthy } from './eager.js';
+import { textCost, textOf } from './coerce.js';
+import { truthy } from './eager.js';
 
 /** Compiles `[source, logic, ...]` where `logic` runs with each element as its data. */
 function scoped(
@@ -11,7 +12,12 @@ function scoped(
       const [source, logic, ...rest] = rules;
       const over = source ?? (() => undefined);
       const each = logic ?? (() => undefined);
-      return (data, env) => run(over(data, env), each, env, data, rest);
+      return (data, env) => {
+        const items = over(data, env);
+        // every element visited is paid for up front: a 60,000-element reduce stops here
+        if (Array.isArray(items) && !env.spend(items.length)) return null;
+        return run(items, each, env, data, rest);
+      };
     },
   };
 }
@@ -45,7 +51,19 @@ const membership: Operator = {
       if (folded !== undefined) return scope.constant(member(folded.value));
       return (d, e) => member(needle(d, e));
     }
-    return eager(contains).compile(args, scope);
+    const literal = scope.constantsOf([needle, haystack]);
+    if (literal !== undefined) return scope.constant(contains(literal[0], literal[1]));
+    return (d, e) => {
+      let item = needle(d, e);
+      const hay = haystack(d, e);
+      if (!e.spend(Array.isArray(hay) ? hay.length : textCost(hay))) return null;
+      if (typeof hay === 'string' && hay !== '' && Array.isArray(item)) {
+        const text = textOf(item, e); // what indexOf would search for, without its recursion
+        if (text === undefined) return null;
+        item = text;
+      }
+      return contains(item, hay);
+    };
   },
 };
 
@@ -67,6 +85,24 @@ function contains(a: unknown, b: unknown): boolean {
   return (b as { indexOf(x: unknown): number }).indexOf(a) !== -1;
 }
 
+const flatten = (args: readonly unknown[]): unknown[] =>
+  args.reduce<unknown[]>((out, v) => out.concat(v), []);
+
+/** `merge`: the arguments, arrays flattened one level; every element merged is paid for. */
+const merge: Operator = {
+  compile(args, scope) {
+    const rules = scope.compileAll(args);
+    const known = scope.constantsOf(rules);
+    if (known !== undefined) return scope.constant(flatten(known));
+    return (d, e) => {
+      const values = rules.map((rule) => rule(d, e));
+      let size = 0;
+      for (const value of values) size += Array.isArray(value) ? value.length : 1;
+      return e.spend(size) ? flatten(values) : null;
+    };
+  },
+};
+
 /** @internal */
 export const arrayOperators: Readonly<Record<string, Operator>> = {
   map: scoped((items, logic, env) =>
@@ -84,6 +120,6 @@ export const arrayOperators: Readonly<Record<string, Operator>> = {
   all: quantifier(false, false, false),
   none: quantifier(true, true, false),
   some: quantifier(false, true, true),
-  merge: eager((...args) => args.reduce<unknown[]>((out, v) => out.concat(v), [])),
+  merge,
   in: membership,
 };

@@ -1,6 +1,9 @@
 import type { Env, Operator, Rule } from '../rule.js';
+import { textOf } from './coerce.js';
 
 const FLAGD = '$flagd';
+/** A path that names nothing: `lookup` finds no segment `\u0000`. */
+const NOTHING: readonly string[] = ['\u0000', '\u0000'];
 
 /**
  * Reads a dotted path from `data` the way json-logic-js does, except that only own properties are
@@ -24,10 +27,15 @@ export function lookup(data: unknown, segments: readonly string[], env: Env): un
   return current;
 }
 
-/** The segments of a `var` path, or `null` for "the whole data" (`""`, `null`, absent). */
-function segmentsOf(path: unknown): readonly string[] | null {
+/**
+ * The segments of a `var` path, or `null` for "the whole data" (`""`, `null`, absent). A path that
+ * is an array (computed from the context) is turned into text without recursion, paid for from
+ * `env`; one that cannot be names nothing (`[]`: the lookup finds nothing).
+ */
+function segmentsOf(path: unknown, env?: Env): readonly string[] | null {
   if (path === undefined || path === null || path === '') return null;
-  const text = String(path);
+  const text = Array.isArray(path) && env !== undefined ? textOf(path, env) : String(path);
+  if (text === undefined) return NOTHING;
   return text.includes('.') ? text.split('.') : [text]; // [text] keeps the rule's own string
 }
 
@@ -76,17 +84,18 @@ const variable: Operator = {
     const fallback = args.length > 1 ? scope.compile(args[1], `${scope.path}[1]`) : undefined;
     const known = scope.constantOf(path);
     if (known !== undefined) return fromSegments(segmentsOf(known.value), fallback);
-    return (data, env) => fromSegments(segmentsOf(path(data, env)), fallback)(data, env);
+    return (data, env) => fromSegments(segmentsOf(path(data, env), env), fallback)(data, env);
   },
 };
 
 function missingKeys(keys: ArrayLike<unknown>, data: unknown, env: Env): unknown[] {
   const missing: unknown[] = [];
+  if (!env.spend(keys.length)) return missing;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     // Each key is read as {"var": key} would read it: an array key is [path, default].
     const [path, fallback] = Array.isArray(key) ? key : [key];
-    const segments = segmentsOf(path);
+    const segments = segmentsOf(path, env);
     const found = segments === null ? data : lookup(data, segments, env);
     const value = found === undefined ? fallback : found;
     if (value === undefined || value === null || value === '') missing.push(key);

@@ -1,22 +1,28 @@
 import type { Operator } from '../rule.js';
-import { eager } from './eager.js';
+import { coercing, textCost } from './coerce.js';
 
 /** `Array.prototype.join`'s view of one value: `null` and `undefined` are empty. */
 const joinable = (value: unknown): string => (value == null ? '' : String(value));
 
 /** @internal */
 export const stringOperators: Readonly<Record<string, Operator>> = {
-  cat: eager((...args) => {
-    let out = '';
-    for (const arg of args) out += joinable(arg);
-    return out;
-  }),
-  substr: eager((source, start, end) => {
-    const text = String(source);
-    if ((end as number) < 0) {
-      const rest = text.substr(start as number);
-      return rest.substr(0, rest.length + (end as number));
-    }
-    return text.substr(start as number, end as number);
-  }),
+  cat: coercing(
+    (...args) => {
+      let out = '';
+      for (const arg of args) out += joinable(arg);
+      return out;
+    },
+    { cost: (_args, out) => textCost(out) },
+  ),
+  substr: coercing(
+    (source, start, end) => {
+      const text = String(source);
+      if ((end as number) < 0) {
+        const rest = text.substr(start as number);
+        return rest.substr(0, rest.length + (end as number));
+      }
+      return text.substr(start as number, end as number);
+    },
+    { cost: ([source]) => textCost(source) },
+  ),
 };
