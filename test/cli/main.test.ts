@@ -5,7 +5,11 @@ function fakeIo() {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) },
+    io: {
+      stdout: (s: string) => void out.push(s),
+      stderr: (s: string) => void err.push(s),
+      signal: new AbortController().signal,
+    },
     out,
     err,
   };
