@@ -151,13 +151,14 @@ let before: MemorySample;
 const phases = {} as Record<Flood, Awaited<ReturnType<typeof phase>>>;
 try {
   // warm up the JIT and the server's caches, then the baseline, the control, and the flood
-  await autocannon({
-    url: `http://127.0.0.1:${ofrep}/ofrep/v1/evaluate/flags/checkout`,
-    connections: 10,
-    duration: 1,
-    method: 'POST',
-    body: JSON.stringify({ context }),
-  });
+  for (const [, url, body] of CASES)
+    await autocannon({
+      url,
+      connections: 10,
+      duration: 1,
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
   before = await server.collected();
   for (const flood of ['none', 'same', 'unique'] as const) phases[flood] = await phase(flood);
 } finally {
