@@ -20,13 +20,19 @@ export default defineConfig({
         test: { name: 'unit', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'] },
       },
       {
-        // The evaluator suites again, with eval and Function replaced by throwing stubs.
+        // The evaluator suites again, in processes where V8 itself refuses to generate code from
+        // strings: eval, new Function and every other route to the Function constructor (such as
+        // `(() => 0).constructor`) throw EvalError. test/evaluator/no-dynamic-code.test.ts proves
+        // the flag is in force.
         extends: true,
         test: {
           name: 'no-eval',
           include: ['test/evaluator/**/*.test.ts', 'test/conformance/**/*.test.ts'],
-          // these evaluate in `rampflag serve` child processes, which the stubs do not reach
+          // these evaluate in `rampflag serve` child processes, which the flag does not reach
           exclude: ['test/conformance/in-process-*.test.ts'],
+          pool: 'forks',
+          execArgv: ['--disallow-code-generation-from-strings'],
+          env: { RAMPFLAG_NO_DYNAMIC_CODE: '1' },
           setupFiles: ['test/support/no-dynamic-code.ts'],
         },
       },
