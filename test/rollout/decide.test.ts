@@ -54,9 +54,11 @@ describe('a rollout decision', () => {
       verdict: 'ok',
       samples: { treatment: 2000, control: 18_000 },
     });
-    expect(decide(plan, at(3), evidence(stepOf(3, [20, 5000], [0, 0])), 60 * MINUTE).action).toBe(
-      'hold',
-    );
+    // at 100 % nobody bucketed is on the control: the treatment alone must reach the sample
+    const full = evidence(stepOf(1, [5, 2000], [90, 18_000]), stepOf(3, [20, 5000], [0, 0]));
+    expect(decide(plan, at(3), full, 60 * MINUTE).action).toBe('complete');
+    const thinFull = evidence(stepOf(1, [5, 2000], [90, 18_000]), stepOf(3, [0, 50], [0, 0]));
+    expect(decide(plan, at(3), thinFull, 30 * MINUTE).action).toBe('hold');
   });
 
   it('completes the last step with evidence from the steps before it', () => {
