@@ -7,8 +7,8 @@ export { createSpanHook } from './span-hook.js';
 export type { FlagHook, SpanHookOptions } from './span-hook.js';
 export { createMetricsHook, EVALUATIONS_METRIC } from './metrics-hook.js';
 export type { MetricsHookOptions } from './metrics-hook.js';
-export { createOutcomeRecorder, OUTCOME_METRICS } from './outcome-recorder.js';
-export type { OutcomeRecorder, OutcomeRecorderOptions } from './outcome-recorder.js';
+export { COHORT_ATTRIBUTE, createOutcomeRecorder, OUTCOME_METRICS } from './outcome-recorder.js';
+export type { OutcomeRecorder, OutcomeRecorderOptions, OutcomeSeries } from './outcome-recorder.js';
 export {
   currentFlagScope,
   flagVariantsMiddleware,

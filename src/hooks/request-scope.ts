@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EvaluationContext } from '@openfeature/core';
 import {
   context,
   createContextKey,
@@ -13,23 +15,42 @@ export interface FlagScope {
   readonly span: Span | undefined;
   /** Flag key → variant, every flag evaluated while the request was open. */
   readonly variants: Map<string, string>;
+  /** Flag key → the evaluation context it was evaluated with (the outcome recorder's cohort). */
+  readonly contexts: Map<string, EvaluationContext>;
 }
 
 const SCOPE = createContextKey('rampflag.flag-scope');
+const PROBE = createContextKey('rampflag.context-probe');
+
+/**
+ * Where scopes live when no OpenTelemetry context manager is registered (the API's default one
+ * propagates nothing, so a scope set through it would be lost at once and nothing recorded).
+ */
+const fallback = new AsyncLocalStorage<FlagScope>();
+
+/** Whether the registered OpenTelemetry context manager carries values into `fn`. */
+function contextPropagates(): boolean {
+  return context.with(
+    context.active().setValue(PROBE, true),
+    () => context.active().getValue(PROBE) === true,
+  );
+}
 
 /** The scope of the request being served, if a helper opened one. */
 export function currentFlagScope(ctx: Context = context.active()): FlagScope | undefined {
-  return ctx.getValue(SCOPE) as FlagScope | undefined;
+  return (ctx.getValue(SCOPE) as FlagScope | undefined) ?? fallback.getStore();
 }
 
 /**
  * Runs `fn` in a flag scope whose span is `span` (by default the span active now, usually the
  * request's server span). Every variant evaluated inside, however deep the child spans, is also
- * written to that span.
+ * written to that span. Without an OpenTelemetry context manager the scope is carried by Node's
+ * `AsyncLocalStorage` instead, so variants are still recorded.
  */
 export function runInFlagScope<T>(fn: () => T, span: Span | undefined = trace.getActiveSpan()): T {
-  const scope: FlagScope = { span, variants: new Map() };
-  return context.with(context.active().setValue(SCOPE, scope), fn);
+  const scope: FlagScope = { span, variants: new Map(), contexts: new Map() };
+  if (contextPropagates()) return context.with(context.active().setValue(SCOPE, scope), fn);
+  return fallback.run(scope, fn);
 }
 
 /**

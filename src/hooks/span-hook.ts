@@ -38,6 +38,7 @@ export function createSpanHook(options: SpanHookOptions = {}): FlagHook {
         }
         if (scope !== undefined && variant !== undefined) {
           scope.variants.set(hook.flagKey, variant);
+          scope.contexts.set(hook.flagKey, hook.context);
           if (scope.span !== span && scope.span?.isRecording() === true) {
             scope.span.setAttribute(attributeOf(hook.flagKey), variant);
           }
