@@ -1,0 +1,186 @@
+import type { Counts } from '../stats/index.js';
+import type { GuardrailCounts, StepEvidence } from './decide.js';
+import type { Guardrail, RolloutPlan } from './plan.js';
+
+/** What a reader is asked for: the flag's cohorts over one time window. */
+export interface EvidenceQuery {
+  readonly flag: string;
+  readonly treatment: string;
+  readonly control: string;
+  /** The context attribute the rings are named by, and the rings on the treatment in this window. */
+  readonly rings: { readonly attribute: string; readonly active: readonly string[] } | undefined;
+  readonly guardrails: readonly Guardrail[];
+  /** The window, in ms since the epoch: events after `from`, up to `to`. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A window's counts per cohort and guardrail (a {@link StepEvidence} without its step). */
+export type WindowEvidence = Omit<StepEvidence, 'step'>;
+
+/**
+ * Where a rollout's evidence comes from: Prometheus, the in-process outcome metrics, or a function.
+ * Readers are a table of small implementations, like the evaluator's operators.
+ */
+export interface MetricReader {
+  /** Describes the reader for messages and the audit log. */
+  readonly source: string;
+  read(query: EvidenceQuery): Promise<WindowEvidence>;
+}
+
+/** A query for a plan's flag over a window, with the rings `activeRings` on the treatment. */
+export function queryFor(
+  plan: RolloutPlan,
+  activeRings: readonly string[],
+  from: number,
+  to: number,
+): EvidenceQuery {
+  return {
+    flag: plan.flag,
+    treatment: plan.treatment,
+    control: plan.control,
+    rings:
+      plan.rings === undefined
+        ? undefined
+        : { attribute: plan.rings.attribute, active: activeRings },
+    guardrails: plan.guardrails,
+    from,
+    to,
+  };
+}
+
+/** A reader over any function: a database, a vendor API, a test's numbers. */
+export function functionReader(
+  read: (query: EvidenceQuery) => WindowEvidence | Promise<WindowEvidence>,
+  source = 'function',
+): MetricReader {
+  return { source, read: async (query) => read(query) };
+}
+
+/** Cumulative counts of one flag's requests by variant and cohort, as the outcome recorder counts them. */
+export interface OutcomeTotals {
+  /** Requests, failed requests and requests slower than each bound, per variant and cohort. */
+  readonly series: readonly {
+    readonly variant: string;
+    readonly cohort: string;
+    readonly requests: number;
+    readonly failures: number;
+    /** Requests at or below each bound in ms (a histogram's cumulative buckets). */
+    readonly atOrBelow: Readonly<Record<number, number>>;
+  }[];
+}
+
+const ZERO: Counts = { bad: 0, total: 0 };
+
+/**
+ * Folds outcome totals into a window's evidence: bucketed treatment, control, and the ring cohort
+ * (treatment requests whose cohort label is an active ring). Guardrails `error-rate` and
+ * `slow-rate` are read from them; a custom guardrail needs another reader.
+ */
+export function evidenceFromTotals(query: EvidenceQuery, totals: OutcomeTotals): WindowEvidence {
+  const active = new Set(query.rings?.active ?? []);
+  const cohorts = {
+    treatment: {} as Record<string, Counts>,
+    control: {} as Record<string, Counts>,
+    ring: {} as Record<string, Counts>,
+  };
+  for (const g of query.guardrails) {
+    cohorts.treatment[g.name] = ZERO;
+    cohorts.control[g.name] = ZERO;
+    cohorts.ring[g.name] = ZERO;
+  }
+  const exposures = { treatment: 0, control: 0 };
+  for (const s of totals.series) {
+    const inRing = active.has(s.cohort);
+    const cohort =
+      s.variant === query.treatment
+        ? inRing
+          ? 'ring'
+          : 'treatment'
+        : s.variant === query.control && !inRing
+          ? 'control'
+          : undefined;
+    if (cohort === undefined) continue;
+    if (cohort !== 'ring') exposures[cohort] += s.requests;
+    for (const g of query.guardrails) {
+      const bad =
+        g.metric === 'error-rate'
+          ? s.failures
+          : g.metric === 'slow-rate'
+            ? s.requests - (s.atOrBelow[g.slowerThanMs as number] ?? s.requests)
+            : undefined;
+      if (bad === undefined) continue;
+      const was = cohorts[cohort][g.name] as Counts;
+      cohorts[cohort][g.name] = { bad: was.bad + bad, total: was.total + s.requests };
+    }
+  }
+  return {
+    treatment: cohorts.treatment,
+    control: cohorts.control,
+    ...(query.rings === undefined ? {} : { ring: cohorts.ring as GuardrailCounts }),
+    exposures: { ...exposures, unit: 'requests' },
+  };
+}
+
+/** Where in-process totals come from: `createOutcomeRecorder()` from rampflag/otel has this shape. */
+export interface TotalsSource {
+  totals(flagKey: string): OutcomeTotals['series'];
+}
+
+const seriesKey = (s: OutcomeTotals['series'][number]) => `${s.variant}\u0000${s.cohort}`;
+
+/** `now − then`, series by series; undefined when a count went down (the totals were reset). */
+function difference(now: OutcomeTotals['series'], then: OutcomeTotals['series']) {
+  const before = new Map(then.map((s) => [seriesKey(s), s]));
+  const out = [];
+  for (const s of now) {
+    const b = before.get(seriesKey(s));
+    if (b === undefined) {
+      out.push(s);
+      continue;
+    }
+    const atOrBelow: Record<number, number> = {};
+    for (const [bound, n] of Object.entries(s.atOrBelow))
+      atOrBelow[Number(bound)] = n - (b.atOrBelow[Number(bound)] ?? 0);
+    const d = {
+      ...s,
+      requests: s.requests - b.requests,
+      failures: s.failures - b.failures,
+      atOrBelow,
+    };
+    if (d.requests < 0 || d.failures < 0) return undefined;
+    out.push(d);
+  }
+  return out;
+}
+
+/**
+ * A reader over the outcome recorder of this process (a service that runs its own rollout, or a
+ * test). Counts are cumulative, so the reader keeps a snapshot at each read and takes a window's
+ * counts as the difference from the last snapshot taken at or before the window's start (or, after
+ * a restart, the first one taken inside it); the first read is the baseline. At most `maxSnapshots`
+ * are kept.
+ */
+export function inProcessReader(
+  recorder: TotalsSource,
+  { maxSnapshots = 1000 }: { maxSnapshots?: number } = {},
+): MetricReader {
+  const snapshots: { at: number; flag: string; series: OutcomeTotals['series'] }[] = [];
+  return {
+    source: 'in-process outcome recorder',
+    async read(query) {
+      const series = recorder.totals(query.flag);
+      const mine = snapshots.filter((s) => s.flag === query.flag);
+      // the last snapshot at or before the window's start; else the first one inside it
+      const baseline = mine.filter((s) => s.at <= query.from).pop() ?? mine[0];
+      snapshots.push({ at: query.to, flag: query.flag, series });
+      if (snapshots.length > maxSnapshots) snapshots.splice(0, snapshots.length - maxSnapshots);
+      const window = baseline === undefined ? [] : difference(series, baseline.series);
+      // a reset shows as inconsistent counts, on which the decision holds
+      const counts = window ?? [
+        { variant: query.treatment, cohort: '', requests: -1, failures: 0, atOrBelow: {} },
+      ];
+      return evidenceFromTotals(query, { series: counts });
+    },
+  };
+}
