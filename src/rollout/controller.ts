@@ -1,0 +1,443 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { JsonValue } from '@openfeature/core';
+import type { Clock } from '../evaluator/index.js';
+import { isObject } from '../evaluator/json-path.js';
+import { isWriteConflictError } from '../sources/flag-source.js';
+import type { AuditAction, AuditLog, AuditRecord } from './audit.js';
+import { decide, type Decision, type RolloutStatus, type StepEvidence } from './decide.js';
+import { checkPlanAgainstFlag, targetingAt } from './flag-shape.js';
+import { PlanError, type RolloutPlan, type RolloutStep } from './plan.js';
+import { queryFor, type MetricReader } from './readers.js';
+import { readRollout, withRollout, type StoredRollout } from './state.js';
+import type { FlagWriter } from './writers.js';
+
+type Json = Record<string, unknown>;
+
+/** A controller lost its flag to another writer, or its rollout to another id: it stops. */
+export class RolloutConflictError extends Error {
+  override readonly name = 'RolloutConflictError';
+}
+
+/** Options of {@link RolloutController}. */
+export interface RolloutControllerOptions {
+  readonly plan: RolloutPlan;
+  /** The flag's source of truth: a file, the server's admin API, an in-memory source. */
+  readonly writer: FlagWriter;
+  readonly reader: MetricReader;
+  readonly audit: AuditLog;
+  /** Who acts, for the audit log. Default `rampflag@<host>`. */
+  readonly actor?: string;
+  readonly clock?: Clock;
+  /** Rollout ids for new rollouts. Default random UUIDs. */
+  readonly newId?: () => string;
+  /** Compare-and-swap attempts before giving up on a busy flag. Default 5. */
+  readonly retries?: number;
+}
+
+/** What one call did. */
+export interface RolloutOutcome {
+  readonly action: Decision['action'] | 'start' | 'pause' | 'resume' | 'kill';
+  /** Whether the flag was written. */
+  readonly changed: boolean;
+  readonly reason: string;
+  readonly rollout: StoredRollout;
+  readonly decision?: Decision;
+}
+
+const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+const TERMINAL: readonly RolloutStatus[] = ['completed', 'rolled-back', 'killed'];
+
+/** The percentage a step puts on the treatment. */
+const percentOf = (step: RolloutStep | undefined) => (step?.kind === 'percent' ? step.percent : 0);
+
+/**
+ * Drives one flag through a plan. Each call reads the flag from its source of truth, acts, and writes
+ * it back compare-and-swap; the rollout's state lives in the flag's metadata, and every change is
+ * appended to the audit log first (with the hash of that record written into the flag as
+ * `rollout.audit`). A controller that finds its rollout moved by someone else, or another rollout on
+ * its flag, stops with a {@link RolloutConflictError}. Owns no timers but {@link run}'s.
+ */
+export class RolloutController {
+  readonly #plan: RolloutPlan;
+  readonly #writer: FlagWriter;
+  readonly #reader: MetricReader;
+  readonly #audit: AuditLog;
+  readonly #actor: string;
+  readonly #clock: Clock;
+  readonly #newId: () => string;
+  readonly #retries: number;
+
+  constructor(options: RolloutControllerOptions) {
+    this.#plan = options.plan;
+    this.#writer = options.writer;
+    this.#reader = options.reader;
+    this.#audit = options.audit;
+    this.#actor = options.actor ?? `rampflag@${hostname()}`;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#newId = options.newId ?? randomUUID;
+    this.#retries = options.retries ?? 5;
+  }
+
+  /** The flag as stored now, and the rollout its metadata records (if any). */
+  async status(): Promise<{ flag: Json; rollout: StoredRollout | undefined }> {
+    const { flag } = await this.#read();
+    return { flag, rollout: readRollout(flag) };
+  }
+
+  /**
+   * Starts the rollout: checks the plan against the flag (throws a {@link PlanError} naming every
+   * problem, writing nothing), writes the first step's targeting, the seed's shape on a flag without
+   * targeting, and records `rollout.*` in the flag's metadata. A rollout already running on the flag
+   * is a {@link RolloutConflictError}.
+   */
+  async start(): Promise<RolloutOutcome> {
+    const id = this.#newId();
+    return this.#change('start', 'rollout started', undefined, (flag, current) => {
+      if (current !== undefined && !TERMINAL.includes(current.status))
+        throw new RolloutConflictError(
+          `flag "${this.#plan.flag}" already has rollout ${current.id} (${current.status})`,
+        );
+      const issues = checkPlanAgainstFlag(this.#plan, flag);
+      if (issues.length > 0) throw new PlanError(issues);
+      const step = this.#plan.steps[0];
+      const next = { ...flag, targeting: targetingAt(this.#plan, flag, step) };
+      return {
+        flag: next,
+        rollout: {
+          id,
+          status: 'running',
+          step: 0,
+          percent: percentOf(step),
+          since: this.#clock.now(),
+          auditHead: undefined,
+        },
+      };
+    });
+  }
+
+  /**
+   * Makes one decision ({@link decide}) on the evidence of every step so far, and carries it out:
+   * advance to the next step, complete, roll back to the safe variant, or hold (nothing written).
+   */
+  async step(): Promise<RolloutOutcome> {
+    const { flag } = await this.#read();
+    const rollout = this.#own(readRollout(flag));
+    if (rollout.status !== 'running')
+      return {
+        action: 'hold',
+        changed: false,
+        reason: `the rollout is ${rollout.status}`,
+        rollout,
+      };
+    const now = this.#clock.now();
+    const evidence = { steps: await this.#evidence(rollout, now) };
+    const decision = decide(this.#plan, rollout, evidence, now);
+    const auditEvidence = {
+      guardrails: decision.guardrails,
+      ...(decision.srm ? { srm: decision.srm } : {}),
+    } as unknown as JsonValue;
+    switch (decision.action) {
+      case 'hold':
+        return { action: 'hold', changed: false, reason: decision.reason, rollout, decision };
+      case 'rollback':
+        return {
+          ...(await this.#safe('rollback', 'rolled-back', decision.reason, rollout, auditEvidence)),
+          decision,
+        };
+      case 'complete':
+        return {
+          ...(await this.#change('complete', decision.reason, auditEvidence, (f, current) => ({
+            flag: f,
+            rollout: { ...this.#same(rollout, current), status: 'completed' },
+          }))),
+          decision,
+        };
+      case 'advance': {
+        const index = rollout.step + 1;
+        const step = this.#plan.steps[index];
+        return {
+          ...(await this.#change('advance', decision.reason, auditEvidence, (f, current) => ({
+            flag: { ...f, targeting: targetingAt(this.#plan, f, step) },
+            rollout: {
+              ...this.#same(rollout, current),
+              step: index,
+              percent: percentOf(step),
+              since: now,
+            },
+          }))),
+          decision,
+        };
+      }
+    }
+  }
+
+  /** Rolls back by hand to the safe variant; a repeat changes nothing and says so. */
+  rollback(reason = 'rolled back by hand'): Promise<RolloutOutcome> {
+    return this.#safe('rollback', 'rolled-back', reason, undefined, null);
+  }
+
+  /**
+   * The kill switch: the safe variant, served by name, at once, whatever the rollout's state (even
+   * with no rollout recorded). Idempotent: a repeat writes nothing and records "no change".
+   */
+  kill(reason = 'kill switch'): Promise<RolloutOutcome> {
+    return this.#safe('kill', 'killed', reason, undefined, null);
+  }
+
+  /** Stops advancing (rollbacks on harm still happen through {@link step} once resumed). */
+  pause(reason = 'paused by hand'): Promise<RolloutOutcome> {
+    return this.#status('pause', 'running', 'paused', reason);
+  }
+
+  resume(reason = 'resumed by hand'): Promise<RolloutOutcome> {
+    return this.#status('resume', 'paused', 'running', reason);
+  }
+
+  /**
+   * Calls {@link step} every `checkEvery` until the rollout completes, rolls back or is stopped
+   * (`signal`), reporting each outcome. Resolves with the last.
+   */
+  async run(
+    options: {
+      signal?: AbortSignal;
+      onStep?: (outcome: RolloutOutcome) => void;
+      sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+    } = {},
+  ): Promise<RolloutOutcome> {
+    const sleep = options.sleep ?? defaultSleep;
+    for (;;) {
+      const outcome = await this.step();
+      options.onStep?.(outcome);
+      if (TERMINAL.includes(outcome.rollout.status) || options.signal?.aborted) return outcome;
+      await sleep(this.#plan.checkEveryMs, options.signal);
+      if (options.signal?.aborted) return outcome;
+    }
+  }
+
+  // ---- internals ----
+
+  async #read() {
+    const { configuration, version } = await this.#writer.read();
+    const doc = JSON.parse(configuration) as Json;
+    const flags = doc['flags'];
+    const flag = isObject(flags)
+      ? flags[this.#plan.flag]
+      : Array.isArray(flags)
+        ? (flags as Json[]).find((f) => f['key'] === this.#plan.flag)
+        : undefined;
+    if (!isObject(flag))
+      throw new PlanError([
+        {
+          path: `flags.${this.#plan.flag}`,
+          message: `no flag "${this.#plan.flag}" in ${this.#writer.target}`,
+        },
+      ]);
+    return { doc, flag, version };
+  }
+
+  #own(rollout: StoredRollout | undefined): StoredRollout {
+    if (rollout === undefined)
+      throw new RolloutConflictError(`flag "${this.#plan.flag}" has no rollout: start one first`);
+    return rollout;
+  }
+
+  /** Throws unless the flag's rollout is still the one a decision was made on. */
+  #same(decidedOn: StoredRollout, current: StoredRollout | undefined): StoredRollout {
+    if (current === undefined || current.id !== decidedOn.id)
+      throw new RolloutConflictError(
+        `flag "${this.#plan.flag}" now has ${current ? `rollout ${current.id}` : 'no rollout'}, not ${decidedOn.id}: this controller stops`,
+      );
+    if (
+      current.step !== decidedOn.step ||
+      current.status !== decidedOn.status ||
+      current.since !== decidedOn.since
+    )
+      throw new RolloutConflictError(
+        `rollout ${current.id} was moved by someone else (now step ${current.step}, ${current.status}): this controller stops`,
+      );
+    return current;
+  }
+
+  /** Every step's evidence so far: one window per step, its bounds from the audit log. */
+  async #evidence(rollout: StoredRollout, now: number): Promise<StepEvidence[]> {
+    const verified = await this.#audit.verify();
+    if (!verified.ok)
+      throw new Error(`the audit log is broken at line ${verified.line}: ${verified.problem}`);
+    const starts = new Map<number, number>();
+    for (const record of verified.records as readonly AuditRecord[]) {
+      if (record.rolloutId !== rollout.id || !record.changed) continue;
+      const step = readRollout(record.after)?.step;
+      if (step !== undefined && !starts.has(step)) starts.set(step, Date.parse(record.time));
+    }
+    starts.set(rollout.step, rollout.since);
+    const steps: StepEvidence[] = [];
+    for (let index = 0; index <= rollout.step; index++) {
+      const from = starts.get(index);
+      if (from === undefined) continue;
+      const to = index === rollout.step ? now : (starts.get(index + 1) ?? now);
+      const step = this.#plan.steps[index];
+      const rings =
+        step?.kind === 'ring'
+          ? step.rings
+          : index === 0 && step === undefined
+            ? []
+            : (this.#plan.rings?.stages ?? []);
+      steps.push({
+        step: index,
+        ...(await this.#reader.read(queryFor(this.#plan, rings, from, to))),
+      });
+    }
+    return steps;
+  }
+
+  /** Forces the safe variant by name; idempotent. */
+  #safe(
+    action: AuditAction,
+    status: RolloutStatus,
+    reason: string,
+    decidedOn: StoredRollout | undefined,
+    evidence: JsonValue,
+  ): Promise<RolloutOutcome> {
+    return this.#change(action, reason, evidence, (flag, current) => {
+      if (decidedOn !== undefined) this.#same(decidedOn, current);
+      if (
+        current?.status === status &&
+        flag['defaultVariant'] === this.#plan.safeVariant &&
+        flag['targeting'] === undefined
+      )
+        return undefined;
+      const { targeting: _dropped, ...rest } = flag;
+      const rollout: StoredRollout = current ?? {
+        id: this.#newId(),
+        status,
+        step: 0,
+        percent: 0,
+        since: this.#clock.now(),
+        auditHead: undefined,
+      };
+      return {
+        flag: { ...rest, defaultVariant: this.#plan.safeVariant },
+        rollout: { ...rollout, status, percent: 0 },
+      };
+    });
+  }
+
+  #status(
+    action: AuditAction,
+    from: RolloutStatus,
+    to: RolloutStatus,
+    reason: string,
+  ): Promise<RolloutOutcome> {
+    return this.#change(action, reason, null, (flag, current) => {
+      const rollout = this.#own(current);
+      if (rollout.status === to) return undefined;
+      if (rollout.status !== from)
+        throw new RolloutConflictError(
+          `cannot ${action} rollout ${rollout.id}: it is ${rollout.status}`,
+        );
+      return { flag, rollout: { ...rollout, status: to } };
+    });
+  }
+
+  /**
+   * Reads the flag, computes its next form (`undefined`: nothing to change), audits, and writes it
+   * compare-and-swap; on a conflict, reads again and recomputes (which throws if the rollout moved).
+   */
+  async #change(
+    action: AuditAction,
+    reason: string,
+    evidence: JsonValue | undefined,
+    next: (
+      flag: Json,
+      current: StoredRollout | undefined,
+    ) => { flag: Json; rollout: StoredRollout } | undefined,
+  ): Promise<RolloutOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      const { doc, flag, version } = await this.#read();
+      const current = readRollout(flag);
+      const change = next(flag, current);
+      const base = {
+        actor: this.#actor,
+        flag: this.#plan.flag,
+        action,
+        evidence: evidence ?? null,
+        before: flag as JsonValue,
+      };
+      if (change === undefined) {
+        const rollout = this.#own(current);
+        await this.#audit.append({
+          ...base,
+          rolloutId: rollout.id,
+          changed: false,
+          reason: `${reason}: no change`,
+          after: flag as JsonValue,
+        });
+        return {
+          action: action as RolloutOutcome['action'],
+          changed: false,
+          reason: `${reason}: no change`,
+          rollout,
+        };
+      }
+      const unaudited = withRollout(change.flag, { ...change.rollout, auditHead: undefined });
+      const { [`rollout.audit`]: _head, ...metadata } = (unaudited['metadata'] ?? {}) as Json;
+      const after = { ...unaudited, metadata } as JsonValue;
+      const head = await this.#audit.append({
+        ...base,
+        rolloutId: change.rollout.id,
+        changed: true,
+        reason,
+        after,
+      });
+      const rollout = { ...change.rollout, auditHead: head };
+      try {
+        await this.#writer.write(
+          JSON.stringify(replaceFlag(doc, this.#plan.flag, withRollout(change.flag, rollout))),
+          version,
+        );
+        return { action: action as RolloutOutcome['action'], changed: true, reason, rollout };
+      } catch (error) {
+        const conflict = isWriteConflictError(error);
+        await this.#audit.append({
+          ...base,
+          rolloutId: change.rollout.id,
+          changed: false,
+          reason: `not written (${conflict ? 'the flag changed meanwhile' : (error as Error).message}): ${reason}`,
+          after: flag as JsonValue,
+        });
+        if (!conflict || attempt + 1 >= this.#retries) throw error;
+      }
+    }
+  }
+}
+
+/** `doc` with flag `key` replaced, other flags and keys untouched. */
+function replaceFlag(doc: Json, key: string, flag: Json): Json {
+  const flags = doc['flags'];
+  if (Array.isArray(flags))
+    return {
+      ...doc,
+      flags: (flags as Json[]).map((f) => (f['key'] === key ? { key, ...flag } : f)),
+    };
+  return {
+    ...doc,
+    flags: Object.fromEntries(
+      Object.entries(flags as Json).map(([k, f]) => [k, k === key ? flag : f]),
+    ),
+  };
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

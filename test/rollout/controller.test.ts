@@ -1,0 +1,258 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEvaluator } from 'rampflag/evaluator';
+import { InMemoryFlagSource } from 'rampflag';
+import { AuditLog } from '../../src/rollout/audit.js';
+import { RolloutController } from '../../src/rollout/controller.js';
+import { parsePlan } from '../../src/rollout/plan.js';
+import {
+  functionReader,
+  type EvidenceQuery,
+  type WindowEvidence,
+} from '../../src/rollout/readers.js';
+import { memoryWriter } from '../../src/rollout/writers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rampflag-controller-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let logs = 0;
+
+const MINUTE = 60_000;
+const plan = parsePlan({
+  flag: 'checkout',
+  treatment: 'on',
+  control: 'off',
+  rings: { attribute: 'ring', stages: ['internal'] },
+  steps: [10, 50, 100],
+  hold: '10m',
+  minSamples: 100,
+  guardrails: [{ name: 'errors', metric: 'error-rate', maxIncrease: 0.002, maxRate: 0.05 }],
+});
+
+/** Traffic in proportion to the window's length: `rate` errors per request per cohort. */
+function traffic(rates: { treatment: number; control: number; ring: number }) {
+  return functionReader((q: EvidenceQuery): WindowEvidence => {
+    const minutes = (q.to - q.from) / MINUTE;
+    const n = Math.round(minutes * 100);
+    const counts = (rate: number) => ({ errors: { bad: Math.round(n * rate), total: n } });
+    return {
+      treatment: counts(rates.treatment),
+      control: counts(rates.control),
+      ring: counts(rates.ring),
+    };
+  });
+}
+
+function setUp(rates = { treatment: 0.001, control: 0.001, ring: 0.001 }) {
+  const source = new InMemoryFlagSource({
+    checkout: {
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      metadata: { owner: 'payments' },
+    },
+    other: { variants: { a: 'A' }, defaultVariant: 'a' },
+  });
+  let now = Date.parse('2026-11-29T10:00:00Z');
+  const clock = { now: () => now };
+  const audit = new AuditLog(join(dir, `audit-${logs++}.jsonl`), { clock });
+  let ids = 0;
+  const controller = (reader = traffic(rates)) =>
+    new RolloutController({
+      plan,
+      writer: memoryWriter(source),
+      reader,
+      audit,
+      actor: 'test',
+      clock,
+      newId: () => `r${++ids}`,
+    });
+  const flag = async () =>
+    (JSON.parse(await source.read()) as { flags: Record<string, Record<string, unknown>> }).flags;
+  return { source, clock, audit, controller, flag, advance: (ms: number) => (now += ms) };
+}
+
+const serves = (flags: object, context: object) => {
+  const evaluator = createEvaluator();
+  evaluator.setConfiguration({ flags });
+  return evaluator.resolveBoolean('checkout', false, context);
+};
+
+describe('the rollout controller', () => {
+  it('starts with the seed shape, ramps through rings and percentages, and completes', async () => {
+    const { controller, flag, advance } = setUp();
+    const c = controller();
+    const started = await c.start();
+    expect(started).toMatchObject({
+      action: 'start',
+      changed: true,
+      rollout: { id: 'r1', status: 'running', step: 0, percent: 0 },
+    });
+    const seeded = await flag();
+    expect(seeded['checkout']?.['targeting']).toEqual({
+      if: [
+        { in: [{ var: 'ring' }, ['internal']] },
+        'on',
+        {
+          fractional: [
+            ['on', 0],
+            ['off', 1000],
+          ],
+        },
+      ],
+    });
+    expect(seeded['checkout']?.['metadata']).toMatchObject({
+      owner: 'payments',
+      'rollout.status': 'running',
+      'rollout.step': 0,
+    });
+    expect(serves(seeded, { targetingKey: 'u', ring: 'internal' }).value).toBe(true);
+    expect(seeded['other']).toEqual({
+      variants: { a: 'A' },
+      defaultVariant: 'a',
+      state: 'ENABLED',
+    });
+    const actions: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      advance(5 * MINUTE);
+      const outcome = await c.step();
+      actions.push(outcome.action);
+      if (outcome.rollout.status === 'completed') break;
+    }
+    expect(actions).toEqual([
+      'hold',
+      'advance',
+      'hold',
+      'advance',
+      'hold',
+      'advance',
+      'hold',
+      'complete',
+    ]);
+    const done = await flag();
+    expect(done['checkout']?.['metadata']).toMatchObject({
+      'rollout.status': 'completed',
+      'rollout.percent': 100,
+    });
+    expect(serves(done, { targetingKey: 'anyone' }).value).toBe(true);
+  });
+
+  it('rolls back a regression to the safe variant by name, with the evidence in the audit log', async () => {
+    const { controller, flag, advance, audit } = setUp({
+      treatment: 0.05,
+      control: 0.001,
+      ring: 0.001,
+    });
+    const c = controller();
+    await c.start();
+    advance(10 * MINUTE);
+    expect((await c.step()).action).toBe('advance'); // the ring stage: rings judged on their own
+    advance(10 * MINUTE);
+    const outcome = await c.step();
+    expect(outcome).toMatchObject({
+      action: 'rollback',
+      changed: true,
+      rollout: { status: 'rolled-back', percent: 0 },
+    });
+    expect(outcome.reason).toMatch(/errors: treatment − control/);
+    const rolled = (await flag())['checkout'];
+    expect(rolled?.['targeting']).toBeUndefined();
+    expect(rolled?.['defaultVariant']).toBe('off');
+    expect(serves({ checkout: rolled }, { targetingKey: 'u', ring: 'internal' }).value).toBe(false);
+    const verified = await audit.verify(
+      (rolled?.['metadata'] as Record<string, string>)['rollout.audit'],
+    );
+    expect(verified.ok).toBe(true);
+    if (!verified.ok) return;
+    expect(verified.records.map((r) => r.action)).toEqual(['start', 'advance', 'rollback']);
+    const last = verified.records.at(-1);
+    expect(last).toMatchObject({ actor: 'test', rolloutId: 'r1', changed: true });
+    expect(JSON.stringify(last?.evidence)).toMatch(/"verdict":"harm"/);
+    expect(last?.before).toMatchObject({ targeting: expect.anything() as unknown });
+  });
+
+  it('makes kill idempotent: one change, then "no change"', async () => {
+    const { controller, flag, audit } = setUp();
+    const c = controller();
+    await c.start();
+    expect(await c.kill('incident 42')).toMatchObject({
+      action: 'kill',
+      changed: true,
+      rollout: { status: 'killed' },
+    });
+    const once = await flag();
+    expect(await c.kill('incident 42')).toMatchObject({
+      changed: false,
+      reason: 'incident 42: no change',
+    });
+    expect(await flag()).toEqual(once);
+    const verified = await audit.verify();
+    expect(verified.ok && verified.records.map((r) => [r.action, r.changed])).toEqual([
+      ['start', true],
+      ['kill', true],
+      ['kill', false],
+    ]);
+  });
+
+  it('kills a flag with no rollout too', async () => {
+    const { controller, flag } = setUp();
+    const outcome = await controller().kill();
+    expect(outcome).toMatchObject({ changed: true, rollout: { status: 'killed' } });
+    expect((await flag())['checkout']?.['defaultVariant']).toBe('off');
+  });
+
+  it('pauses and resumes; a paused rollout holds', async () => {
+    const { controller, advance } = setUp();
+    const c = controller();
+    await c.start();
+    expect((await c.pause()).rollout.status).toBe('paused');
+    advance(60 * MINUTE);
+    expect(await c.step()).toMatchObject({ action: 'hold', reason: 'the rollout is paused' });
+    expect((await c.resume()).rollout.status).toBe('running');
+    expect((await c.step()).action).toBe('advance');
+  });
+
+  it('lets exactly one of two controllers act on a step; the other stops with a clear message', async () => {
+    const { controller, advance } = setUp();
+    const first = controller();
+    await first.start();
+    advance(10 * MINUTE);
+    const second = controller();
+    const results = await Promise.allSettled([first.step(), second.step()]);
+    const won = results.filter((r) => r.status === 'fulfilled' && r.value.action === 'advance');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(String((lost[0] as PromiseRejectedResult).reason)).toMatch(
+      /moved by someone else.*this controller stops/,
+    );
+  });
+
+  it('refuses to start a second rollout, or a plan the flag cannot carry', async () => {
+    const { controller } = setUp();
+    await controller().start();
+    await expect(controller().start()).rejects.toThrow(/already has rollout r1 \(running\)/);
+    const other = setUp();
+    other.source.set('checkout', { variants: { yes: true, no: false }, defaultVariant: 'no' });
+    const before = await other.source.read();
+    await expect(other.controller().start()).rejects.toMatchObject({
+      name: 'PlanError',
+      issues: [
+        { path: 'treatment', message: 'the flag has no variant "on" (it has yes, no)' },
+        { path: 'control', message: 'the flag has no variant "off" (it has yes, no)' },
+        { path: 'safeVariant', message: 'the flag has no variant "off" (it has yes, no)' },
+      ],
+    });
+    expect(await other.source.read()).toBe(before);
+  });
+
+  it('resumes after a restart, counting the hold from rollout.since', async () => {
+    const { controller, advance } = setUp();
+    await controller().start();
+    advance(6 * MINUTE);
+    const restarted = controller();
+    expect((await restarted.step()).reason).toMatch(/holding: 4m left/);
+    advance(4 * MINUTE);
+    expect((await restarted.step()).action).toBe('advance');
+  });
+});
