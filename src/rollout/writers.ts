@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { FlagNotFoundError } from '@openfeature/core';
+import { InvalidConfigurationError, validateConfiguration } from '../evaluator/index.js';
 import { isObject } from '../evaluator/json-path.js';
 import { parseJsonText } from '../evaluator/json-limits.js';
 import { parseConfigurationText } from '../evaluator/parse-text.js';
@@ -93,6 +94,8 @@ export async function updateFlag(
     const before = Object.hasOwn(flags, flagKey) ? flags[flagKey] : undefined;
     if (!isObject(before)) throw new FlagNotFoundError(`no flag "${flagKey}" in ${writer.target}`);
     const after = update(before, doc);
+    if (after !== undefined && !isObject(after))
+      throw new TypeError(`the update of flag "${flagKey}" gave ${typeof after}, not a flag`);
     if (after === undefined || isDeepStrictEqual(after, before))
       return { before, after: before, changed: false, version };
     try {
@@ -114,12 +117,15 @@ export async function updateFlag(
  * the SHA-256 of the file's text, a write is compare-and-swap against that text at the moment of
  * the rename, atomic, through symlinks, with the file's mode, and in the file's format (JSON in its
  * indentation, YAML as YAML with its comments), so one changed weight is a one-line diff. A YAML
- * file's configuration is read as JSON.
+ * file's configuration is read as JSON. A configuration the evaluator refuses is not written
+ * (`InvalidConfigurationError`), as the admin API refuses it.
  */
 export function fileWriter(path: string): FlagWriter {
   const source = new FileFlagSource(path);
   const readText = async (): Promise<string> => {
-    const { size } = await stat(source.path);
+    const { size } = await stat(source.path).catch((error: unknown) => {
+      throw new Error(`cannot read flag file ${path}: ${String(error)}`, { cause: error });
+    });
     if (size > WRITE_LIMITS.maxBytes)
       throw new Error(
         `flag file ${path} is ${size} bytes, over the limit of ${WRITE_LIMITS.maxBytes}`,
@@ -135,6 +141,9 @@ export function fileWriter(path: string): FlagWriter {
       return { configuration, version: versionOf(text) };
     },
     async write(configuration, version) {
+      // A file is read by every process that starts: nothing it would refuse is written to it.
+      const errors = validateConfiguration(configuration).filter((i) => i.severity === 'error');
+      if (errors.length > 0) throw new InvalidConfigurationError(errors);
       const current = await readText();
       if (versionOf(current) !== version) throw new WriteConflictError();
       await source.write(configuration, { expected: current });

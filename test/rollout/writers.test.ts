@@ -1,4 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +111,29 @@ describeFlagWriter('adminWriter over a flag file served by FlagServer, with a to
 const checkout = { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off' };
 const configuration = (defaultVariant = 'off') =>
   JSON.stringify({ flags: { checkout: { ...checkout, defaultVariant } } });
+
+describe('fileWriter', () => {
+  it('writes through a symlink to the real file, keeping the link and the mode', async () => {
+    const real = fileWith(configuration());
+    chmodSync(real, 0o640);
+    const link = join(dir, `link-${++files}.json`);
+    symlinkSync(real, link);
+    const writer = fileWriter(link);
+    await updateFlag(writer, 'checkout', (flag) => ({ ...flag, defaultVariant: 'on' }));
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(real);
+    expect(statSync(real).mode & 0o777).toBe(0o640);
+    expect(JSON.parse(await new FileFlagSource(real).read())).toEqual(
+      JSON.parse(configuration('on')),
+    );
+  });
+
+  it('names a file that is not there', async () => {
+    await expect(fileWriter(join(dir, 'missing.json')).read()).rejects.toThrow(
+      /cannot read flag file .*missing\.json/,
+    );
+  });
+});
 
 describe('adminWriter', () => {
   it('names the target without the token', () => {

@@ -109,6 +109,18 @@ export function describeFlagWriter(name: string, harness: WriterHarness): void {
       expect(await parsed(writer)).toEqual(doc(5));
     });
 
+    it('refuses a configuration the evaluator refuses, and writes nothing', async () => {
+      const fixture = await harness.create(JSON.stringify(doc(1), null, 2));
+      const stored = await fixture.stored();
+      const error: unknown = await updateFlag(fixture.writer, 'express', (flag) => ({
+        ...flag,
+        state: 'MAYBE',
+      })).catch((e: unknown) => e);
+      expect(isWriteConflictError(error)).toBe(false);
+      expect((error as Error).message).toMatch(/state/);
+      expect(await fixture.stored()).toBe(stored);
+    });
+
     it('updateFlag changes one flag and leaves every other flag, the metadata and $evaluators as they were', async () => {
       const { writer } = await harness.create(json(doc(1)));
       const result = await updateFlag(writer, 'express', (flag) => withWeight(flag, 5));
