@@ -49,7 +49,13 @@ export const GENESIS = '0'.repeat(64);
 
 /** What {@link verifyAudit} finds: the chain whole, or the first line where it breaks, and why. */
 export type AuditVerification =
-  | { readonly ok: true; readonly records: readonly AuditRecord[]; readonly head: string }
+  | {
+      readonly ok: true;
+      readonly records: readonly AuditRecord[];
+      /** Each record's hash (the `prev` of the next), in order: find a head kept elsewhere in it. */
+      readonly hashes: readonly string[];
+      readonly head: string;
+    }
   | { readonly ok: false; readonly line: number; readonly problem: string };
 
 /** The audit log cannot be read or written (too large, a cut-off or broken last line, …). */
@@ -148,7 +154,7 @@ export function verifyAudit(text: string, expectedHead?: string): AuditVerificat
         : `line ${last} is not the head the flag records (${expectedHead}): line ${last} was changed, or the lines after it were removed`;
     return { ok: false, line: Math.max(last, 1), problem };
   }
-  return { ok: true, records, head: prev };
+  return { ok: true, records, hashes, head: prev };
 }
 
 /** Options of {@link AuditLog}. */
