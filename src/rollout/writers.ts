@@ -247,7 +247,11 @@ function errorIn(body: string): string {
  */
 export function adminWriter(url: string, options: AdminWriterOptions = {}): FlagWriter {
   const endpoint = adminEndpoint(url, options.source);
-  const target = `admin ${url}${options.source === undefined ? '' : ` source ${options.source}`}`;
+  const shown = new URL(url); // credentials in the URL stay out of messages and the audit log
+  shown.username = '';
+  shown.password = '';
+  const address = shown.href === `${url}/` ? url : shown.href;
+  const target = `admin ${address}${options.source === undefined ? '' : ` source ${options.source}`}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   const auth: Record<string, string> =

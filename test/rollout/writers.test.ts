@@ -139,6 +139,7 @@ describe('adminWriter', () => {
   it('names the target without the token', () => {
     const writer = adminWriter('http://localhost:8014', { token: 'sekrit', source: 'shop' });
     expect(writer.target).toBe('admin http://localhost:8014 source shop');
+    expect(adminWriter('http://me:pw@localhost:8014/').target).toBe('admin http://localhost:8014/');
   });
 
   it('reads and writes the source named with ?source= on a server with several', async () => {
