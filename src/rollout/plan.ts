@@ -69,7 +69,11 @@ export class PlanError extends Error {
   }
 }
 
-/** The fallback τ for a guardrail that tolerates no worsening: one percentage point. */
+/**
+ * The least τ a guardrail gets by default: one percentage point. τ only trades early against late
+ * power (α holds for any τ); a τ far below the noise of the first few hundred requests would let a
+ * gross regression run for thousands, so the default is the allowed worsening, but at least this.
+ */
 export const DEFAULT_TAU = 0.01;
 const DEFAULT_GUARDRAILS = [{ name: 'errors', metric: 'error-rate', maxIncrease: 0.002 }];
 
@@ -171,7 +175,7 @@ function readGuardrail(raw: unknown, path: string, report: Report): Guardrail | 
       report(childPath(path, key), 'a custom guardrail needs bad and total PromQL');
     return typeof value === 'string' ? value : undefined;
   };
-  const tau = raw['tau'] ?? (maxWorsening > 0 ? maxWorsening : DEFAULT_TAU);
+  const tau = raw['tau'] ?? Math.max(maxWorsening, DEFAULT_TAU);
   if (typeof tau !== 'number' || !(tau > 0)) report(childPath(path, 'tau'), 'must be positive');
   return {
     name: String(name),

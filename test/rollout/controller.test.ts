@@ -30,16 +30,25 @@ const plan = parsePlan({
   guardrails: [{ name: 'errors', metric: 'error-rate', maxIncrease: 0.002, maxRate: 0.05 }],
 });
 
-/** Traffic in proportion to the window's length: `rate` errors per request per cohort. */
-function traffic(rates: { treatment: number; control: number; ring: number }) {
-  return functionReader((q: EvidenceQuery): WindowEvidence => {
+/**
+ * Traffic in proportion to the window's length, `rate` errors per request per cohort; bucketed
+ * treatment users only once the flag gives them a share (not during a ring stage).
+ */
+function traffic(
+  rates: { treatment: number; control: number; ring: number },
+  percent: () => Promise<number>,
+) {
+  return functionReader(async (q: EvidenceQuery): Promise<WindowEvidence> => {
     const minutes = (q.to - q.from) / MINUTE;
     const n = Math.round(minutes * 100);
-    const counts = (rate: number) => ({ errors: { bad: Math.round(n * rate), total: n } });
+    const counts = (rate: number, total: number) => ({
+      errors: { bad: Math.round(total * rate), total },
+    });
+    const share = (await percent()) > 0 ? n : 0;
     return {
-      treatment: counts(rates.treatment),
-      control: counts(rates.control),
-      ring: counts(rates.ring),
+      treatment: counts(rates.treatment, share),
+      control: counts(rates.control, n),
+      ring: counts(rates.ring, n),
     };
   });
 }
@@ -57,7 +66,15 @@ function setUp(rates = { treatment: 0.001, control: 0.001, ring: 0.001 }) {
   const clock = { now: () => now };
   const audit = new AuditLog(join(dir, `audit-${logs++}.jsonl`), { clock });
   let ids = 0;
-  const controller = (reader = traffic(rates)) =>
+  const percent = async () => {
+    const flags = (
+      JSON.parse(await source.read()) as {
+        flags: Record<string, { metadata?: Record<string, unknown> }>;
+      }
+    ).flags;
+    return Number(flags['checkout']?.metadata?.['rollout.percent'] ?? 0);
+  };
+  const controller = (reader = traffic(rates, percent)) =>
     new RolloutController({
       plan,
       writer: memoryWriter(source),

@@ -49,7 +49,7 @@ describe('a rollout plan', () => {
     ]);
     expect(plan.steps.every((s) => s.holdMs === 600_000)).toBe(true);
     expect(plan.guardrails.map((g) => [g.name, g.metric, g.maxWorsening, g.tau])).toEqual([
-      ['errors', 'error-rate', 0.002, 0.002],
+      ['errors', 'error-rate', 0.002, 0.01],
       ['latency', 'slow-rate', 0.01, 0.01],
       ['checkout', 'custom', 0, 0.01],
     ]);
