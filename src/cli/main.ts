@@ -1,8 +1,9 @@
 import type { CliIo } from './io.js';
+import { rollout } from './rollout.js';
 import { serve } from './serve.js';
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => Promise<number>>> =
-  { serve };
+  { serve, rollout: (args, io) => rollout(args, io) };
 
 /** Runs `rampflag <command> …`; returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

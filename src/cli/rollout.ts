@@ -1,0 +1,242 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AuditLog, verifyAudit } from '../rollout/audit.js';
+import { RolloutController, type RolloutOutcome } from '../rollout/controller.js';
+import { parsePlan, type RolloutPlan } from '../rollout/plan.js';
+import { prometheusReader } from '../rollout/prometheus.js';
+import { functionReader, type MetricReader } from '../rollout/readers.js';
+import { readRollout } from '../rollout/state.js';
+import { adminWriter, fileWriter, type FlagWriter } from '../rollout/writers.js';
+import type { CliIo } from './io.js';
+import { describeOutcome, describeRollout } from './rollout-output.js';
+
+const USAGE = `usage: rampflag rollout <command> --plan <plan.yaml> (--flags <flags.json> | --admin <url>) [options]
+commands:
+  start      check the plan against the flag and write its first step
+  step       make one decision and carry it out, then exit (for CI and cron; see exit codes)
+  run        decide every checkEvery until the rollout completes or rolls back
+  status     where the rollout stands
+  pause | resume | rollback | kill    by hand; rollback and kill serve the safe variant, idempotently
+  audit      print the audit log; --verify checks its hash chain and the flag's rollout.audit
+options:
+  --plan <file>          the rollout plan (YAML or JSON)
+  --flags <file>         the flag file that is the source of truth
+  --admin <url>          or a rampflag server's admin API (token from RAMPFLAG_ADMIN_TOKEN)
+  --source <name>        with --admin: the server's source to write
+  --audit <file>         the audit log (default rampflag-audit.jsonl)
+  --prometheus <url>     where metrics are read (default: the plan's metrics.prometheus)
+  --actor <name>         who acts, for the audit log (default $USER@host)
+  --reason <text>        why, for pause, resume, rollback and kill
+  --verify               with audit: check the chain
+  --json                 print JSON
+exit codes of step (and of run, for how it ended):
+  0 advanced   10 held   11 completed   12 rolled back (or killed)   1 error   2 bad usage or plan`;
+
+/** The exit codes of `rampflag rollout step`, documented in its usage. */
+export const STEP_EXIT = {
+  advance: 0,
+  hold: 10,
+  complete: 11,
+  rollback: 12,
+  error: 1,
+  usage: 2,
+} as const;
+
+const OPTIONS = {
+  plan: { type: 'string' },
+  flags: { type: 'string' },
+  admin: { type: 'string' },
+  source: { type: 'string' },
+  audit: { type: 'string' },
+  prometheus: { type: 'string' },
+  actor: { type: 'string' },
+  reason: { type: 'string' },
+  verify: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function writerOf(values: Values, env: NodeJS.ProcessEnv): FlagWriter {
+  if ((values.flags === undefined) === (values.admin === undefined))
+    throw new UsageError('give --flags <file> or --admin <url>');
+  if (values.flags !== undefined) return fileWriter(values.flags);
+  const token = env['RAMPFLAG_ADMIN_TOKEN'];
+  return adminWriter(values.admin as string, {
+    ...(token ? { token } : {}),
+    ...(values.source ? { source: values.source } : {}),
+  });
+}
+
+function readerOf(plan: RolloutPlan, values: Values): MetricReader {
+  const url = values.prometheus ?? plan.metrics.prometheus;
+  if (url !== undefined) return prometheusReader(url);
+  return functionReader(() => {
+    throw new Error('no metrics: set metrics.prometheus in the plan or pass --prometheus <url>');
+  }, 'none');
+}
+
+function planOf(values: Values): RolloutPlan {
+  if (values.plan === undefined) throw new UsageError('--plan <file> is required');
+  let text: string;
+  try {
+    text = readFileSync(values.plan, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the plan ${values.plan}: ${(error as Error).message}`);
+  }
+  return parsePlan(text);
+}
+
+const exitOf = (outcome: RolloutOutcome): number =>
+  outcome.rollout.status === 'killed' || outcome.rollout.status === 'rolled-back'
+    ? STEP_EXIT.rollback
+    : outcome.rollout.status === 'completed'
+      ? STEP_EXIT.complete
+      : outcome.action === 'advance'
+        ? STEP_EXIT.advance
+        : outcome.action === 'hold'
+          ? STEP_EXIT.hold
+          : 0;
+
+/** `rampflag rollout …`: drives a guarded rollout; returns the exit code. */
+export async function rollout(
+  args: readonly string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr(`rampflag rollout: ${(error as Error).message}\n${USAGE}`);
+    return STEP_EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  const [command] = positionals;
+  if (values.help === true || command === undefined) {
+    (values.help === true ? io.stdout : io.stderr)(USAGE);
+    return values.help === true ? 0 : STEP_EXIT.usage;
+  }
+  const print = (human: string, json: unknown) =>
+    io.stdout(values.json === true ? JSON.stringify(json) : human);
+  try {
+    if (command === 'audit') return await audit(values, print);
+    const plan = planOf(values);
+    const controller = new RolloutController({
+      plan,
+      writer: writerOf(values, env),
+      reader: readerOf(plan, values),
+      audit: new AuditLog(values.audit ?? 'rampflag-audit.jsonl'),
+      ...(values.actor
+        ? { actor: values.actor }
+        : env['USER']
+          ? { actor: `${env['USER']}@rampflag` }
+          : {}),
+    });
+    const reason = values.reason;
+    const show = (outcome: RolloutOutcome) =>
+      print(describeOutcome(plan, outcome, Date.now()), outcome);
+    switch (command) {
+      case 'status': {
+        const { rollout: state } = await controller.status();
+        print(describeRollout(plan, state), { rollout: state ?? null });
+        return 0;
+      }
+      case 'start':
+      case 'step':
+      case 'pause':
+      case 'resume':
+      case 'rollback':
+      case 'kill': {
+        const outcome = await (command === 'start'
+          ? controller.start()
+          : command === 'step'
+            ? controller.step()
+            : controller[command](...(reason === undefined ? [] : [reason])));
+        show(outcome);
+        return command === 'step' ? exitOf(outcome) : 0;
+      }
+      case 'run': {
+        const last = await controller.run({ signal: io.signal, onStep: show });
+        return exitOf(last);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    const e = error as Error & { issues?: readonly { path: string; message: string }[] };
+    const detail = e.issues?.map((i) => `\n  ${i.path || '(plan)'}: ${i.message}`).join('') ?? '';
+    if (values.json === true)
+      io.stdout(
+        JSON.stringify({
+          error: e.name,
+          message: e.message,
+          ...(e.issues ? { issues: e.issues } : {}),
+        }),
+      );
+    io.stderr(
+      `rampflag rollout ${command}: ${e.issues ? 'refused' : e.message}${detail}${e.name === 'UsageError' ? `\n${USAGE}` : ''}`,
+    );
+    return e.name === 'UsageError' || e.name === 'PlanError' ? STEP_EXIT.usage : STEP_EXIT.error;
+  }
+}
+
+async function audit(
+  values: Values,
+  print: (human: string, json: unknown) => void,
+): Promise<number> {
+  const log = new AuditLog(values.audit ?? 'rampflag-audit.jsonl');
+  const text = await log.read();
+  if (values.verify !== true) {
+    const result = verifyAudit(text);
+    const records = result.ok ? result.records : [];
+    print(
+      records
+        .map(
+          (r) =>
+            `${r.time} ${r.actor} ${r.rolloutId} ${r.action}${r.changed ? '' : ' (no change)'}: ${r.reason}`,
+        )
+        .join('\n'),
+      records,
+    );
+    return result.ok ? 0 : STEP_EXIT.error;
+  }
+  // the flag's rollout.audit is the head as of its last write; later records must change nothing
+  let head: string | undefined;
+  if (values.plan !== undefined && (values.flags !== undefined || values.admin !== undefined)) {
+    const plan = planOf(values);
+    const { configuration } = await writerOf(values, process.env).read();
+    const flags = (JSON.parse(configuration) as { flags?: Record<string, unknown> }).flags ?? {};
+    head = readRollout(flags[plan.flag])?.auditHead;
+  }
+  const result = verifyAudit(text);
+  if (!result.ok) {
+    print(`audit log broken at line ${result.line}: ${result.problem}`, result);
+    return STEP_EXIT.error;
+  }
+  if (head !== undefined) {
+    const at = result.hashes.indexOf(head);
+    const after = at < 0 ? undefined : result.records.slice(at + 1);
+    if (after === undefined || after.some((r) => r.changed)) {
+      const problem =
+        at < 0
+          ? `the flag's rollout.audit ${head} is not in the log: records were removed`
+          : 'records after the flag’s last write claim changes';
+      print(`audit log does not match the flag: ${problem}`, { ok: false, problem });
+      return STEP_EXIT.error;
+    }
+  }
+  print(`audit log ok: ${result.records.length} records, head ${result.head}`, {
+    ok: true,
+    records: result.records.length,
+    head: result.head,
+  });
+  return 0;
+}
