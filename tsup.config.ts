@@ -8,6 +8,7 @@ export default defineConfig([
       otel: 'src/hooks/index.ts',
       grpc: 'src/grpc/index.ts',
       server: 'src/server/index.ts',
+      rollout: 'src/rollout/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

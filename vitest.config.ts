@@ -7,6 +7,7 @@ const alias = {
   'rampflag/otel': fileURLToPath(new URL('./src/hooks/index.ts', import.meta.url)),
   'rampflag/grpc': fileURLToPath(new URL('./src/grpc/index.ts', import.meta.url)),
   'rampflag/server': fileURLToPath(new URL('./src/server/index.ts', import.meta.url)),
+  'rampflag/rollout': fileURLToPath(new URL('./src/rollout/index.ts', import.meta.url)),
   rampflag: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

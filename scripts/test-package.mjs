@@ -209,7 +209,10 @@ try {
     const otel = `const h = m.createSpanHook(); h.finally({ flagKey: 'f', providerMetadata: { name: 'flagd' }, context: {}, logger: console }, { flagKey: 'f', value: true, variant: 'on', reason: 'STATIC', flagMetadata: {} }); if (typeof m.createMetricsHook !== 'function' || typeof m.withFlagVariants !== 'function') throw new Error('otel exports');`;
     const grpc = `if (typeof m.GrpcSyncSource !== 'function' || m.backoffDelay(0, 1000, 12000, () => 1) !== 1000) throw new Error('grpc exports');`;
     const server = `if (typeof m.FlagServer !== 'function') throw new Error('server exports');`;
-    const check = { './otel': otel, './grpc': grpc, './server': server }[subpath] ?? evaluate;
+    const rollout = `const p = m.parsePlan({ flag: 'f', treatment: 'on', control: 'off', steps: [1, 100] }); if (m.decide(p, { id: 'r', status: 'running', step: 0, since: 0 }, { steps: [] }, 0).action !== 'hold') throw new Error('rollout exports');`;
+    const check =
+      { './otel': otel, './grpc': grpc, './server': server, './rollout': rollout }[subpath] ??
+      evaluate;
     run(process.execPath, [
       '--input-type=module',
       '-e',
