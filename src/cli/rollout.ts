@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { AuditLog, verifyAudit } from '../rollout/audit.js';
 import { RolloutController, type RolloutOutcome } from '../rollout/controller.js';
 import { parsePlan, type RolloutPlan } from '../rollout/plan.js';
+import { formatSimulation, simulateRollouts } from '../rollout/simulate.js';
 import { prometheusReader } from '../rollout/prometheus.js';
 import { functionReader, type MetricReader } from '../rollout/readers.js';
 import { readRollout } from '../rollout/state.js';
@@ -18,6 +19,8 @@ commands:
   status     where the rollout stands
   pause | resume | rollback | kill    by hand; rollback and kill serve the safe variant, idempotently
   audit      print the audit log; --verify checks its hash chain and the flag's rollout.audit
+  simulate   run the plan's real decisions on synthetic traffic: A/A false rollbacks, detection of
+             a regression, users exposed, against the naive "rate > 1 % → roll back" rule
 options:
   --plan <file>          the rollout plan (YAML or JSON)
   --flags <file>         the flag file that is the source of truth
@@ -28,6 +31,9 @@ options:
   --actor <name>         who acts, for the audit log (default $USER@host)
   --reason <text>        why, for pause, resume, rollback and kill
   --verify               with audit: check the chain
+  --runs <n>             with simulate: rollouts per scenario (default 1000)
+  --regression <x>       with simulate: the treatment's error-rate multiplier (default 2)
+  --seed <n>             with simulate: the seed (default 1)
   --json                 print JSON
 exit codes of step (and of run, for how it ended):
   0 advanced   10 held   11 completed   12 rolled back (or killed)   1 error   2 bad usage or plan`;
@@ -52,6 +58,9 @@ const OPTIONS = {
   actor: { type: 'string' },
   reason: { type: 'string' },
   verify: { type: 'boolean' },
+  runs: { type: 'string' },
+  regression: { type: 'string' },
+  seed: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -129,6 +138,7 @@ export async function rollout(
   try {
     if (command === 'audit') return await audit(values, print);
     const plan = planOf(values);
+    if (command === 'simulate') return simulate(plan, values, print);
     const controller = new RolloutController({
       plan,
       writer: writerOf(values, env),
@@ -238,5 +248,36 @@ async function audit(
     records: result.records.length,
     head: result.head,
   });
+  return 0;
+}
+
+/** A positive number option, or a usage error naming it. */
+function numberOption(
+  values: Values,
+  name: 'runs' | 'regression' | 'seed',
+  integer: boolean,
+): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new UsageError(`--${name}: "${raw}" is not a positive ${integer ? 'whole ' : ''}number`);
+  return n;
+}
+
+function simulate(
+  plan: RolloutPlan,
+  values: Values,
+  print: (human: string, json: unknown) => void,
+): number {
+  const runs = numberOption(values, 'runs', true);
+  const regression = numberOption(values, 'regression', false);
+  const seed = numberOption(values, 'seed', true);
+  const summary = simulateRollouts(plan, {
+    ...(runs === undefined ? {} : { rollouts: runs }),
+    ...(regression === undefined ? {} : { regression }),
+    ...(seed === undefined ? {} : { seed }),
+  });
+  print(formatSimulation(summary), summary);
   return 0;
 }

@@ -143,6 +143,27 @@ describe('rampflag rollout', () => {
     expect(readFileSync(f.flags, 'utf8')).toBe(before);
   });
 
+  it('simulates a plan with its real decisions', async () => {
+    const f = files('simulate');
+    writeFileSync(
+      f.plan,
+      'flag: checkout\ntreatment: "on"\ncontrol: "off"\nsteps: [5, 25, 100]\nhold: 30m\nminSamples: 500\ncheckEvery: 1m\n',
+    );
+    const result = await run('simulate', '--plan', f.plan, '--runs', '40', '--json');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.out) as {
+      sequential: {
+        aa: { rolledBack: { of: number } };
+        regression: { rolledBack: { rate: number } };
+      };
+    };
+    expect(summary.sequential.aa.rolledBack.of).toBe(40);
+    expect(summary.sequential.regression.rolledBack.rate).toBeGreaterThan(0.5);
+    expect((await run('simulate', '--plan', f.plan, '--runs', 'many')).err).toMatch(
+      /--runs: "many" is not a positive whole number/,
+    );
+  });
+
   it('explains its usage', async () => {
     expect((await run('--help')).out).toMatch(/exit codes of step/);
     expect((await run('start')).code).toBe(STEP_EXIT.usage);
