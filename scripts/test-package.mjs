@@ -259,7 +259,9 @@ try {
             ? `const d${i}: number = m${i}.backoffDelay(0, 1, 2, Math.random);\nvoid d${i};`
             : subpath === './server'
               ? `const s${i}: m${i}.FlagServerOptions | undefined = undefined;\nvoid s${i};`
-              : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
+              : subpath === './rollout'
+                ? `const p${i}: m${i}.RolloutPlan = m${i}.parsePlan('flag: f');\nvoid p${i};`
+                : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
     )
     .join('\n');
   writeFileSync(join(scratch, 'check.ts'), typecheck);
