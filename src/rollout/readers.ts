@@ -156,27 +156,35 @@ function difference(now: OutcomeTotals['series'], then: OutcomeTotals['series'])
 
 /**
  * A reader over the outcome recorder of this process (a service that runs its own rollout, or a
- * test). Counts are cumulative, so the reader keeps a snapshot at each read and takes a window's
- * counts as the difference from the last snapshot taken at or before the window's start (or, after
- * a restart, the first one taken inside it); the first read is the baseline. At most `maxSnapshots`
- * are kept.
+ * test). The recorder's counts are cumulative and only "now" can be read, so the reader takes a
+ * snapshot at every read, stamped by its clock, and answers a window with the difference between
+ * the last snapshots at or before its end and its start (or, after a restart, the first one it has).
+ * At most `maxSnapshots` are kept. A count that went down (the recorder was replaced) shows as
+ * inconsistent counts, on which the decision holds.
  */
 export function inProcessReader(
   recorder: TotalsSource,
-  { maxSnapshots = 1000 }: { maxSnapshots?: number } = {},
+  {
+    maxSnapshots = 1000,
+    clock = { now: () => Date.now() },
+  }: { maxSnapshots?: number; clock?: { now(): number } } = {},
 ): MetricReader {
   const snapshots: { at: number; flag: string; series: OutcomeTotals['series'] }[] = [];
+  const lastAtOrBefore = (flag: string, time: number) => {
+    let found: (typeof snapshots)[number] | undefined;
+    for (const s of snapshots) if (s.flag === flag && s.at <= time) found = s;
+    return found;
+  };
   return {
     source: 'in-process outcome recorder',
     async read(query) {
-      const series = recorder.totals(query.flag);
-      const mine = snapshots.filter((s) => s.flag === query.flag);
-      // the last snapshot at or before the window's start; else the first one inside it
-      const baseline = mine.filter((s) => s.at <= query.from).pop() ?? mine[0];
-      snapshots.push({ at: query.to, flag: query.flag, series });
+      snapshots.push({ at: clock.now(), flag: query.flag, series: recorder.totals(query.flag) });
       if (snapshots.length > maxSnapshots) snapshots.splice(0, snapshots.length - maxSnapshots);
-      const window = baseline === undefined ? [] : difference(series, baseline.series);
-      // a reset shows as inconsistent counts, on which the decision holds
+      const first = snapshots.find((s) => s.flag === query.flag);
+      const end = lastAtOrBefore(query.flag, query.to) ?? first;
+      const start = lastAtOrBefore(query.flag, query.from) ?? first;
+      const window =
+        end === undefined || start === undefined ? [] : difference(end.series, start.series);
       const counts = window ?? [
         { variant: query.treatment, cohort: '', requests: -1, failures: 0, atOrBelow: {} },
       ];

@@ -61,22 +61,32 @@ describe('evidence from outcome totals', () => {
 });
 
 describe('the in-process reader', () => {
-  it('counts a window from the snapshot at its start, and a reset as inconsistent counts', async () => {
+  it('counts a window between the snapshots at its start and end, and a reset as inconsistent counts', async () => {
+    let now = 1000;
     let current: OutcomeTotals['series'] = [
       series('on', 'none', 10, 1, 0),
       series('off', 'none', 90, 1, 0),
     ];
-    const reader = inProcessReader({ totals: () => current });
+    const reader = inProcessReader({ totals: () => current }, { clock: { now: () => now } });
     const first = await reader.read(queryFor(plan, [], 1000, 1000));
     expect(first.treatment['errors']).toEqual({ bad: 0, total: 0 });
+    now = 31_000;
     current = [series('on', 'none', 110, 3, 0), series('off', 'none', 990, 5, 0)];
     const later = await reader.read(queryFor(plan, [], 1000, 31_000));
     expect(later.treatment['errors']).toEqual({ bad: 2, total: 100 });
     expect(later.control['errors']).toEqual({ bad: 4, total: 900 });
+    // a past window is answered from the snapshots of its time, not from the counts of now
+    now = 61_000;
+    current = [series('on', 'none', 160, 4, 0), series('off', 'none', 1490, 6, 0)];
+    const past = await reader.read(queryFor(plan, [], 1000, 31_000));
+    expect(past.treatment['errors']).toEqual({ bad: 2, total: 100 });
+    const next = await reader.read(queryFor(plan, [], 31_000, 61_000));
+    expect(next.treatment['errors']).toEqual({ bad: 1, total: 50 });
+    now = 91_000;
     current = [series('on', 'none', 5, 0, 0)]; // the process restarted its counters
-    const reset = await reader.read(queryFor(plan, [], 1000, 61_000));
-    const state = { id: 'r', status: 'running' as const, step: 1, since: 1000 };
-    expect(decide(plan, state, { steps: [{ step: 1, ...reset }] }, 600_000).reason).toMatch(
+    const reset = await reader.read(queryFor(plan, [], 61_000, 91_000));
+    const state = { id: 'r', status: 'running' as const, step: 1, since: 61_000 };
+    expect(decide(plan, state, { steps: [{ step: 1, ...reset }] }, 700_000).reason).toMatch(
       /counter reset/,
     );
   });
