@@ -8,5 +8,6 @@ const code = await main(process.argv.slice(2), {
   stdout: (line) => console.log(line),
   stderr: (line) => console.error(line),
   signal: controller.signal,
+  tty: process.stdout.isTTY === true,
 });
 process.exitCode = code;

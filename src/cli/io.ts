@@ -4,4 +4,6 @@ export interface CliIo {
   readonly stderr: (line: string) => void;
   /** Aborted on SIGINT/SIGTERM by the binary, or by a test. */
   readonly signal: AbortSignal;
+  /** Whether stdout is a terminal: progress is then redrawn in place instead of appended. */
+  readonly tty?: boolean;
 }

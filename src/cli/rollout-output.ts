@@ -28,7 +28,7 @@ export function describeGuardrail(g: GuardrailVerdict): string {
 /** An outcome as a person reads it, with the time left in the hold when holding. */
 export function describeOutcome(plan: RolloutPlan, outcome: RolloutOutcome, now: number): string {
   const lines = [
-    `${outcome.action}${outcome.changed ? '' : ' (no change)'}: ${outcome.reason}`,
+    `${outcome.action}${outcome.changed || outcome.action === 'hold' ? '' : ' (no change)'}: ${outcome.reason}`,
     describeRollout(plan, outcome.rollout),
   ];
   const step = plan.steps[outcome.rollout.step];

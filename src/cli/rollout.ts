@@ -174,7 +174,18 @@ export async function rollout(
         return command === 'step' ? exitOf(outcome) : 0;
       }
       case 'run': {
-        const last = await controller.run({ signal: io.signal, onStep: show });
+        // on a terminal each check redraws the progress block; elsewhere each is appended
+        let drawn = 0;
+        const progress = (outcome: RolloutOutcome) => {
+          if (io.tty !== true || values.json === true || outcome.action !== 'hold') {
+            drawn = 0;
+            return show(outcome);
+          }
+          const text = describeOutcome(plan, outcome, Date.now());
+          io.stdout(`${drawn > 0 ? `\x1b[${drawn}A\x1b[J` : ''}${text}`);
+          drawn = text.split('\n').length;
+        };
+        const last = await controller.run({ signal: io.signal, onStep: progress });
         return exitOf(last);
       }
       default:

@@ -164,6 +164,33 @@ describe('rampflag rollout', () => {
     );
   });
 
+  it('redraws its progress in place on a terminal, and appends lines elsewhere', async () => {
+    const f = files('progress');
+    writeFileSync(
+      f.plan,
+      `${readFileSync(f.plan, 'utf8').replace('hold: 1ms', 'hold: 10m')}checkEvery: 200ms\n`,
+    );
+    await run('start', ...f.args);
+    const watch = async (tty: boolean) => {
+      const out: string[] = [];
+      const io = {
+        stdout: (s: string) => void out.push(s),
+        stderr: () => undefined,
+        signal: AbortSignal.timeout(700),
+        tty,
+      };
+      expect(await main(['rollout', 'run', ...f.args], io)).toBe(STEP_EXIT.hold);
+      return out;
+    };
+    const terminal = await watch(true);
+    expect(terminal.length).toBeGreaterThan(1);
+    expect(terminal[0]).toMatch(/^hold: holding: \d+m( \d+s)? left in this step/);
+    for (const block of terminal.slice(1))
+      expect(block).toMatch(/^\x1b\[\d+A\x1b\[J(hold|advance)/);
+    const piped = await watch(false);
+    for (const block of piped) expect(block).toMatch(/^hold: /);
+  });
+
   it('explains its usage', async () => {
     expect((await run('--help')).out).toMatch(/exit codes of step/);
     expect((await run('start')).code).toBe(STEP_EXIT.usage);
