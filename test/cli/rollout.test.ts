@@ -185,9 +185,10 @@ describe('rampflag rollout', () => {
     const terminal = await watch(true);
     expect(terminal.length).toBeGreaterThan(1);
     expect(terminal[0]).toMatch(/^hold: holding: \d+m( \d+s)? left in this step/);
-    for (const block of terminal.slice(1))
+    for (const block of terminal.slice(1)) {
       // eslint-disable-next-line no-control-regex -- the terminal escape is what is tested
       expect(block).toMatch(/^\x1b\[\d+A\x1b\[J(hold|advance)/);
+    }
     const piped = await watch(false);
     for (const block of piped) expect(block).toMatch(/^hold: /);
   });
