@@ -48,8 +48,13 @@ function providerOf(): Provider {
   return new FlagdProvider(grpc);
 }
 
+/** Evaluations this process made since the first round was armed: the load it puts on itself. */
+let evaluations = 0;
+let countingSince = NaN;
+
 /** The variant `client` serves `user` now ('' on an error). */
 async function variantOf(client: Client, user: string): Promise<string> {
+  evaluations++;
   const details = await client.getBooleanDetails(flagKey, false, { targetingKey: user });
   return details.errorCode === undefined ? (details.variant ?? '') : '';
 }
@@ -65,13 +70,11 @@ let round = 0;
 let watching = false;
 const via = { event: 0, sweep: 0 };
 let sweeps = 0;
-let evaluations = 0;
 
 /** Records `w` as safe if every one of its users gets the safe variant now. */
 async function check(w: Watched, path: 'event' | 'sweep'): Promise<void> {
   if (!watching || w.safeAt !== undefined) return;
   const armedRound = round;
-  evaluations += w.users.length;
   if (!(await allServe(w, safe))) return;
   const at = now();
   if (!watching || w.safeAt !== undefined || armedRound !== round) return;
@@ -114,6 +117,10 @@ async function arm(next: number): Promise<void> {
     }
     w.safeAt = undefined;
   }
+  if (Number.isNaN(countingSince)) {
+    countingSince = Date.now();
+    evaluations = 0;
+  }
   round = next;
   watching = true;
   const started = Date.now();
@@ -146,7 +153,8 @@ process.on('message', (message: { type: string; round?: number; t?: number }) =>
   else if (message.type === 'arm') void arm(message.round ?? 0);
   else if (message.type === 'disarm') {
     watching = false;
-    send({ type: 'disarmed', via: { ...via }, sweeps, evaluations });
+    const perSecond = (1000 * evaluations) / (Date.now() - countingSince);
+    send({ type: 'disarmed', via: { ...via }, sweeps, perSecond });
   } else if (message.type === 'close') {
     closing = true;
     watching = false;

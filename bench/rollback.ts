@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type * as RolloutModule from '../src/rollout/index.js';
+import type { FlagWriter } from '../src/rollout/index.js';
 import { servePortArgs, startServe, stopProcess } from '../test/support/serve-process.js';
 
 const rolloutUrl = new URL('../dist/rollout.js', import.meta.url).href;
@@ -26,15 +27,15 @@ const { AuditLog, RolloutController, adminWriter, functionReader, parsePlan } = 
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
-const option = (name: string, full: number, small: number) => {
+function option(name: string, full: number, small: number): number {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? Number(args[at + 1]) : smoke ? small : full;
-};
+}
 const total = option('providers', 200, 20);
 const procs = option('procs', 4, 2);
 const rounds = option('rounds', 5, 1);
 const USERS = 5; // treatment users per provider
-const POLL_MS = 10; // how often each worker evaluates every user of every provider
+const POLL_MS = option('poll', 10, 10); // how often each worker evaluates every user of every provider
 const TOKEN = 'bench-admin-token';
 const FLAG = 'checkout';
 const now = () => performance.timeOrigin + performance.now();
@@ -54,6 +55,22 @@ const healthy = functionReader(() => {
   return { treatment: counts, control: counts };
 });
 
+/** The real admin writer, with the moments its PUT starts and ends noted (ms, our clock). */
+function timedWriter(inner: FlagWriter) {
+  const marks = { putStart: NaN, putEnd: NaN };
+  const writer: FlagWriter = {
+    target: inner.target,
+    read: () => inner.read(),
+    async write(configuration, version) {
+      marks.putStart = now();
+      const written = await inner.write(configuration, version);
+      marks.putEnd = now();
+      return written;
+    },
+  };
+  return { writer, marks };
+}
+
 interface Message {
   type: string;
   round?: number;
@@ -62,7 +79,7 @@ interface Message {
   via?: 'event' | 'sweep' | Record<'event' | 'sweep', number>;
   message?: string;
   sweeps?: number;
-  evaluations?: number;
+  perSecond?: number;
 }
 
 function quantiles(samples: readonly number[]) {
@@ -138,9 +155,11 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
   try {
     let skew = 0; // the controller's clock runs ahead by whole holds, to pass them at once
     const clock = { now: () => Date.now() + skew };
+    const admin = adminWriter(`http://127.0.0.1:${serve.ports.management}`, { token: TOKEN });
+    const { writer, marks } = timedWriter(admin);
     const controller = new RolloutController({
       plan,
-      writer: adminWriter(`http://127.0.0.1:${serve.ports.management}`, { token: TOKEN }),
+      writer,
       reader: healthy,
       audit: new AuditLog(join(dir, 'audit.jsonl'), { clock }),
       clock,
@@ -170,6 +189,9 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
 
     const latencies: number[] = [];
     const writes: number[] = [];
+    const beforePut: number[] = []; // the controller's GET and audit append (fsync)
+    const puts: number[] = [];
+    const fromPut: number[] = []; // PUT sent → provider serves the safe variant
     let missing = 0;
     for (let round = 1; round <= rounds; round++) {
       if (round > 1) await toHalf();
@@ -179,6 +201,8 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
       const decided = now(); // the decision to roll back is taken here
       const outcome = await controller.rollback('bench');
       writes.push(now() - decided);
+      beforePut.push(marks.putStart - decided);
+      puts.push(marks.putEnd - marks.putStart);
       if (!outcome.changed || outcome.rollout.status !== 'rolled-back')
         throw new Error(`rollback did not write: ${outcome.reason}`);
       const deadline = Date.now() + 25_000;
@@ -186,20 +210,29 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
         const count = Math.floor(total / procs) + (p < total % procs ? 1 : 0);
         const safe = await w.collect('safe', round, count, deadline);
         missing += count - safe.length;
-        for (const m of safe) latencies.push((m.at ?? NaN) - w.offset - decided);
+        for (const m of safe) {
+          latencies.push((m.at ?? NaN) - w.offset - decided);
+          fromPut.push((m.at ?? NaN) - w.offset - marks.putStart);
+        }
       }
     }
     const via = { event: 0, sweep: 0 };
+    let evaluations = 0;
     for (const w of workers) {
       w.child.send({ type: 'disarm' });
       const done = await w.next('disarmed', 10_000);
       const v = done.via as Record<'event' | 'sweep', number>;
       via.event += v.event;
       via.sweep += v.sweep;
+      evaluations += done.perSecond ?? 0;
     }
     return {
       latency: quantiles(latencies),
       write: quantiles(writes),
+      beforePut: quantiles(beforePut),
+      put: quantiles(puts),
+      fromPut: quantiles(fromPut),
+      evaluationsPerSecond: evaluations,
       missing,
       via,
       clockOffsetMs: Math.max(...calibration.map((c) => Math.abs(c.offset))),
@@ -234,18 +267,21 @@ else {
     `Rollback: ${total} providers in ${procs} processes, ${rounds} rollbacks through RolloutController + adminWriter; ms from the decision to each provider serving the safe variant to all ${USERS} of its treatment users${smoke ? ' (SMOKE run)' : ''}`,
   );
   console.log(`(${machine})`);
-  console.log('| transport | p50 | p99 | max | write p50 | write max | seen by event / sweep |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '| transport | p50 | p99 | max | from the PUT: p50 / p99 | decision → PUT sent | PUT | rollback() resolved | evaluations/s | seen by event / sweep |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const labels = {
     grpc: 'gRPC, rampflag',
     sse: 'SSE, rampflag',
     peer: 'gRPC, @openfeature/flagd-provider',
   };
+  const pair = (q: { p50: number; max: number }) => `${fmt(q.p50)} (max ${fmt(q.max)})`;
   for (const kind of kinds) {
     const r = results[kind];
     if (r === undefined) continue;
     console.log(
-      `| ${labels[kind]} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.write.p50)} | ${fmt(r.write.max)} | ${r.via.event} / ${r.via.sweep} |`,
+      `| ${labels[kind]} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.fromPut.p50)} / ${fmt(r.fromPut.p99)} | ${pair(r.beforePut)} | ${pair(r.put)} | ${pair(r.write)} | ${Math.round(r.evaluationsPerSecond).toLocaleString('en')} | ${r.via.event} / ${r.via.sweep} |`,
     );
   }
   const worst = Math.max(...Object.values(results).map((r) => r.clockOffsetMs));
