@@ -55,12 +55,16 @@ const healthy = functionReader(() => {
   return { treatment: counts, control: counts };
 });
 
-/** The real admin writer, with the moments its PUT starts and ends noted (ms, our clock). */
+/** The real admin writer, with the moments its GET ends and its PUT starts and ends (ms, our clock). */
 function timedWriter(inner: FlagWriter) {
-  const marks = { putStart: NaN, putEnd: NaN };
+  const marks = { readEnd: NaN, putStart: NaN, putEnd: NaN };
   const writer: FlagWriter = {
     target: inner.target,
-    read: () => inner.read(),
+    async read() {
+      const read = await inner.read();
+      marks.readEnd = now();
+      return read;
+    },
     async write(configuration, version) {
       marks.putStart = now();
       const written = await inner.write(configuration, version);
@@ -190,8 +194,11 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
     const latencies: number[] = [];
     const writes: number[] = [];
     const beforePut: number[] = []; // the controller's GET and audit append (fsync)
+    const gets: number[] = [];
+    const audits: number[] = []; // GET answered → PUT sent: the audit append, with its fsync
     const puts: number[] = [];
     const fromPut: number[] = []; // PUT sent → provider serves the safe variant
+    const everyone: number[] = []; // per round: decision → the last provider serves the safe variant
     let missing = 0;
     for (let round = 1; round <= rounds; round++) {
       if (round > 1) await toHalf();
@@ -202,10 +209,13 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
       const outcome = await controller.rollback('bench');
       writes.push(now() - decided);
       beforePut.push(marks.putStart - decided);
+      gets.push(marks.readEnd - decided);
+      audits.push(marks.putStart - marks.readEnd);
       puts.push(marks.putEnd - marks.putStart);
       if (!outcome.changed || outcome.rollout.status !== 'rolled-back')
         throw new Error(`rollback did not write: ${outcome.reason}`);
       const deadline = Date.now() + 25_000;
+      const before = latencies.length;
       for (const [p, w] of workers.entries()) {
         const count = Math.floor(total / procs) + (p < total % procs ? 1 : 0);
         const safe = await w.collect('safe', round, count, deadline);
@@ -215,6 +225,7 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
           fromPut.push((m.at ?? NaN) - w.offset - marks.putStart);
         }
       }
+      everyone.push(Math.max(...latencies.slice(before)));
     }
     const via = { event: 0, sweep: 0 };
     let evaluations = 0;
@@ -230,8 +241,11 @@ async function runKind(kind: 'grpc' | 'sse' | 'peer') {
       latency: quantiles(latencies),
       write: quantiles(writes),
       beforePut: quantiles(beforePut),
+      get: quantiles(gets),
+      audit: quantiles(audits),
       put: quantiles(puts),
       fromPut: quantiles(fromPut),
+      everyone: quantiles(everyone),
       evaluationsPerSecond: evaluations,
       missing,
       via,
@@ -264,13 +278,13 @@ if (args.includes('--json'))
   console.log(JSON.stringify({ machine, total, procs, rounds, results }));
 else {
   console.log(
-    `Rollback: ${total} providers in ${procs} processes, ${rounds} rollbacks through RolloutController + adminWriter; ms from the decision to each provider serving the safe variant to all ${USERS} of its treatment users${smoke ? ' (SMOKE run)' : ''}`,
+    `Rollback: ${total} providers in ${procs} processes, ${rounds} rollback${rounds === 1 ? '' : 's'} through RolloutController + adminWriter; ms from the decision to each provider serving the safe variant to all ${USERS} of its treatment users${smoke ? ' (SMOKE run)' : ''}`,
   );
   console.log(`(${machine})`);
   console.log(
-    '| transport | p50 | p99 | max | from the PUT: p50 / p99 | decision → PUT sent | PUT | rollback() resolved | evaluations/s | seen by event / sweep |',
+    `| transport | p50 | p99 | max | all ${total} safe, per round: median (worst) | from the PUT: p50 / p99 | decision → PUT sent | PUT | rollback() resolved | evaluations/s | seen by event / sweep |`,
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const labels = {
     grpc: 'gRPC, rampflag',
     sse: 'SSE, rampflag',
@@ -281,7 +295,14 @@ else {
     const r = results[kind];
     if (r === undefined) continue;
     console.log(
-      `| ${labels[kind]} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.fromPut.p50)} / ${fmt(r.fromPut.p99)} | ${pair(r.beforePut)} | ${pair(r.put)} | ${pair(r.write)} | ${Math.round(r.evaluationsPerSecond).toLocaleString('en')} | ${r.via.event} / ${r.via.sweep} |`,
+      `| ${labels[kind]} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.everyone.p50)} (${fmt(r.everyone.max)}) | ${fmt(r.fromPut.p50)} / ${fmt(r.fromPut.p99)} | ${pair(r.beforePut)} | ${pair(r.put)} | ${pair(r.write)} | ${Math.round(r.evaluationsPerSecond).toLocaleString('en')} | ${r.via.event} / ${r.via.sweep} |`,
+    );
+  }
+  for (const kind of kinds) {
+    const r = results[kind];
+    if (r === undefined) continue;
+    console.log(
+      `${labels[kind]}: decision → PUT sent = GET /admin/flags ${pair(r.get)} + audit append with fsync ${pair(r.audit)}`,
     );
   }
   const worst = Math.max(...Object.values(results).map((r) => r.clockOffsetMs));
