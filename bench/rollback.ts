@@ -8,7 +8,7 @@
  * Over gRPC sync and SSE (rampflag) and gRPC (@openfeature/flagd-provider, in-process).
  * Prints a markdown table, or one JSON object with `--json`; exits 1 if a provider never served
  * the safe variant.
- * `node --import tsx bench/rollback.ts [--smoke] [--providers 200] [--procs 4] [--rounds 5] [--json]`
+ * `node --import tsx bench/rollback.ts [--smoke] [--providers 200] [--procs 4] [--rounds 5] [--poll 10] [--json]`
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
