@@ -4,6 +4,7 @@ import {
   isScalar,
   isSeq,
   parseDocument,
+  Scalar,
   stringify as stringifyYaml,
   type Document,
   type Node,
@@ -68,9 +69,11 @@ export function inFormatOf(previous: string, configuration: string, path = ''): 
 }
 
 /**
- * `previous` YAML changed to hold `value`: changed scalars set in place, removed keys deleted, new
- * keys added at the end of their map, so comments and untouched nodes stay as written. YAML that
- * does not parse is replaced whole.
+ * `previous` YAML changed to hold `value`. When only scalars changed, each is rewritten in place in
+ * the text, so everything else stays byte for byte. Otherwise the document is edited: changed
+ * scalars set in place, removed keys deleted, new keys added at the end of their map, so comments
+ * and untouched nodes stay, re-rendered by the YAML library. YAML that does not parse is replaced
+ * whole.
  */
 export function updateYaml(previous: string, value: unknown): string {
   let doc: Document;
@@ -80,8 +83,68 @@ export function updateYaml(previous: string, value: unknown): string {
     return stringifyYaml(value);
   }
   if (doc.errors.length > 0) return stringifyYaml(value);
+  const edits = scalarEdits(doc.contents as Node | null, value);
+  if (edits !== undefined) return splice(previous, edits);
   doc.contents = apply(doc, doc.contents as Node | null, value) as typeof doc.contents;
   return doc.toString();
+}
+
+/** One change to a YAML text: the characters from `start` to `end` become `text`. */
+interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/**
+ * The text edits that make `node` hold `value` when only scalars changed (the same keys, the same
+ * lengths: a rollout step's weights and state), each scalar rewritten in its own quoting style, so
+ * everything else, flow style and comments included, stays byte for byte. Undefined when the
+ * structure changed, or a changed scalar is a block scalar or an alias.
+ */
+function scalarEdits(node: Node | null, value: unknown, edits: Edit[] = []): Edit[] | undefined {
+  if (node === null || isAlias(node)) return undefined;
+  if (isMap(node)) {
+    if (!isPlainObject(value)) return undefined;
+    const keys = node.items.map((pair) => keyOf(pair.key));
+    if (keys.length !== Object.keys(value).length || !keys.every((k) => Object.hasOwn(value, k)))
+      return undefined;
+    for (const pair of node.items)
+      if (scalarEdits(pair.value as Node | null, value[keyOf(pair.key)], edits) === undefined)
+        return undefined;
+    return edits;
+  }
+  if (isSeq(node)) {
+    if (!Array.isArray(value) || value.length !== node.items.length) return undefined;
+    for (const [i, item] of node.items.entries())
+      if (scalarEdits(item as Node | null, value[i], edits) === undefined) return undefined;
+    return edits;
+  }
+  if (!isScalar(node) || (value !== null && typeof value === 'object')) return undefined;
+  if (node.value === value) return edits;
+  const text = scalarText(node, value as string | number | boolean | null);
+  if (text === undefined || node.range === undefined || node.range === null) return undefined;
+  edits.push({ start: node.range[0], end: node.range[1], text });
+  return edits;
+}
+
+/** A scalar's new text in the style the old one was written in; undefined for block scalars. */
+function scalarText(node: Scalar, value: string | number | boolean | null): string | undefined {
+  if (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) return undefined;
+  if (typeof value === 'string') {
+    if (node.type === Scalar.QUOTE_DOUBLE) return JSON.stringify(value);
+    if (node.type === Scalar.QUOTE_SINGLE) return `'${value.replaceAll("'", "''")}'`;
+  }
+  const text = stringifyYaml(value).trimEnd();
+  return text.includes('\n') ? undefined : text;
+}
+
+/** `text` with `edits` applied (they do not overlap). */
+function splice(text: string, edits: readonly Edit[]): string {
+  let out = text;
+  for (const edit of [...edits].sort((a, b) => b.start - a.start))
+    out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  return out;
 }
 
 /** `node` made to hold `value`, reusing what it can; `value` is bounded by {@link WRITE_LIMITS}. */

@@ -41,6 +41,18 @@ describe('keep-format', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it.each([
+    ['w: [ "on", 1 ] # one\n', '{"w":["on",5]}', 'w: [ "on", 5 ] # one\n'],
+    ["s: 'it''s'\n", '{"s":"it\'s ok"}', "s: 'it''s ok'\n"],
+    ['s: "a"\nt: plain\n', '{"s":"b","t":"other words"}', 's: "b"\nt: other words\n'],
+    ['n: 1\nm: { x: 2 }   # keep\n', '{"n":1.5,"m":{"x":3}}', 'n: 1.5\nm: { x: 3 }   # keep\n'],
+  ])(
+    'rewrites only the scalars that changed, in their own style: %j',
+    (previous, next, expected) => {
+      expect(inFormatOf(previous, next)).toBe(expected);
+    },
+  );
+
   it('replaces YAML that does not parse, rather than failing the write', () => {
     expect(inFormatOf('a: [1\n', '{"a":2}')).toBe('a: 2\n');
   });

@@ -248,11 +248,8 @@ export function describeFlagWriter(name: string, harness: WriterHarness): void {
       },
     );
 
-    // Needs a change in src/sources/keep-format.ts (updateYaml re-renders the whole document): a
-    // flow sequence gains padding (`["on", 1]` becomes `[ "on", 5 ]`) and a comment after a map key
-    // moves to a line of its own. When that is fixed, this fails: make it an `it`.
-    it.runIf(harness.yaml).fails(
-      'keeps flow sequences and comments after keys as written (not yet)',
+    it.runIf(harness.yaml)(
+      'keeps flow sequences and comments after keys as written: a step is a one-line diff',
       async () => {
         const yaml = [
           'flags:',
