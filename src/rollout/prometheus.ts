@@ -123,11 +123,13 @@ export function prometheusReader(url: string, options: PrometheusReaderOptions =
   };
 
   const custom = async (g: Guardrail, q: EvidenceQuery, window: string) => {
+    // values go inside the template's quotes: escaped as a PromQL string
+    const quoted = (value: string) => label(value).slice(1, -1);
     const fill = (template: string, variant: string, cohort: string) =>
       template
-        .replaceAll('{{flag}}', q.flag)
-        .replaceAll('{{variant}}', variant)
-        .replaceAll('{{cohort}}', cohort)
+        .replaceAll('{{flag}}', quoted(q.flag))
+        .replaceAll('{{variant}}', quoted(variant))
+        .replaceAll('{{cohort}}', quoted(cohort))
         .replaceAll('{{window}}', window);
     const count = async (variant: string, cohort: string): Promise<Counts> => {
       const [bad, total] = await Promise.all([
