@@ -262,12 +262,14 @@ if (!smoke) {
   }
 }
 
-// Robustness: chaos (restart, kill, partition under evaluation), load with a selector flood, and
-// (smoke only; the ten-minute run is `npx tsx bench/soak.ts`) a soak. Each prints its own tables.
+// Robustness: chaos (restart, kill, partition under evaluation), load with a selector flood, the
+// time from a rollback decision to every provider serving the safe variant (bench/rollback.ts),
+// and (smoke only; the ten-minute run is `npx tsx bench/soak.ts`) a soak. Each prints its own tables.
 {
   const robustness: [string, string[]][] = [
     ['./chaos.ts', smoke ? ['--smoke'] : []],
     ['./load.ts', smoke ? ['--smoke'] : []],
+    ['./rollback.ts', smoke ? ['--smoke'] : []],
     ...(smoke ? [['./soak.ts', ['--smoke']] as [string, string[]]] : []),
   ];
   for (const [script, args] of robustness) {
