@@ -1,10 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { InvalidConfigurationError } from '../../src/evaluator/index.js';
-import {
-  createEvaluator,
-  isInvalidConfigurationError,
-  validateConfiguration,
-} from '../../src/evaluator/index.js';
+import { createEvaluator, validateConfiguration } from '../../src/evaluator/index.js';
+import { rejection } from './helpers.js';
 
 const flag = (value: string, extra: object = {}) => ({
   state: 'ENABLED',
@@ -12,16 +8,6 @@ const flag = (value: string, extra: object = {}) => ({
   defaultVariant: 'a',
   ...extra,
 });
-
-function rejection(run: () => unknown): InvalidConfigurationError {
-  try {
-    run();
-  } catch (error) {
-    if (isInvalidConfigurationError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 describe('setConfiguration', () => {
   it('reports added, removed and changed flags', () => {

@@ -1,8 +1,21 @@
 import {
   createEvaluator,
+  isInvalidConfigurationError,
   type Evaluator,
   type EvaluatorOptions,
+  type InvalidConfigurationError,
 } from '../../src/evaluator/index.js';
+
+/** The InvalidConfigurationError `run` throws; fails the test if it throws nothing or another error. */
+export function rejection(run: () => unknown): InvalidConfigurationError {
+  try {
+    run();
+  } catch (error) {
+    if (isInvalidConfigurationError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
 
 /** An evaluator holding one string flag `f` with the given targeting, default variant `fallback`. */
 export function withRule(

@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createEvaluator,
-  isInvalidConfigurationError,
-  validateConfiguration,
-  type InvalidConfigurationError,
-} from '../../src/evaluator/index.js';
+import { createEvaluator, validateConfiguration } from '../../src/evaluator/index.js';
+import { rejection } from './helpers.js';
 
 const flag = { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off' };
-
-function rejection(run: () => unknown): InvalidConfigurationError {
-  try {
-    run();
-  } catch (error) {
-    if (isInvalidConfigurationError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 /** `{"flags": {"f": {…flag, "extra": [[[…]]]}}}`, the extra key nested `depth` deep. */
 const deepJson = (depth: number) =>

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createEvaluator,
-  isInvalidConfigurationError,
-  validateConfiguration,
-  type InvalidConfigurationError,
-} from '../../src/evaluator/index.js';
+import { createEvaluator, validateConfiguration } from '../../src/evaluator/index.js';
+import { rejection } from './helpers.js';
 
 const flag = (targeting?: unknown) => ({
   state: 'ENABLED',
@@ -19,16 +15,6 @@ function doubling(count: number): Record<string, unknown> {
   for (let i = 2; i <= count; i++)
     evaluators[`e${i}`] = { or: [{ $ref: `e${i - 1}` }, { $ref: `e${i - 1}` }] };
   return evaluators;
-}
-
-function rejection(run: () => unknown): InvalidConfigurationError {
-  try {
-    run();
-  } catch (error) {
-    if (isInvalidConfigurationError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
 }
 
 describe('$ref expansion', () => {

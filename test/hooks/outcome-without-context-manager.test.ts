@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, metrics } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlagdProvider, InMemoryFlagSource } from 'rampflag';
@@ -11,11 +11,7 @@ import {
   createSpanHook,
   OUTCOME_METRICS,
 } from 'rampflag/otel';
-
-class CollectingReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { CollectingReader } from '../support/otel.js';
 
 // As in the README's Prometheus recipe: a meter provider, and no context manager registered.
 context.disable();

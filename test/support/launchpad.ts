@@ -14,7 +14,6 @@ import {
   createServer as createH2cServer,
   type Http2Server,
 } from 'node:http2';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { servePortArgs, startServe, stopProcess } from './serve-process.js';
@@ -27,14 +26,7 @@ export type LaunchpadConfig = 'default' | 'ssl' | 'metadata' | 'sync-payload' | 
 export const TLS_DIR = resolve('test/fixtures/tls');
 const REPO = resolve('.');
 
-/** A port nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+export { freePort } from './ports.js';
 
 /** The `rampflag serve` arguments that re-create one of the testbed's launchpad configs. */
 function argsFor(config: LaunchpadConfig, dir: string): string[] {

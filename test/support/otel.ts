@@ -9,7 +9,7 @@ import {
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 
 /** A metric reader the test collects from on demand. */
-class CollectingReader extends MetricReader {
+export class CollectingReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
   protected async onShutdown(): Promise<void> {}
 }

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'vitest';
+import { freePort } from './ports.js';
 
 /**
  * The path of a Debian-packaged binary (`prometheus`, `prometheus-alertmanager`), or undefined when
@@ -31,15 +31,6 @@ export function describeWithBinary(
       it('needs prometheus (apt-get install -y prometheus prometheus-alertmanager)', () =>
         undefined);
     });
-}
-
-/** A free loopback port, for a program that cannot be told to bind port 0 and say which it got. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A running Prometheus: its URL, and a stop that removes its data. */
