@@ -4,24 +4,15 @@
  * time (ms, sub-millisecond) of every CONFIGURATION_CHANGED and READY its providers emit.
  * `fork(bench/propagation-worker.ts, [grpc|sse|peer, count, syncPort, httpPort])`
  */
-import { FlagdProvider as PeerProvider } from '@openfeature/flagd-provider';
-import { OpenFeature, ProviderEvents, type Provider } from '@openfeature/server-sdk';
-import { FlagdProvider, SseFlagSource } from './subject.js';
+import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
+import { fleetProvider } from './fleet-provider.js';
 
 const [kind, countText, syncPort, httpPort] = process.argv.slice(2);
 const count = Number(countText);
 const now = () => performance.timeOrigin + performance.now();
 const send = (message: object) => process.send?.(message);
 
-function providerOf(): Provider {
-  const grpc = { resolverType: 'in-process', host: '127.0.0.1', port: Number(syncPort) } as const;
-  if (kind === 'peer') return new PeerProvider(grpc);
-  if (kind === 'sse')
-    return new FlagdProvider({
-      source: new SseFlagSource(`http://127.0.0.1:${httpPort}/sync/sse`),
-    });
-  return new FlagdProvider(grpc);
-}
+const providerOf = () => fleetProvider(kind as string, Number(syncPort), Number(httpPort));
 
 for (let i = 0; i < count; i++) {
   const domain = `${kind}-${process.pid}-${i}`;

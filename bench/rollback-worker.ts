@@ -11,9 +11,8 @@
  * `fork(bench/rollback-worker.ts, [grpc|sse|peer, count, syncPort, httpPort, users, pollMs, flag, treatment, safe])`
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FlagdProvider as PeerProvider } from '@openfeature/flagd-provider';
-import { OpenFeature, ProviderEvents, type Client, type Provider } from '@openfeature/server-sdk';
-import { FlagdProvider, SseFlagSource } from './subject.js';
+import { OpenFeature, ProviderEvents, type Client } from '@openfeature/server-sdk';
+import { fleetProvider } from './fleet-provider.js';
 
 const [kind, countText, syncPort, httpPort, usersText, pollText, flag, treatment, safe] =
   process.argv.slice(2);
@@ -38,15 +37,7 @@ interface Watched {
   safeAt: number | undefined;
 }
 
-function providerOf(): Provider {
-  const grpc = { resolverType: 'in-process', host: '127.0.0.1', port: Number(syncPort) } as const;
-  if (kind === 'peer') return new PeerProvider(grpc);
-  if (kind === 'sse')
-    return new FlagdProvider({
-      source: new SseFlagSource(`http://127.0.0.1:${httpPort}/sync/sse`),
-    });
-  return new FlagdProvider(grpc);
-}
+const providerOf = () => fleetProvider(kind as string, Number(syncPort), Number(httpPort));
 
 /** Evaluations this process made since the first round was armed: the load it puts on itself. */
 let evaluations = 0;
