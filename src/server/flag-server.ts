@@ -9,23 +9,17 @@ import * as grpc from '@grpc/grpc-js';
 import type { EvaluationContext, Logger } from '@openfeature/core';
 import type { EvaluationResult } from '../evaluator/index.js';
 import { DEFAULT_LIMITS } from '../evaluator/load.js';
-import {
-  isWritableSource,
-  type FlagSource,
-  type FlagSourceSink,
-  type WritableFlagSource,
-} from '../sources/flag-source.js';
+import { isWritableSource, type FlagSource, type FlagSourceSink } from '../sources/flag-source.js';
 import { encodeMetadataResponse, encodeSyncResponse } from '../grpc/wire.js';
-import { handleAdmin, type AdminDeps, type StoredConfiguration } from './admin-api.js';
-import { refuseNewWarnings } from './admin-checks.js';
+import { handleAdmin, type AdminDeps } from './admin-api.js';
 import { handleEvaluation } from './evaluation-api.js';
 import { isLoopbackHost, pathOf, sendJson } from './http-util.js';
-import { readSourceDoc } from './flag-sets.js';
 import { ServerMetrics } from './metrics.js';
 import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
 import { parseSelector, type Selector } from './selector.js';
 import { DEFAULT_MAX_SELECTIONS, ServedFlags } from './served-flags.js';
 import { addSyncService } from './sync-service.js';
+import { SourceStore } from './source-store.js';
 import { Subscribers } from './subscribers.js';
 
 /** One named source of a {@link FlagServer}; a `source=<name>` selector picks its flags alone. */
@@ -133,8 +127,7 @@ export class FlagServer {
   readonly #metrics = new ServerMetrics();
   readonly #subscribers: Subscribers;
   readonly #limits: ServerLimits;
-  /** The update of each source in progress: updates of one source run one at a time. */
-  readonly #updating = new Map<string, Promise<unknown>>();
+  readonly #store: SourceStore;
 
   constructor(options: FlagServerOptions) {
     const sources =
@@ -150,6 +143,12 @@ export class FlagServer {
       this.#limits.maxSelections,
     );
     this.#subscribers = new Subscribers(this.#flags, this.#metrics, this.#logger);
+    this.#store = new SourceStore(
+      sources,
+      this.#flags,
+      (name) => this.#changed(name),
+      this.#logger,
+    );
   }
 
   /** Starts the sources and the listeners; resolves with the ports bound. */
@@ -348,70 +347,12 @@ export class FlagServer {
       sources: new Map(
         this.#sources.map((s) => [s.name, { writable: isWritableSource(s.source) }]),
       ),
-      stored: (name) => this.#stored(name),
-      exclusive: (name, update) => this.#exclusive(name, update),
-      replace: (name, configuration, expected) => this.#replace(name, configuration, expected),
+      stored: (name) => this.#store.stored(name),
+      exclusive: (name, update) => this.#store.exclusive(name, update),
+      replace: (name, configuration, expected) =>
+        this.#store.replace(name, configuration, expected),
       audit: (line) => this.#logger.info(`flag server: ${line}`),
     };
-  }
-
-  #writable(name: string): WritableFlagSource | undefined {
-    const source = this.#sources.find((s) => s.name === name)?.source;
-    return source !== undefined && isWritableSource(source) ? source : undefined;
-  }
-
-  /** A source's configuration as stored: read from the source when it can be written. */
-  async #stored(name: string): Promise<StoredConfiguration> {
-    const source = this.#writable(name);
-    if (source === undefined)
-      return { json: this.#flags.sourceJson(name) ?? '{"flags":{}}', raw: undefined };
-    const raw = await source.read();
-    let json = raw;
-    try {
-      json = readSourceDoc(name, raw).json; // YAML as JSON
-    } catch {
-      // not readable as a configuration: shown (and tagged) as it is, for a PUT to mend it
-    }
-    return { json, raw };
-  }
-
-  #exclusive<T>(name: string, update: () => Promise<T>): Promise<T> {
-    const run = (this.#updating.get(name) ?? Promise.resolve()).then(update, update);
-    this.#updating.set(
-      name,
-      run.catch(() => undefined),
-    );
-    return run;
-  }
-
-  /**
-   * The admin API's write. Validated whole and served first (a bad configuration, or one adding a
-   * rule that can never evaluate, throws and nothing changes), then stored in the source if it
-   * still stores `expected`; if storing fails, the previous configuration is served again. What the
-   * source stored (its own format) is then served, so its change event is no second change.
-   */
-  async #replace(name: string, configuration: string, expected: string | undefined) {
-    const previous = this.#flags.sourceJson(name);
-    refuseNewWarnings(name, previous, configuration);
-    const changes = this.#flags.replace(name, configuration) ?? {
-      added: [],
-      removed: [],
-      changed: [],
-    };
-    const source = this.#writable(name);
-    try {
-      await source?.write(configuration, expected === undefined ? {} : { expected });
-    } catch (error) {
-      if (previous !== undefined) this.#flags.replace(name, previous);
-      throw error;
-    }
-    try {
-      if (source !== undefined) this.#flags.apply(name, await source.read());
-    } catch (error) {
-      this.#logger.warn(`flag server: source ${name} after a write: ${(error as Error).message}`);
-    }
-    this.#changed(name);
-    return changes;
   }
 
   /** A request's `Flagd-Selector` header; throws a RangeError for a bad one. */
