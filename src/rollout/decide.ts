@@ -150,12 +150,15 @@ function judge(
   };
 }
 
-/** The sample-ratio check of the current step's bucketed exposures against its split. */
+/** The sample-ratio check of the current step's bucketed exposures against its split, if it has one. */
 function srmOf(plan: RolloutPlan, state: RolloutState, current: StepEvidence | undefined) {
   const step = plan.steps[state.step];
   const exposures = current?.exposures;
   if (step === undefined || exposures === undefined) return undefined;
   const percent = step.kind === 'percent' ? step.percent : 0;
+  // at 0 % and 100 % there is no split to check, only the few requests served while the change
+  // was on its way to the providers
+  if (percent <= 0 || percent >= 100) return undefined;
   return sampleRatioMismatch([exposures.treatment, exposures.control], [percent, 100 - percent]);
 }
 

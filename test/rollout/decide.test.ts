@@ -171,6 +171,30 @@ describe('a rollout decision', () => {
       action: 'advance',
       reason: expect.stringMatching(/warning: sample ratio mismatch/) as string,
     });
+    // a ring stage (0 %) or the last step (100 %) has no split to check: a few requests served
+    // while the change propagated are no mismatch
+    const lag = { exposures: { treatment: 40, control: 9960, unit: 'requests' as const } };
+    expect(
+      decide(
+        plan,
+        at(0),
+        evidence({
+          step: 0,
+          treatment: {},
+          control: counts(0, 9000),
+          ring: counts(10, 1500),
+          ...lag,
+        }),
+        10 * MINUTE,
+      ).action,
+    ).toBe('advance');
+    const full = evidence(
+      stepOf(1, [5, 2000], [90, 18_000]),
+      stepOf(3, [20, 5000], [0, 3], {
+        exposures: { treatment: 5000, control: 3, unit: 'requests' },
+      }),
+    );
+    expect(decide(plan, at(3), full, 10 * MINUTE).action).toBe('complete');
     const even = evidence(
       stepOf(1, [5, 2000], [90, 18_000], {
         exposures: { treatment: 2000, control: 18_000, unit: 'users' },
