@@ -58,8 +58,12 @@ const BASE_ERROR_RATE = 0.01;
 
 /** One request: a random user (one in twenty in the internal ring) whose checkout may fail. */
 async function request(): Promise<void> {
-  const i = Math.floor(Math.random() * 5000);
-  const context = { targetingKey: `user-${i}`, ...(i % 20 === 0 ? { ring: 'internal' } : {}) };
+  // a new user almost every time, so the split counted in requests is the split in users
+  const i = Math.floor(Math.random() * 1e9);
+  const context = {
+    targetingKey: `user-${i}`,
+    ...(Math.random() < 0.05 ? { ring: 'internal' } : {}),
+  };
   const details = await client.getBooleanDetails('checkout', false, context);
   const variant = details.variant ?? 'off';
   const ok = Math.random() >= (details.value ? treatmentErrorRate : BASE_ERROR_RATE);
