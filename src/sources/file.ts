@@ -2,6 +2,7 @@ import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { chmod, chown, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { asError, deliver, report } from './deliver.js';
+import { isLockName, withFileLock } from './file-lock.js';
 import { inFormatOf } from './keep-format.js';
 import {
   isWriteConflictError,
@@ -80,7 +81,9 @@ export class FileFlagSource implements WritableFlagSource {
     this.#sink = sink;
     const name = basename(this.path);
     this.#watcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
-      // A symlink swap renames another entry (..data), so any event may concern the file.
+      // A symlink swap renames another entry (..data), so any event may concern the file; a
+      // writer's lock file (ours or another process's) never changes the configuration.
+      if (changed !== null && changed !== name && isLockName(changed)) return;
       if (changed === null || changed === name || changed.startsWith('..')) this.#schedule();
     });
     this.#watcher.on('error', () => undefined); // the directory went away: the poll reports it
@@ -108,7 +111,9 @@ export class FileFlagSource implements WritableFlagSource {
    * their final target, so a Kubernetes ConfigMap's link chain stays; with the file's mode and,
    * where the process may, its owner. With `expected`, the file is re-read just before the rename
    * and nothing is written unless it is still exactly `expected` (`WriteConflictError`). Writes
-   * through one source are serialised. The new flags are then delivered as any change is.
+   * through one source are serialised, and writes from any process take turns through a lock file
+   * beside the real file (`<file>.lock`, see `withFileLock`), so two processes' compare-and-swap
+   * writes from the same read cannot both succeed. The new flags are then delivered as any change is.
    */
   write(configuration: string, options: WriteOptions = {}): Promise<void> {
     const next = this.#writing.then(() => this.#write(configuration, options));
@@ -116,8 +121,23 @@ export class FileFlagSource implements WritableFlagSource {
     return next;
   }
 
-  async #write(configuration: string, { expected }: WriteOptions): Promise<void> {
+  async #write(configuration: string, options: WriteOptions): Promise<void> {
     const target = await realpath(this.path).catch(() => this.path); // a new file: the path itself
+    try {
+      // From the read to the rename, no other process's write through a FileFlagSource interleaves.
+      await withFileLock(target, () => this.#replace(target, configuration, options));
+    } catch (error) {
+      if (isWriteConflictError(error)) throw error;
+      throw new Error(`cannot write flag file ${this.path}: ${asError(error).message}`, {
+        cause: error,
+      });
+    }
+    // The watcher may not see a change behind a symlink (it watches the link's directory).
+    if (this.#sink !== undefined) this.#schedule();
+  }
+
+  /** Compares and renames a temporary file over `target`; the caller holds the lock. */
+  async #replace(target: string, configuration: string, { expected }: WriteOptions): Promise<void> {
     let temporary: string | undefined;
     try {
       const previous = await readFile(target, 'utf8').catch(absent);
@@ -134,15 +154,9 @@ export class FileFlagSource implements WritableFlagSource {
         throw new WriteConflictError();
       await rename(temporary, target);
       temporary = undefined;
-    } catch (error) {
+    } finally {
       if (temporary !== undefined) await rm(temporary, { force: true });
-      if (isWriteConflictError(error)) throw error;
-      throw new Error(`cannot write flag file ${this.path}: ${asError(error).message}`, {
-        cause: error,
-      });
     }
-    // The watcher may not see a change behind a symlink (it watches the link's directory).
-    if (this.#sink !== undefined) this.#schedule();
   }
 
   #schedule(): void {
