@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { JsonValue } from '@openfeature/core';
 import type { Clock } from '../evaluator/index.js';
+import { withFileLock } from '../sources/file-lock.js';
 
 /** What a rollout did, as its audit log names it. */
 export type AuditAction =
@@ -214,7 +215,8 @@ async function readAt(handle: FileHandle, length: number, position: number): Pro
  * A rollout's audit log: append-only JSONL, one {@link AuditRecord} per line, each carrying the
  * SHA-256 of the line before it, so a changed, removed or reordered line breaks the chain
  * ({@link verifyAudit}). The file is created with mode 0600 and only ever appended to (O_APPEND);
- * appends through any `AuditLog` on one path in this process are serialised, so two never
+ * appends through any `AuditLog` on one path in this process are serialised, and appends from
+ * other processes take turns through a lock file beside the log (`<path>.lock`), so two never
  * interleave or chain to the same record. Each append reads the end of the file first (unless it
  * is as this log left it), so records another process appended are chained to, not overwritten.
  *
@@ -260,7 +262,19 @@ export class AuditLog {
     return verifyAudit(await this.read(), expectedHead);
   }
 
+  /** Holds `<path>.lock` from reading the tail to appending: no other process chains in between. */
   async #append(entry: AuditEntry): Promise<string> {
+    try {
+      return await withFileLock(this.path, () => this.#appendLocked(entry));
+    } catch (error) {
+      if (isAuditLogError(error)) throw error;
+      throw new AuditLogError(`cannot append to audit log ${this.path}: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async #appendLocked(entry: AuditEntry): Promise<string> {
     const handle = await open(this.path, 'a+', 0o600).catch((error: unknown) => {
       throw new AuditLogError(`cannot open audit log ${this.path}: ${String(error)}`, {
         cause: error,

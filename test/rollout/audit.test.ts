@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   AuditLog,
@@ -43,6 +44,19 @@ async function logOf(n: number): Promise<{ log: AuditLog; text: string; heads: s
   for (let i = 0; i < n; i++) heads.push(await log.append(entry(`step-${i + 1}`)));
   return { log, text: await log.read(), heads };
 }
+
+// Another process appending to the same log: 50 records once it reads `go`.
+const APPENDER = `
+import { AuditLog } from ${JSON.stringify(resolve('src/rollout/audit.ts'))};
+const log = new AuditLog(process.argv[2], { sync: false });
+console.log('ready');
+process.stdin.once('data', async () => {
+  for (let i = 0; i < 50; i++)
+    await log.append({ actor: process.argv[3], rolloutId: 'r', flag: 'f', action: 'hold',
+      changed: false, reason: 'race ' + i, evidence: null, before: null, after: null });
+  console.log('appended 50');
+});
+`;
 
 const lines = (text: string) => text.split('\n').slice(0, -1);
 const join_ = (parts: readonly string[]) => parts.map((line) => line + '\n').join('');
@@ -136,6 +150,36 @@ describe('the audit log', () => {
     expect(heads).toContain(result.head);
   });
 
+  it('never lets two processes chain to the same record: 2 × 50 appends, one chain of 100', async () => {
+    const path = scratch();
+    const script = join(dir, 'appender.mjs');
+    writeFileSync(script, APPENDER);
+    const appenders = [0, 1].map((id) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', script, path, `p${id}`], {
+        cwd: resolve('.'),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const ready = new Promise<void>((done) =>
+        child.stdout.on('data', () => (output.includes('ready') ? done() : undefined)),
+      );
+      const exited = new Promise<string>((done) => child.on('close', () => done(output)));
+      return { child, ready, exited };
+    });
+    await Promise.all(appenders.map((a) => a.ready));
+    for (const { child } of appenders) child.stdin.end('go\n'); // both start at once
+    const outputs = await Promise.all(appenders.map((a) => a.exited));
+    expect(outputs.map((o) => o.trim().split('\n').at(-1))).toEqual(['appended 50', 'appended 50']);
+    const result = verifyAudit(readFileSync(path, 'utf8'));
+    expect(result).toMatchObject({ ok: true });
+    if (!result.ok) return;
+    expect(result.records).toHaveLength(100);
+    expect(new Set(result.records.map((r) => r.actor))).toEqual(new Set(['p0', 'p1']));
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  }, 60_000);
+
   it('records a repeated kill as "no change"', async () => {
     const log = new AuditLog(scratch());
     const killed = { ...flag(0), targeting: {}, defaultVariant: 'off' };
@@ -180,7 +224,17 @@ describe('the audit log', () => {
     const error: unknown = await new AuditLog(log.path).append(entry('x')).catch((e) => e);
     expect(isAuditLogError(error)).toBe(true);
     expect((error as Error).message).toMatch(/cut-off line/);
+    expect(existsSync(`${log.path}.lock`)).toBe(false); // the lock goes with the failure
   });
+
+  it('waits for another process holding the lock, then says who holds it', async () => {
+    const path = scratch();
+    writeFileSync(`${path}.lock`, `4242 ${Date.now()} x`);
+    const error: unknown = await new AuditLog(path).append(entry('x')).catch((e) => e);
+    expect(isAuditLogError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/cannot lock .*\.lock: held by pid 4242/);
+    expect(existsSync(path)).toBe(false); // nothing written
+  }, 10_000);
 });
 
 describe('verifyAudit', () => {
