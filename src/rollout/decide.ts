@@ -78,7 +78,7 @@ const pct = (rate: number) => `${(rate * 100).toFixed(3)} %`;
 const span = (i: Interval) => `${pct(i.estimate)} [${pct(i.lower)}, ${pct(i.upper)}]`;
 
 /** Whether counts can be real: whole, non-negative, bad ≤ total (a counter reset breaks this). */
-const consistent = (c: Counts) =>
+const consistent = (c: Counts): boolean =>
   Number.isFinite(c.bad) &&
   Number.isFinite(c.total) &&
   c.bad >= 0 &&
@@ -97,7 +97,11 @@ function judge(
   alpha: number,
 ): GuardrailVerdict {
   const { name, higherIsBetter, maxRate, maxWorsening, tau } = guardrail;
-  const of = (counts: GuardrailCounts | undefined) => counts?.[name] ?? NONE;
+  // counts that cannot be real (a counter reset, a custom query gone wrong) count as no data
+  const of = (counts: GuardrailCounts | undefined) => {
+    const c = counts?.[name] ?? NONE;
+    return consistent(c) ? c : NONE;
+  };
   const samples = {
     treatment: of(current?.treatment).total,
     control: of(current?.control).total,
@@ -107,6 +111,9 @@ function judge(
     treatment: of(s.treatment),
     control: of(s.control),
   }));
+  const broken = evidence.steps.some((s) =>
+    [s.treatment, s.control, s.ring].some((c) => c?.[name] !== undefined && !consistent(c[name])),
+  );
   const diff = stratifiedDifference(strata);
   const difference = diff && confidenceSequence(diff, alpha, tau);
   const ownRate = rateOf(strata.map((s) => s.treatment).reduce(add, NONE));
@@ -141,6 +148,12 @@ function judge(
         detail: `${name}: the ring cohort's rate ${span(ringRate)} is past its limit ${pct(maxRate)}`,
       };
   }
+  if (broken)
+    return {
+      ...verdict,
+      verdict: 'no-data',
+      detail: `${name}: the counts are inconsistent (a counter reset?)`,
+    };
   if (difference === undefined && ringRate === undefined)
     return { ...verdict, verdict: 'no-data', detail: `${name}: no data yet` };
   return {
@@ -171,7 +184,9 @@ function srmOf(plan: RolloutPlan, state: RolloutState, current: StepEvidence | u
  *   passed by the treatment or by the ring cohort (ring users are never compared with the control).
  * - Too little data is never a pass: the step holds until each cohort has `minSamples` events;
  *   past `stepTimeout` the plan's `onTimeout` applies.
- * - A sample ratio mismatch holds (or rolls back, or only warns, as the plan says).
+ * - A sample ratio mismatch holds (or rolls back, or only warns, as the plan says); counted in
+ *   requests it only warns, and it never rolls back through the step timeout.
+ * - A paused rollout is judged for harm alone; counts that cannot be real are no data.
  * - Otherwise the step advances once its hold is over, and the last step completes.
  */
 export function decide(
@@ -180,34 +195,40 @@ export function decide(
   evidence: Evidence,
   now: number,
 ): Decision {
-  if (state.status !== 'running')
+  if (state.status !== 'running' && state.status !== 'paused')
     return { action: 'hold', reason: `the rollout is ${state.status}`, guardrails: [] };
   const step = plan.steps[state.step];
   if (step === undefined)
     return { action: 'hold', reason: `step ${state.step} is not in the plan`, guardrails: [] };
   const current = evidence.steps.find((s) => s.step === state.step);
-  const all = evidence.steps.flatMap((s) => [s.treatment, s.control, s.ring ?? {}]);
-  if (!all.every((counts) => Object.values(counts).every(consistent)))
-    return {
-      action: 'hold',
-      reason: 'the counts are inconsistent (a counter reset?): holding until they are not',
-      guardrails: [],
-    };
 
-  const alpha = plan.alpha / plan.guardrails.length;
+  // Bonferroni over every test run: each guardrail's difference, and its absolute limit on the
+  // treatment and on the ring cohort
+  const tests = plan.guardrails.reduce(
+    (n, g) => n + 1 + (g.maxRate === undefined ? 0 : plan.rings === undefined ? 1 : 2),
+    0,
+  );
+  const alpha = plan.alpha / tests;
   const guardrails = plan.guardrails.map((g) => judge(g, evidence, current, alpha));
   const harm = guardrails.filter((g) => g.verdict === 'harm');
   if (harm.length > 0)
     return { action: 'rollback', reason: harm.map((g) => g.detail).join('; '), guardrails };
+  // a paused rollout is still watched for harm, and only for harm
+  if (state.status === 'paused')
+    return { action: 'hold', reason: 'the rollout is paused', guardrails };
 
   const elapsed = now - state.since;
   const srm = srmOf(plan, state, current);
+  const inRequests = current?.exposures?.unit === 'requests';
+  // counted in requests, returning and heavy users make the cohorts' counts vary far more than the
+  // test assumes: it can only warn then
+  const srmAction = inRequests ? 'warn' : plan.srm.action;
   const srmNote =
     srm && srm.pValue < plan.srm.threshold
-      ? `sample ratio mismatch: p = ${srm.pValue.toExponential(2)} < ${plan.srm.threshold}${current?.exposures?.unit === 'requests' ? ' (counted in requests, which heavy users over-disperse)' : ''}`
+      ? `sample ratio mismatch: p = ${srm.pValue.toExponential(2)} < ${plan.srm.threshold}${inRequests ? ' (counted in requests, which returning and heavy users over-disperse: a warning only; count exposures in users to act on it)' : ''}`
       : undefined;
   const withSrm = srm === undefined ? {} : { srm };
-  if (srmNote !== undefined && plan.srm.action === 'rollback')
+  if (srmNote !== undefined && srmAction === 'rollback')
     return { action: 'rollback', reason: srmNote, guardrails, ...withSrm };
 
   // a ring stage has only ring users on the treatment; at 100 % no bucketed user is on the control
@@ -217,18 +238,27 @@ export function decide(
       : step.percent === 100
         ? (['treatment'] as const)
         : (['treatment', 'control'] as const);
-  const thin = guardrails.filter((g) => cohorts.some((c) => g.samples[c] < plan.minSamples));
-  const waiting =
-    thin.length > 0
-      ? `waiting for ${plan.minSamples} events per cohort: ${thin.map((g) => `${g.name} ${cohorts.map((c) => `${c} ${g.samples[c]}`).join(', ')}`).join('; ')}`
-      : srmNote !== undefined && plan.srm.action === 'hold'
-        ? srmNote
-        : undefined;
+  const broken = guardrails.filter((g) => g.detail.endsWith('(a counter reset?)'));
+  const thin = guardrails.filter(
+    (g) => !broken.includes(g) && cohorts.some((c) => g.samples[c] < plan.minSamples),
+  );
+  const short = [
+    ...broken.map((g) => g.detail),
+    ...(thin.length > 0
+      ? [
+          `waiting for ${plan.minSamples} events per cohort: ${thin.map((g) => `${g.name} ${cohorts.map((c) => `${c} ${g.samples[c]}`).join(', ')}`).join('; ')}`,
+        ]
+      : []),
+  ];
+  const srmHolds = srmNote !== undefined && srmAction === 'hold';
+  const waiting = short.length > 0 ? short.join('; ') : srmHolds ? srmNote : undefined;
   if (waiting !== undefined) {
     if (elapsed >= plan.stepTimeoutMs) {
       const timedOut = `the step timed out after ${formatDuration(plan.stepTimeoutMs)}: ${waiting}`;
+      // a sample ratio mismatch alone is never a reason to roll back by timeout
+      const rollback = plan.onTimeout === 'rollback' && short.length > 0;
       return {
-        action: plan.onTimeout === 'rollback' ? 'rollback' : 'hold',
+        action: rollback ? 'rollback' : 'hold',
         reason: timedOut,
         guardrails,
         ...withSrm,

@@ -5,7 +5,7 @@ import {
   type RolloutState,
   type StepEvidence,
 } from '../../src/rollout/decide.js';
-import { parsePlan } from '../../src/rollout/plan.js';
+import { parsePlan, type Guardrail } from '../../src/rollout/plan.js';
 
 const MINUTE = 60_000;
 const plan = parsePlan({
@@ -147,20 +147,18 @@ describe('a rollout decision', () => {
     expect(decide(plan, at(0), ringThin, 10 * MINUTE).action).toBe('hold');
   });
 
-  it('holds on a sample ratio mismatch, and names the unit counted', () => {
+  it('holds on a sample ratio mismatch counted in users; counted in requests it only warns', () => {
     const skewed = evidence(
       stepOf(1, [5, 3000], [90, 17_000], {
-        exposures: { treatment: 3000, control: 17_000, unit: 'requests' },
+        exposures: { treatment: 3000, control: 17_000, unit: 'users' },
       }),
     );
     const decision = decide(plan, at(1), skewed, 10 * MINUTE);
     expect(decision.action).toBe('hold');
-    expect(decision.reason).toMatch(/sample ratio mismatch: p = .* < 0\.001 \(counted in requests/);
+    expect(decision.reason).toMatch(/^sample ratio mismatch: p = .* < 0\.001$/);
     expect(decision.srm?.pValue).toBeLessThan(0.001);
-    expect(
-      decide({ ...plan, srm: { threshold: 0.001, action: 'rollback' } }, at(1), skewed, 10 * MINUTE)
-        .action,
-    ).toBe('rollback');
+    const strict = { ...plan, srm: { threshold: 0.001, action: 'rollback' as const } };
+    expect(decide(strict, at(1), skewed, 10 * MINUTE).action).toBe('rollback');
     const warned = decide(
       { ...plan, srm: { threshold: 0.001, action: 'warn' } },
       at(1),
@@ -170,6 +168,26 @@ describe('a rollout decision', () => {
     expect(warned).toMatchObject({
       action: 'advance',
       reason: expect.stringMatching(/warning: sample ratio mismatch/) as string,
+    });
+    // returning and heavy users over-disperse request counts: there it can only warn
+    const requests = evidence(
+      stepOf(1, [5, 3000], [90, 17_000], {
+        exposures: { treatment: 3000, control: 17_000, unit: 'requests' },
+      }),
+    );
+    expect(decide(strict, at(1), requests, 10 * MINUTE)).toMatchObject({
+      action: 'advance',
+      reason: expect.stringMatching(
+        /warning: sample ratio mismatch.*counted in requests.*a warning only/,
+      ) as string,
+    });
+    // and a mismatch alone never rolls back through the step timeout
+    const timingOut = { ...plan, onTimeout: 'rollback' as const };
+    expect(decide(timingOut, at(1), skewed, 60 * MINUTE)).toMatchObject({
+      action: 'hold',
+      reason: expect.stringMatching(
+        /^the step timed out after 1h: sample ratio mismatch/,
+      ) as string,
     });
     // a ring stage (0 %) or the last step (100 %) has no split to check: a few requests served
     // while the change propagated are no mismatch
@@ -252,12 +270,78 @@ describe('a rollout decision', () => {
     expect(decide(conversions, at(0), better, 10 * MINUTE).action).toBe('complete');
   });
 
-  it('does nothing for a rollout that is not running', () => {
-    for (const status of ['paused', 'completed', 'rolled-back', 'killed'] as const)
+  it('does nothing for a rollout that has ended', () => {
+    for (const status of ['completed', 'rolled-back', 'killed'] as const)
       expect(decide(plan, { ...at(1), status }, evidence(), 0)).toEqual({
         action: 'hold',
         reason: `the rollout is ${status}`,
         guardrails: [],
       });
+  });
+
+  it('still rolls back a paused rollout on harm, and otherwise holds it', () => {
+    const paused = { ...at(1), status: 'paused' as const };
+    expect(
+      decide(plan, paused, evidence(stepOf(1, [5, 2000], [90, 18_000])), 60 * MINUTE),
+    ).toMatchObject({
+      action: 'hold',
+      reason: 'the rollout is paused',
+    });
+    expect(
+      decide(plan, paused, evidence(stepOf(1, [100, 2000], [90, 18_000])), MINUTE).action,
+    ).toBe('rollback');
+  });
+
+  it('judges the other guardrails when one has counts that cannot be real, and applies the timeout', () => {
+    const two = parsePlan({
+      flag: 'f',
+      treatment: 'on',
+      control: 'off',
+      steps: [50, 100],
+      minSamples: 100,
+      stepTimeout: '1h',
+      onTimeout: 'rollback',
+      guardrails: [
+        { name: 'errors', maxIncrease: 0.002 },
+        { name: 'orders', bad: 'x', total: 'y', higherIsBetter: true },
+      ],
+    });
+    const withBroken = (errors: [number, number]) =>
+      evidence({
+        step: 0,
+        treatment: { ...counts(...errors), orders: { bad: 700, total: 600 } },
+        control: { ...counts(5, 5000), orders: { bad: 50, total: 500 } },
+      });
+    expect(decide(two, at(0), withBroken([300, 5000]), MINUTE).action).toBe('rollback');
+    expect(decide(two, at(0), withBroken([5, 5000]), 30 * MINUTE)).toMatchObject({
+      action: 'hold',
+      reason: 'orders: the counts are inconsistent (a counter reset?)',
+    });
+    expect(decide(two, at(0), withBroken([5, 5000]), 60 * MINUTE)).toMatchObject({
+      action: 'rollback',
+      reason: expect.stringMatching(
+        /^the step timed out after 1h: orders: the counts are inconsistent/,
+      ) as string,
+    });
+  });
+
+  it('splits alpha over every test it runs: the difference, and each absolute limit', () => {
+    const limited = parsePlan({
+      flag: 'f',
+      treatment: 'on',
+      control: 'off',
+      steps: [100],
+      guardrails: [{ name: 'errors', maxIncrease: 0.002, maxRate: 0.05 }],
+    });
+    const unlimited = {
+      ...limited,
+      guardrails: [{ ...(limited.guardrails[0] as Guardrail), maxRate: undefined }],
+    };
+    const data = evidence({ step: 0, treatment: counts(20, 4000), control: counts(15, 4000) });
+    const width = (p: typeof limited) => {
+      const d = decide(p, at(0), data, 0).guardrails[0]?.difference;
+      return (d?.upper ?? 0) - (d?.lower ?? 0);
+    };
+    expect(width(limited)).toBeGreaterThan(width(unlimited));
   });
 });
