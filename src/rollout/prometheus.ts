@@ -99,6 +99,12 @@ export function prometheusReader(url: string, options: PrometheusReaderOptions =
         query(of(PROMETHEUS_SERIES.durationBucket, `,le=${label(String(b))}`), q.to),
       ),
     ]);
+    bounds.forEach((b, i) => {
+      if ((requests as Sample[]).length > 0 && (buckets[i] as Sample[]).length === 0)
+        throw new RangeError(
+          `Prometheus at ${base} has no ${PROMETHEUS_SERIES.durationBucket}{le="${b}"} for flag "${q.flag}": slowerThanMs must be one of the histogram's bucket bounds`,
+        );
+    });
     const key = (s: Sample) =>
       `${s.metric[PROMETHEUS_SERIES.variant] ?? ''}\u0000${s.metric[PROMETHEUS_SERIES.cohort] || 'none'}`;
     const find = (samples: readonly Sample[] | undefined, k: string) =>

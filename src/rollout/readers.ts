@@ -72,6 +72,16 @@ export interface OutcomeTotals {
 
 const ZERO: Counts = { bad: 0, total: 0 };
 
+/** A series' requests at or below `bound`; throws when the histogram has no such bucket. */
+function atOrBelow(series: OutcomeTotals['series'][number], bound: number): number {
+  const count = series.atOrBelow[bound];
+  if (count !== undefined) return count;
+  const bounds = Object.keys(series.atOrBelow).join(', ');
+  throw new RangeError(
+    `slowerThanMs ${bound} is not a bucket bound of the request-duration histogram (${bounds || 'none'}): pick one of them`,
+  );
+}
+
 /**
  * Folds outcome totals into a window's evidence: bucketed treatment, control, and the ring cohort
  * (treatment requests whose cohort label is an active ring). Guardrails `error-rate` and
@@ -107,7 +117,7 @@ export function evidenceFromTotals(query: EvidenceQuery, totals: OutcomeTotals):
         g.metric === 'error-rate'
           ? s.failures
           : g.metric === 'slow-rate'
-            ? s.requests - (s.atOrBelow[g.slowerThanMs as number] ?? s.requests)
+            ? s.requests - atOrBelow(s, g.slowerThanMs as number)
             : undefined;
       if (bad === undefined) continue;
       const was = cohorts[cohort][g.name] as Counts;
@@ -185,10 +195,12 @@ export function inProcessReader(
       const start = lastAtOrBefore(query.flag, query.from) ?? first;
       const window =
         end === undefined || start === undefined ? [] : difference(end.series, start.series);
-      const counts = window ?? [
-        { variant: query.treatment, cohort: '', requests: -1, failures: 0, atOrBelow: {} },
-      ];
-      return evidenceFromTotals(query, { series: counts });
+      if (window !== undefined) return evidenceFromTotals(query, { series: window });
+      // a count went down: counts that cannot be real, on which each guardrail holds
+      const reset = Object.fromEntries(
+        query.guardrails.map((g) => [g.name, { bad: 0, total: -1 }]),
+      );
+      return { treatment: reset, control: reset };
     },
   };
 }

@@ -116,6 +116,21 @@ describe('the Prometheus reader', () => {
     expect(queries.every((q) => q.time === '1300')).toBe(true);
   });
 
+  it('refuses a slow-rate bound that is not a bucket of the histogram, rather than counting every request slow', async () => {
+    answer = (q) =>
+      q.includes('rampflag_requests_total')
+        ? vector([
+            [series('on', 'none'), 100],
+            [series('off', 'none'), 900],
+          ])
+        : vector([]);
+    await expect(
+      prometheusReader(url).read(queryFor(plan, ['internal'], 0, 60_000)),
+    ).rejects.toThrow(
+      /has no rampflag_request_duration_bucket\{le="250"\} for flag "check"out": slowerThanMs must be one of the histogram's bucket bounds/,
+    );
+  });
+
   it('says which Prometheus refused which query, and when it cannot be reached', async () => {
     answer = () => ({ status: 'error', errorType: 'bad_data', error: 'parse error at char 3' });
     await expect(prometheusReader(url).read(queryFor(plan, [], 0, 60_000))).rejects.toThrow(

@@ -60,6 +60,25 @@ describe('evidence from outcome totals', () => {
   });
 });
 
+describe('a slow-rate guardrail', () => {
+  it('needs a bucket bound the histogram has', () => {
+    const totals: OutcomeTotals = {
+      series: [
+        {
+          variant: 'on',
+          cohort: 'none',
+          requests: 10,
+          failures: 0,
+          atOrBelow: { 100: 9, 500: 10 },
+        },
+      ],
+    };
+    expect(() => evidenceFromTotals(queryFor(plan, [], 0, 1), totals)).toThrow(
+      /slowerThanMs 250 is not a bucket bound of the request-duration histogram \(100, 500\): pick one of them/,
+    );
+  });
+});
+
 describe('the in-process reader', () => {
   it('counts a window between the snapshots at its start and end, and a reset as inconsistent counts', async () => {
     let now = 1000;
