@@ -28,7 +28,7 @@ options:
   --source <name>        with --admin: the server's source to write
   --audit <file>         the audit log (default rampflag-audit.jsonl)
   --prometheus <url>     where metrics are read (default: the plan's metrics.prometheus)
-  --actor <name>         who acts, for the audit log (default $USER@host)
+  --actor <name>         who acts, for the audit log (default $USER@rampflag)
   --reason <text>        why, for pause, resume, rollback and kill
   --verify               with audit: check the chain
   --runs <n>             with simulate: rollouts per scenario (default 1000)
@@ -185,7 +185,16 @@ export async function rollout(
           io.stdout(`${drawn > 0 ? `\x1b[${drawn}A\x1b[J` : ''}${text}`);
           drawn = text.split('\n').length;
         };
-        const last = await controller.run({ signal: io.signal, onStep: progress });
+        const last = await controller.run({
+          signal: io.signal,
+          onStep: progress,
+          onError: (error, failures) => {
+            drawn = 0;
+            io.stderr(
+              `rampflag rollout run: ${error.message} (failure ${failures} in a row; retrying)`,
+            );
+          },
+        });
         return exitOf(last);
       }
       default:
@@ -217,7 +226,11 @@ async function audit(
   const text = await log.read();
   if (values.verify !== true) {
     const result = verifyAudit(text);
-    const records = result.ok ? result.records : [];
+    if (!result.ok) {
+      print(`audit log broken at line ${result.line}: ${result.problem}`, result);
+      return STEP_EXIT.error;
+    }
+    const records = result.records;
     print(
       records
         .map(
@@ -231,11 +244,20 @@ async function audit(
   }
   // the flag's rollout.audit is the head as of its last write; later records must change nothing
   let head: string | undefined;
-  if (values.plan !== undefined && (values.flags !== undefined || values.admin !== undefined)) {
+  if (values.plan !== undefined && values.flags === undefined && values.admin === undefined)
+    throw new UsageError(
+      'audit --verify --plan also needs --flags <file> or --admin <url>, to check the flag',
+    );
+  if (values.plan !== undefined) {
     const plan = planOf(values);
     const { configuration } = await writerOf(values, process.env).read();
-    const flags = (JSON.parse(configuration) as { flags?: Record<string, unknown> }).flags ?? {};
-    head = readRollout(flags[plan.flag])?.auditHead;
+    const flags = (JSON.parse(configuration) as { flags?: unknown }).flags;
+    const flag = Array.isArray(flags)
+      ? (flags as { key?: unknown }[]).find((f) => f.key === plan.flag)
+      : flags !== null && typeof flags === 'object' && Object.hasOwn(flags, plan.flag)
+        ? (flags as Record<string, unknown>)[plan.flag]
+        : undefined;
+    head = readRollout(flag)?.auditHead;
   }
   const result = verifyAudit(text);
   if (!result.ok) {
@@ -244,8 +266,13 @@ async function audit(
   }
   if (head !== undefined) {
     const at = result.hashes.indexOf(head);
+    // records of writes that did not happen are followed by one that says so
+    const cancelled = new Set(
+      result.records.map((r) => (r.evidence as { notWritten?: unknown } | null)?.notWritten),
+    );
     const after = at < 0 ? undefined : result.records.slice(at + 1);
-    if (after === undefined || after.some((r) => r.changed)) {
+    const claims = after?.filter((r, i) => r.changed && !cancelled.has(result.hashes[at + 1 + i]));
+    if (claims === undefined || claims.length > 0) {
       const problem =
         at < 0
           ? `the flag's rollout.audit ${head} is not in the log: records were removed`

@@ -6,7 +6,7 @@ import { isObject } from '../evaluator/json-path.js';
 import { isWriteConflictError } from '../sources/flag-source.js';
 import type { AuditAction, AuditLog, AuditRecord } from './audit.js';
 import { decide, type Decision, type RolloutStatus, type StepEvidence } from './decide.js';
-import { checkPlanAgainstFlag, targetingAt } from './flag-shape.js';
+import { checkPlanAgainstFlag, targetingAt, treatmentShare } from './flag-shape.js';
 import { PlanError, type RolloutPlan, type RolloutStep } from './plan.js';
 import { queryFor, type MetricReader } from './readers.js';
 import { readRollout, withRollout, type StoredRollout } from './state.js';
@@ -47,6 +47,8 @@ export interface RolloutOutcome {
 
 const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
 const TERMINAL: readonly RolloutStatus[] = ['completed', 'rolled-back', 'killed'];
+/** Errors that retrying cannot mend: another controller owns the rollout, or the plan is refused. */
+const FINAL_ERRORS: readonly string[] = ['RolloutConflictError', 'PlanError'];
 
 /** The percentage a step puts on the treatment. */
 const percentOf = (step: RolloutStep | undefined) => (step?.kind === 'percent' ? step.percent : 0);
@@ -99,8 +101,14 @@ export class RolloutController {
           `flag "${this.#plan.flag}" already has rollout ${current.id} (${current.status})`,
         );
       const issues = checkPlanAgainstFlag(this.#plan, flag);
-      if (issues.length > 0) throw new PlanError(issues);
       const step = this.#plan.steps[0];
+      const now = treatmentShare(this.#plan, flag);
+      if (now > percentOf(step))
+        issues.push({
+          path: 'steps[0]',
+          message: `the flag already gives "${this.#plan.treatment}" ${now} % of users; a first step of ${percentOf(step)} % would take it from some of them`,
+        });
+      if (issues.length > 0) throw new PlanError(issues);
       const next = { ...flag, targeting: targetingAt(this.#plan, flag, step) };
       return {
         flag: next,
@@ -123,7 +131,8 @@ export class RolloutController {
   async step(): Promise<RolloutOutcome> {
     const { flag } = await this.#read();
     const rollout = this.#own(readRollout(flag));
-    if (rollout.status !== 'running')
+    // a paused rollout is still judged, for harm alone
+    if (rollout.status !== 'running' && rollout.status !== 'paused')
       return {
         action: 'hold',
         changed: false,
@@ -196,22 +205,40 @@ export class RolloutController {
 
   /**
    * Calls {@link step} every `checkEvery` until the rollout completes, rolls back or is stopped
-   * (`signal`), reporting each outcome. Resolves with the last.
+   * (`signal`), reporting each outcome. A failure that may pass (metrics or the flag's store
+   * unreachable) is reported to `onError` and retried at the next check, up to `maxFailures` in a
+   * row; a conflict with another controller or a refused plan ends the run at once. Resolves with
+   * the last outcome.
    */
   async run(
     options: {
       signal?: AbortSignal;
       onStep?: (outcome: RolloutOutcome) => void;
+      onError?: (error: Error, failures: number) => void;
+      maxFailures?: number;
       sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
     } = {},
   ): Promise<RolloutOutcome> {
     const sleep = options.sleep ?? defaultSleep;
+    const maxFailures = options.maxFailures ?? 10;
+    let failures = 0;
+    let last: RolloutOutcome | undefined;
     for (;;) {
-      const outcome = await this.step();
-      options.onStep?.(outcome);
-      if (TERMINAL.includes(outcome.rollout.status) || options.signal?.aborted) return outcome;
-      await sleep(this.#plan.checkEveryMs, options.signal);
-      if (options.signal?.aborted) return outcome;
+      try {
+        last = await this.step();
+        failures = 0;
+        options.onStep?.(last);
+        if (TERMINAL.includes(last.rollout.status)) return last;
+      } catch (error) {
+        const e = error as Error;
+        if (FINAL_ERRORS.includes(e.name) || ++failures >= maxFailures) throw error;
+        options.onError?.(e, failures);
+      }
+      if (!options.signal?.aborted) await sleep(this.#plan.checkEveryMs, options.signal);
+      if (options.signal?.aborted) {
+        if (last !== undefined) return last;
+        throw new Error('stopped before the first decision');
+      }
     }
   }
 
@@ -222,7 +249,9 @@ export class RolloutController {
     const doc = JSON.parse(configuration) as Json;
     const flags = doc['flags'];
     const flag = isObject(flags)
-      ? flags[this.#plan.flag]
+      ? Object.hasOwn(flags, this.#plan.flag)
+        ? flags[this.#plan.flag]
+        : undefined
       : Array.isArray(flags)
         ? (flags as Json[]).find((f) => f['key'] === this.#plan.flag)
         : undefined;
@@ -259,20 +288,31 @@ export class RolloutController {
     return current;
   }
 
-  /** Every step's evidence so far: one window per step, its bounds from the audit log. */
+  /**
+   * Every step's evidence so far: one window per step, its bounds from the audit log's records of
+   * writes that happened (a record a later "not written" record cancels does not count). If the log
+   * cannot be verified, only the current step is judged: a broken log must not stop a rollback.
+   */
   async #evidence(rollout: StoredRollout, now: number): Promise<StepEvidence[]> {
-    const verified = await this.#audit.verify();
-    if (!verified.ok)
-      throw new Error(`the audit log is broken at line ${verified.line}: ${verified.problem}`);
     const starts = new Map<number, number>();
-    for (const record of verified.records as readonly AuditRecord[]) {
-      if (record.rolloutId !== rollout.id || !record.changed) continue;
-      const step = readRollout(record.after)?.step;
-      if (step !== undefined && !starts.has(step)) starts.set(step, Date.parse(record.time));
+    const verified = await this.#audit.verify().catch(() => undefined);
+    if (verified?.ok === true) {
+      const cancelled = new Set(
+        verified.records.flatMap((r) => {
+          const hash = (r.evidence as { notWritten?: unknown } | null)?.notWritten;
+          return typeof hash === 'string' ? [hash] : [];
+        }),
+      );
+      verified.records.forEach((record: AuditRecord, i) => {
+        if (record.rolloutId !== rollout.id || !record.changed) return;
+        if (cancelled.has(verified.hashes[i] as string)) return;
+        const step = safely(() => readRollout(record.after)?.step);
+        if (step !== undefined && !starts.has(step)) starts.set(step, Date.parse(record.time));
+      });
     }
     starts.set(rollout.step, rollout.since);
     const steps: StepEvidence[] = [];
-    for (let index = 0; index <= rollout.step; index++) {
+    for (let index = verified?.ok === true ? 0 : rollout.step; index <= rollout.step; index++) {
       const from = starts.get(index);
       if (from === undefined) continue;
       const to = index === rollout.step ? now : (starts.get(index + 1) ?? now);
@@ -291,7 +331,10 @@ export class RolloutController {
     return steps;
   }
 
-  /** Forces the safe variant by name; idempotent. */
+  /**
+   * Forces the safe variant by name; idempotent. A rollback decided on evidence needs only the same
+   * rollout: whatever happened to it meanwhile (a pause, a step), harm still rolls it back.
+   */
   #safe(
     action: AuditAction,
     status: RolloutStatus,
@@ -300,7 +343,7 @@ export class RolloutController {
     evidence: JsonValue,
   ): Promise<RolloutOutcome> {
     return this.#change(action, reason, evidence, (flag, current) => {
-      if (decidedOn !== undefined) this.#same(decidedOn, current);
+      if (decidedOn !== undefined && current?.id !== decidedOn.id) this.#same(decidedOn, current);
       if (
         current?.status === status &&
         flag['defaultVariant'] === this.#plan.safeVariant &&
@@ -383,32 +426,58 @@ export class RolloutController {
       const unaudited = withRollout(change.flag, { ...change.rollout, auditHead: undefined });
       const { [`rollout.audit`]: _head, ...metadata } = (unaudited['metadata'] ?? {}) as Json;
       const after = { ...unaudited, metadata } as JsonValue;
-      const head = await this.#audit.append({
-        ...base,
-        rolloutId: change.rollout.id,
-        changed: true,
-        reason,
-        after,
-      });
+      let head: string | undefined;
+      let auditNote = '';
+      try {
+        head = await this.#audit.append({
+          ...base,
+          rolloutId: change.rollout.id,
+          changed: true,
+          reason,
+          after,
+        });
+      } catch (error) {
+        // the kill switch and a rollback go ahead without their record; nothing else does
+        if (action !== 'kill' && action !== 'rollback') throw error;
+        auditNote = ` (not audited: ${(error as Error).message})`;
+      }
       const rollout = { ...change.rollout, auditHead: head };
       try {
         await this.#writer.write(
           JSON.stringify(replaceFlag(doc, this.#plan.flag, withRollout(change.flag, rollout))),
           version,
         );
-        return { action: action as RolloutOutcome['action'], changed: true, reason, rollout };
+        return {
+          action: action as RolloutOutcome['action'],
+          changed: true,
+          reason: `${reason}${auditNote}`,
+          rollout,
+        };
       } catch (error) {
         const conflict = isWriteConflictError(error);
-        await this.#audit.append({
-          ...base,
-          rolloutId: change.rollout.id,
-          changed: false,
-          reason: `not written (${conflict ? 'the flag changed meanwhile' : (error as Error).message}): ${reason}`,
-          after: flag as JsonValue,
-        });
+        if (head !== undefined)
+          await this.#audit
+            .append({
+              ...base,
+              rolloutId: change.rollout.id,
+              changed: false,
+              reason: `not written (${conflict ? 'the flag changed meanwhile' : (error as Error).message}): ${reason}`,
+              evidence: { notWritten: head },
+              after: flag as JsonValue,
+            })
+            .catch(() => undefined);
         if (!conflict || attempt + 1 >= this.#retries) throw error;
       }
     }
+  }
+}
+
+/** `read()`, or undefined if it throws (a hand-edited record). */
+function safely<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
 }
 

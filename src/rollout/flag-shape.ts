@@ -73,6 +73,11 @@ export function checkPlanAgainstFlag(plan: RolloutPlan, flag: unknown): PlanIssu
     });
     return issues;
   }
+  if (plan.rings === undefined && servesByName(targeting, plan.treatment))
+    issues.push({
+      path: 'targeting',
+      message: `the targeting serves "${plan.treatment}" by name outside the fractional: declare those users as rings in the plan, so they are judged on their own and not mixed into the comparison`,
+    });
   if (plan.rings !== undefined && !hasRingRule(targeting, plan.rings.attribute))
     issues.push({
       path: 'targeting',
@@ -94,6 +99,15 @@ export function checkPlanAgainstFlag(plan: RolloutPlan, flag: unknown): PlanIssu
       message: `"${plan.treatment}" has weight but is not the first bucket: moving it would move users between variants`,
     });
   return issues;
+}
+
+/** The share (%) of bucketed users the flag's one `fractional` gives the treatment now; 0 without. */
+export function treatmentShare(plan: RolloutPlan, flag: Json): number {
+  const found = flag['targeting'] === undefined ? [] : fractionals(flag['targeting']);
+  const buckets = found.length === 1 ? (found[0] as Fractional).buckets : [];
+  const total = buckets.reduce((n, [, weight]) => n + weight, 0);
+  const mine = buckets.find(([name]) => name === plan.treatment)?.[1] ?? 0;
+  return total > 0 ? Math.round((mine / total) * 1000) / 10 : 0;
 }
 
 /** The flag's targeting at `step` (or before the first step when undefined). */
@@ -142,6 +156,16 @@ const isRingRule = (args: unknown, attribute: string): args is [Json, unknown[]]
   isObject(args[0]) &&
   args[0]['var'] === attribute &&
   Array.isArray(args[1]);
+
+/** Whether `rule`, its `fractional` aside, names `variant` (a branch serving it by name). */
+function servesByName(rule: unknown, variant: string): boolean {
+  if (rule === variant) return true;
+  if (Array.isArray(rule)) return rule.some((item) => servesByName(item, variant));
+  if (!isObject(rule)) return false;
+  return Object.entries(rule).some(
+    ([op, args]) => op !== 'fractional' && servesByName(args, variant),
+  );
+}
 
 /** Whether `rule` has a ring rule over `attribute` to promote the stages with. */
 function hasRingRule(rule: unknown, attribute: string): boolean {

@@ -272,4 +272,121 @@ describe('the rollout controller', () => {
     advance(4 * MINUTE);
     expect((await restarted.step()).action).toBe('advance');
   });
+
+  it('rolls back a paused rollout on harm', async () => {
+    const { controller, advance } = setUp({ treatment: 0.05, control: 0.001, ring: 0.2 });
+    const c = controller();
+    await c.start();
+    await c.pause('incident review');
+    advance(5 * MINUTE);
+    expect(await c.step()).toMatchObject({
+      action: 'rollback',
+      rollout: { status: 'rolled-back' },
+    });
+  });
+
+  it('refuses to start a rollout that would take the treatment from users who have it', async () => {
+    const { controller, source } = setUp();
+    source.set('checkout', {
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting: {
+        if: [
+          { in: [{ var: 'ring' }, []] },
+          'on',
+          {
+            fractional: [
+              ['on', 30],
+              ['off', 70],
+            ],
+          },
+        ],
+      },
+    });
+    await expect(controller().start()).rejects.toMatchObject({
+      name: 'PlanError',
+      issues: [
+        {
+          path: 'steps[0]',
+          message: expect.stringMatching(/already gives "on" 30 %.*first step of 0 %/) as string,
+        },
+      ],
+    });
+  });
+
+  it('goes through with the kill switch when the audit log cannot be written, and says so', async () => {
+    const { controller, flag, audit } = setUp();
+    const c = controller();
+    await c.start();
+    audit.append = () => Promise.reject(new Error('disk full'));
+    await expect(c.pause()).rejects.toThrow(/disk full/); // nothing else goes ahead unaudited
+    const killed = await c.kill('incident 7');
+    expect(killed).toMatchObject({ changed: true, reason: 'incident 7 (not audited: disk full)' });
+    expect((await flag())['checkout']?.['defaultVariant']).toBe('off');
+  });
+
+  it('still judges the current step when the audit log cannot be verified', async () => {
+    const { controller, advance, audit } = setUp({ treatment: 0.05, control: 0.001, ring: 0.001 });
+    const c = controller();
+    await c.start();
+    advance(10 * MINUTE);
+    expect((await c.step()).action).toBe('advance');
+    audit.verify = () => Promise.resolve({ ok: false, line: 1, problem: 'tampered' });
+    advance(10 * MINUTE);
+    expect((await c.step()).action).toBe('rollback');
+  });
+
+  it('ignores a step record whose write never happened when it cuts the evidence into windows', async () => {
+    const { controller, advance, audit, source } = setUp();
+    const first = controller();
+    await first.start();
+    advance(10 * MINUTE);
+    const write = source.write.bind(source);
+    let failOnce = true;
+    source.write = (configuration, options) => {
+      if (!failOnce) return write(configuration, options);
+      failOnce = false;
+      return Promise.reject(new Error('store unavailable'));
+    };
+    await expect(first.step()).rejects.toThrow(/store unavailable/);
+    advance(MINUTE);
+    const outcome = await first.step();
+    expect(outcome.action).toBe('advance');
+    const verified = await audit.verify();
+    expect(verified.ok && verified.records.map((r) => [r.action, r.changed])).toEqual([
+      ['start', true],
+      ['advance', true],
+      ['advance', false],
+      ['advance', true],
+    ]);
+    advance(5 * MINUTE);
+    // the first step's window ends at the advance that happened, not at the one that did not
+    const held = await first.step();
+    expect(held.decision?.guardrails[0]?.samples.control).toBe(500);
+  });
+
+  it('retries a run through a passing outage of its metrics, and stops on a conflict', async () => {
+    const { controller } = setUp();
+    let calls = 0;
+    const flaky = functionReader(() => {
+      calls++;
+      if (calls <= 2) throw new Error('Prometheus at http://prometheus:9090 cannot be reached');
+      return { treatment: {}, control: {} };
+    });
+    const c = controller(flaky);
+    await c.start();
+    const errors: string[] = [];
+    const steps: string[] = [];
+    const last = await c.run({
+      signal: AbortSignal.timeout(2000),
+      sleep: () => Promise.resolve(),
+      onError: (e) => errors.push(e.message),
+      onStep: (o) => {
+        steps.push(o.action);
+        if (steps.length === 2) void c.kill('stop the test');
+      },
+    });
+    expect(errors).toHaveLength(2);
+    expect(last.rollout.status).toBe('killed');
+  });
 });

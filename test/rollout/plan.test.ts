@@ -218,6 +218,25 @@ describe('a plan against its flag', () => {
           '"on" has weight but is not the first bucket: moving it would move users between variants',
       },
     ]);
+    const byName = {
+      if: [
+        { in: [{ var: 'ring' }, ['internal']] },
+        'on',
+        {
+          fractional: [
+            ['on', 0],
+            ['off', 1],
+          ],
+        },
+      ],
+    };
+    expect(checkPlanAgainstFlag(simplePlan(), flag(byName))).toEqual([
+      {
+        path: 'targeting',
+        message:
+          'the targeting serves "on" by name outside the fractional: declare those users as rings in the plan, so they are judged on their own and not mixed into the comparison',
+      },
+    ]);
     const rings = simplePlan({ rings: { attribute: 'ring', stages: ['internal'] } });
     expect(
       checkPlanAgainstFlag(
