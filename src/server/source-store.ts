@@ -79,11 +79,21 @@ export class SourceStore {
     const previous = this.#flags.sourceJson(name);
     refuseNewWarnings(name, previous, configuration);
     const changes = this.#flags.replace(name, configuration);
+    const served = this.#flags.sourceJson(name);
     const source = this.writable(name);
     try {
       await source?.write(configuration, expected === undefined ? {} : { expected });
     } catch (error) {
-      if (previous !== undefined && changes !== undefined) this.#flags.replace(name, previous);
+      // serve the previous flags again, unless the source delivered newer ones meanwhile, and tell
+      // every stream that got this write
+      if (
+        previous !== undefined &&
+        changes !== undefined &&
+        this.#flags.sourceJson(name) === served
+      ) {
+        this.#flags.replace(name, previous);
+        this.#changed(name);
+      }
       throw error;
     }
     let reformatted = false;
