@@ -9,7 +9,9 @@ import type { FlagServerOptions } from 'rampflag/server';
 import { decodeSyncResponse } from '../../src/grpc/wire.js';
 import { ifMatches } from '../../src/server/admin-api.js';
 import { isLoopbackHost } from '../../src/server/http-util.js';
+import { clientFor } from '../support/provider-events.js';
 import { openSocket, rawRequest } from '../support/raw-http.js';
+import { inProcessProvider } from '../support/sync-flags.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampflag-hardening-'));
@@ -247,6 +249,23 @@ describe('the admin API when storing fails', () => {
     expect(JSON.parse((await evaluate('{"flagKey":"checkout"}')).body)).toMatchObject({
       value: false,
     });
+  });
+
+  it('tells every stream when it serves the previous flags again after a failed store', async () => {
+    const source = new InMemoryFlagSource({ checkout });
+    source.write = () => sleep(300).then(() => Promise.reject(new Error('the store is full')));
+    const { admin, syncPort } = await serve({ source });
+    const patch = admin('PATCH', { flags: { checkout: { defaultVariant: 'on' } } });
+    await sleep(100);
+    // a provider that connects while the write is in flight gets the new flags ...
+    const { client } = await clientFor(inProcessProvider(syncPort));
+    expect(await client.getBooleanValue('checkout', false)).toBe(true);
+    expect((await patch).status).toBe(500);
+    // ... and is told when they are taken back
+    const deadline = Date.now() + 5000;
+    while ((await client.getBooleanValue('checkout', true)) && Date.now() < deadline)
+      await sleep(20);
+    expect(await client.getBooleanValue('checkout', true)).toBe(false);
   });
 
   it('answers 500 naming the file when a flag file cannot be written', async () => {
