@@ -20,7 +20,7 @@ import { parseSelector, type Selector } from './selector.js';
 import { DEFAULT_MAX_SELECTIONS, ServedFlags } from './served-flags.js';
 import { addSyncService } from './sync-service.js';
 import { SourceStore } from './source-store.js';
-import { Subscribers } from './subscribers.js';
+import { DEFAULT_MAX_STREAM_BUFFER_BYTES, Subscribers } from './subscribers.js';
 
 /** One named source of a {@link FlagServer}; a `source=<name>` selector picks its flags alone. */
 export interface FlagServerSource {
@@ -82,6 +82,12 @@ export interface ServerLimits {
   readonly maxSelections: number;
   /** The deepest JSON nesting accepted in a request body or an evaluation context. Default 128. */
   readonly maxDepth: number;
+  /**
+   * Bytes a sync stream (gRPC, SSE or OFREP SSE) may hold that its client has not read; a stream
+   * past it is closed (gRPC with RESOURCE_EXHAUSTED) rather than sent another snapshot, and its
+   * client reconnects. Default 16 MiB.
+   */
+  readonly maxStreamBufferBytes: number;
 }
 
 /** The default {@link ServerLimits}. */
@@ -92,6 +98,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 5_000,
   maxSelections: DEFAULT_MAX_SELECTIONS,
   maxDepth: DEFAULT_LIMITS.maxDepth,
+  maxStreamBufferBytes: DEFAULT_MAX_STREAM_BUFFER_BYTES,
 };
 
 /** The ports a started server listens on; `undefined` for a listener that is off. */
@@ -142,7 +149,12 @@ export class FlagServer {
       options.syncContext,
       this.#limits.maxSelections,
     );
-    this.#subscribers = new Subscribers(this.#flags, this.#metrics, this.#logger);
+    this.#subscribers = new Subscribers(
+      this.#flags,
+      this.#metrics,
+      this.#logger,
+      this.#limits.maxStreamBufferBytes,
+    );
     this.#store = new SourceStore(
       sources,
       this.#flags,
