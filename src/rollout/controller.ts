@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { JsonValue } from '@openfeature/core';
 import type { Clock } from '../evaluator/index.js';
 import { isObject } from '../evaluator/json-path.js';
@@ -69,6 +69,8 @@ export class RolloutController {
   readonly #clock: Clock;
   readonly #newId: () => string;
   readonly #retries: number;
+  /** A fingerprint of the plan, kept in the flag: a rollout is driven by the plan it started with. */
+  readonly #planHash: string;
 
   constructor(options: RolloutControllerOptions) {
     this.#plan = options.plan;
@@ -79,6 +81,10 @@ export class RolloutController {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#newId = options.newId ?? randomUUID;
     this.#retries = options.retries ?? 5;
+    this.#planHash = createHash('sha256')
+      .update(JSON.stringify(options.plan))
+      .digest('hex')
+      .slice(0, 12);
   }
 
   /** The flag as stored now, and the rollout its metadata records (if any). */
@@ -119,6 +125,7 @@ export class RolloutController {
           percent: percentOf(step),
           since: this.#clock.now(),
           auditHead: undefined,
+          planHash: this.#planHash,
         },
       };
     });
@@ -130,7 +137,7 @@ export class RolloutController {
    */
   async step(): Promise<RolloutOutcome> {
     const { flag } = await this.#read();
-    const rollout = this.#own(readRollout(flag));
+    const rollout = this.#samePlan(this.#own(readRollout(flag)));
     // a paused rollout is still judged, for harm alone
     if (rollout.status !== 'running' && rollout.status !== 'paused')
       return {
@@ -271,6 +278,15 @@ export class RolloutController {
     return rollout;
   }
 
+  /** Throws unless the rollout was started with this plan (kill and rollback work with any). */
+  #samePlan(rollout: StoredRollout): StoredRollout {
+    if (rollout.planHash !== undefined && rollout.planHash !== this.#planHash)
+      throw new RolloutConflictError(
+        `rollout ${rollout.id} was started with another plan (fingerprint ${rollout.planHash}, this one ${this.#planHash}): drive it with the plan it started with, or roll it back and start again`,
+      );
+    return rollout;
+  }
+
   /** Throws unless the flag's rollout is still the one a decision was made on. */
   #same(decidedOn: StoredRollout, current: StoredRollout | undefined): StoredRollout {
     if (current === undefined || current.id !== decidedOn.id)
@@ -361,7 +377,7 @@ export class RolloutController {
       };
       return {
         flag: { ...rest, defaultVariant: this.#plan.safeVariant },
-        rollout: { ...rollout, status, percent: 0 },
+        rollout: { ...withoutPause(rollout), status, percent: 0 },
       };
     });
   }
@@ -373,13 +389,22 @@ export class RolloutController {
     reason: string,
   ): Promise<RolloutOutcome> {
     return this.#change(action, reason, null, (flag, current) => {
-      const rollout = this.#own(current);
+      const rollout = this.#samePlan(this.#own(current));
       if (rollout.status === to) return undefined;
       if (rollout.status !== from)
         throw new RolloutConflictError(
           `cannot ${action} rollout ${rollout.id}: it is ${rollout.status}`,
         );
-      return { flag, rollout: { ...rollout, status: to } };
+      const now = this.#clock.now();
+      // a pause does not eat the hold: resuming moves the step's start on by the time paused
+      const { pausedAt, ...rest } = rollout;
+      return {
+        flag,
+        rollout:
+          to === 'paused'
+            ? { ...rest, status: to, pausedAt: now }
+            : { ...rest, status: to, since: rest.since + Math.max(0, now - (pausedAt ?? now)) },
+      };
     });
   }
 
@@ -470,6 +495,12 @@ export class RolloutController {
       }
     }
   }
+}
+
+/** `rollout` without its pause time (an ended rollout is not paused). */
+function withoutPause(rollout: StoredRollout): StoredRollout {
+  const { pausedAt: _pausedAt, ...rest } = rollout;
+  return rest;
 }
 
 /** `read()`, or undefined if it throws (a hand-edited record). */

@@ -11,6 +11,10 @@ export const ROLLOUT_KEYS = {
   percent: 'rollout.percent',
   since: 'rollout.since',
   audit: 'rollout.audit',
+  /** A fingerprint of the plan the rollout started with: a changed plan is noticed. */
+  plan: 'rollout.plan',
+  /** When a paused rollout was paused: resuming moves `rollout.since` on by the pause. */
+  paused: 'rollout.paused',
 } as const;
 
 const STATUSES: readonly RolloutStatus[] = [
@@ -27,6 +31,10 @@ export interface StoredRollout extends RolloutState {
   readonly percent: number;
   /** `rollout.audit`: the hash of the last audit record, so a removed last line is noticed. */
   readonly auditHead: string | undefined;
+  /** `rollout.plan`: the fingerprint of the plan it started with. */
+  readonly planHash?: string;
+  /** `rollout.paused`: when it was paused (ms since the epoch), while it is. */
+  readonly pausedAt?: number;
 }
 
 /**
@@ -68,6 +76,9 @@ export function readRollout(flag: unknown): StoredRollout | undefined {
     'an ISO time',
   ) as string;
   const audit = metadata[ROLLOUT_KEYS.audit];
+  const plan = metadata[ROLLOUT_KEYS.plan];
+  const paused = metadata[ROLLOUT_KEYS.paused];
+  const pausedAt = typeof paused === 'string' ? Date.parse(paused) : Number.NaN;
   return {
     id,
     status,
@@ -75,22 +86,30 @@ export function readRollout(flag: unknown): StoredRollout | undefined {
     percent,
     since: Date.parse(sinceText),
     auditHead: typeof audit === 'string' ? audit : undefined,
+    ...(typeof plan === 'string' ? { planHash: plan } : {}),
+    ...(Number.isNaN(pausedAt) ? {} : { pausedAt }),
   };
 }
 
-/** `flag` with its metadata recording `rollout` (other metadata kept). */
+/** `flag` with its metadata recording `rollout` (other metadata kept, stale rollout keys dropped). */
 export function withRollout(flag: Json, rollout: StoredRollout): Json {
   const metadata = isObject(flag['metadata']) ? flag['metadata'] : {};
+  const ours = new Set<string>(Object.values(ROLLOUT_KEYS));
+  const kept = Object.fromEntries(Object.entries(metadata).filter(([key]) => !ours.has(key)));
   return {
     ...flag,
     metadata: {
-      ...metadata,
+      ...kept,
       [ROLLOUT_KEYS.id]: rollout.id,
       [ROLLOUT_KEYS.status]: rollout.status,
       [ROLLOUT_KEYS.step]: rollout.step,
       [ROLLOUT_KEYS.percent]: rollout.percent,
       [ROLLOUT_KEYS.since]: new Date(rollout.since).toISOString(),
       ...(rollout.auditHead === undefined ? {} : { [ROLLOUT_KEYS.audit]: rollout.auditHead }),
+      ...(rollout.planHash === undefined ? {} : { [ROLLOUT_KEYS.plan]: rollout.planHash }),
+      ...(rollout.pausedAt === undefined
+        ? {}
+        : { [ROLLOUT_KEYS.paused]: new Date(rollout.pausedAt).toISOString() }),
     },
   };
 }

@@ -226,6 +226,9 @@ describe('the rollout controller', () => {
     advance(60 * MINUTE);
     expect(await c.step()).toMatchObject({ action: 'hold', reason: 'the rollout is paused' });
     expect((await c.resume()).rollout.status).toBe('running');
+    // the hour paused does not count towards the 10-minute hold: the step starts again
+    expect((await c.step()).reason).toMatch(/^waiting for 100 events per cohort/);
+    advance(10 * MINUTE);
     expect((await c.step()).action).toBe('advance');
   });
 
@@ -388,5 +391,35 @@ describe('the rollout controller', () => {
     });
     expect(errors).toHaveLength(2);
     expect(last.rollout.status).toBe('killed');
+  });
+
+  it('refuses to drive a rollout with a plan other than the one it started with; kill works with any', async () => {
+    const { source, audit, clock } = setUp();
+    const started = new RolloutController({
+      plan,
+      writer: memoryWriter(source),
+      reader: traffic({ treatment: 0, control: 0, ring: 0 }, async () => 0),
+      audit,
+      clock,
+      newId: () => 'r1',
+    });
+    await started.start();
+    const edited = parsePlan({
+      ...JSON.parse(JSON.stringify({ flag: 'checkout', treatment: 'on', control: 'off' })),
+      steps: [50, 100],
+      rings: { attribute: 'ring', stages: ['internal'] },
+    });
+    const other = new RolloutController({
+      plan: edited,
+      writer: memoryWriter(source),
+      reader: traffic({ treatment: 0, control: 0, ring: 0 }, async () => 0),
+      audit,
+      clock,
+    });
+    await expect(other.step()).rejects.toThrow(
+      /rollout r1 was started with another plan \(fingerprint [0-9a-f]{12}, this one [0-9a-f]{12}\)/,
+    );
+    await expect(other.pause()).rejects.toThrow(/started with another plan/);
+    expect((await other.kill('incident')).rollout.status).toBe('killed');
   });
 });
