@@ -63,9 +63,30 @@ export function isYamlText(text: string, path = ''): boolean {
  */
 export function inFormatOf(previous: string, configuration: string, path = ''): string {
   const value = parseJsonText(configuration, WRITE_LIMITS);
-  return isYamlText(previous, path)
-    ? updateYaml(previous, value)
-    : renderJson(value, jsonStyleOf(previous));
+  if (isYamlText(previous, path)) return updateYaml(previous, value);
+  return updateJson(previous, value) ?? renderJson(value, jsonStyleOf(previous));
+}
+
+/** Past this size a JSON file is re-rendered rather than edited in place (parsing it costs). */
+const IN_PLACE_JSON_BYTES = 1024 * 1024;
+
+/**
+ * `previous` JSON with only its changed scalars rewritten in place, so everything else (inline
+ * objects, spacing, key order) stays byte for byte; undefined when the structure changed (keys
+ * added or removed, lengths changed), and the file is then rendered in its indentation. JSON is
+ * YAML, so the YAML parser gives each value's place in the text.
+ */
+function updateJson(previous: string, value: unknown): string | undefined {
+  if (previous.length > IN_PLACE_JSON_BYTES || previous.trim() === '') return undefined;
+  let doc: Document;
+  try {
+    doc = parseDocument(previous);
+  } catch {
+    return undefined;
+  }
+  if (doc.errors.length > 0) return undefined;
+  const edits = scalarEdits(doc.contents as Node | null, value, [], true);
+  return edits === undefined ? undefined : splice(previous, edits);
 }
 
 /**
@@ -102,7 +123,12 @@ interface Edit {
  * everything else, flow style and comments included, stays byte for byte. Undefined when the
  * structure changed, or a changed scalar is a block scalar or an alias.
  */
-function scalarEdits(node: Node | null, value: unknown, edits: Edit[] = []): Edit[] | undefined {
+function scalarEdits(
+  node: Node | null,
+  value: unknown,
+  edits: Edit[] = [],
+  json = false,
+): Edit[] | undefined {
   if (node === null || isAlias(node)) return undefined;
   if (isMap(node)) {
     if (!isPlainObject(value)) return undefined;
@@ -110,19 +136,21 @@ function scalarEdits(node: Node | null, value: unknown, edits: Edit[] = []): Edi
     if (keys.length !== Object.keys(value).length || !keys.every((k) => Object.hasOwn(value, k)))
       return undefined;
     for (const pair of node.items)
-      if (scalarEdits(pair.value as Node | null, value[keyOf(pair.key)], edits) === undefined)
+      if (scalarEdits(pair.value as Node | null, value[keyOf(pair.key)], edits, json) === undefined)
         return undefined;
     return edits;
   }
   if (isSeq(node)) {
     if (!Array.isArray(value) || value.length !== node.items.length) return undefined;
     for (const [i, item] of node.items.entries())
-      if (scalarEdits(item as Node | null, value[i], edits) === undefined) return undefined;
+      if (scalarEdits(item as Node | null, value[i], edits, json) === undefined) return undefined;
     return edits;
   }
   if (!isScalar(node) || (value !== null && typeof value === 'object')) return undefined;
   if (node.value === value) return edits;
-  const text = scalarText(node, value as string | number | boolean | null);
+  const text = json
+    ? JSON.stringify(value)
+    : scalarText(node, value as string | number | boolean | null);
   if (text === undefined || node.range === undefined || node.range === null) return undefined;
   edits.push({ start: node.range[0], end: node.range[1], text });
   return edits;

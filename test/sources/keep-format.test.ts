@@ -53,6 +53,19 @@ describe('keep-format', () => {
     },
   );
 
+  it('rewrites only the changed scalars of JSON in place, inline objects and all', () => {
+    const previous =
+      '{\n  "flags": {\n    "a": { "variants": { "on": true, "off": false }, "defaultVariant": "off" }\n  }\n}\n';
+    const next = '{"flags":{"a":{"variants":{"on":true,"off":false},"defaultVariant":"on"}}}';
+    expect(inFormatOf(previous, next)).toBe(
+      previous.replace('"defaultVariant": "off"', '"defaultVariant": "on"'),
+    );
+    // a change of structure is rendered whole, in the file's indentation
+    expect(inFormatOf('{\n  "a": { "x": 1 }\n}\n', '{"a":{"x":1,"y":2}}')).toBe(
+      '{\n  "a": {\n    "x": 1,\n    "y": 2\n  }\n}\n',
+    );
+  });
+
   it('replaces YAML that does not parse, rather than failing the write', () => {
     expect(inFormatOf('a: [1\n', '{"a":2}')).toBe('a: 2\n');
   });
