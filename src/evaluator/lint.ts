@@ -108,6 +108,14 @@ export function lintRule(rule: unknown, path: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const warn: Warn = (at, name, message) =>
     issues.push({ severity: 'warning', path: at, rule: name, message });
+  // a targeting that is an object of several keys is data, not a rule: it evaluates to itself,
+  // which names no variant (a JSON merge patch into an existing rule makes one)
+  if (isObject(rule) && Object.keys(rule).length > 1)
+    warn(
+      path,
+      'several-keys',
+      `an object with several keys (${Object.keys(rule).slice(0, 4).join(', ')}) is data, not a rule: it can never name a variant`,
+    );
   const stack: [unknown, string][] = [[rule, path]];
   while (stack.length > 0) {
     const [node, at] = stack.pop() as [unknown, string];

@@ -210,6 +210,25 @@ describe('the admin API refuses what cannot be served', () => {
     expect(JSON.parse(staff.body)).toMatchObject({ value: true });
   });
 
+  it('refuses a PATCH that merges an operator into an existing rule, which could never evaluate', async () => {
+    const { admin } = await serve({
+      source: new InMemoryFlagSource({
+        checkout: {
+          ...checkout,
+          targeting: { if: [{ in: [{ var: 'ring' }, ['internal']] }, 'on', null] },
+        },
+      }),
+    });
+    const res = await admin('PATCH', { flags: { checkout: { targeting: { foo: [1] } } } });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).issues).toEqual([
+      expect.objectContaining({
+        rule: 'several-keys',
+        message: expect.stringMatching(/several keys \(if, foo\) is data, not a rule/) as string,
+      }),
+    ]);
+  });
+
   it('answers 405 for other methods and for a source it cannot write', async () => {
     const { admin } = await serve();
     const res = await admin('DELETE');
