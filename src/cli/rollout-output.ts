@@ -28,7 +28,8 @@ export function describeGuardrail(g: GuardrailVerdict): string {
 /** An outcome as a person reads it, with the time left in the hold when holding. */
 export function describeOutcome(plan: RolloutPlan, outcome: RolloutOutcome, now: number): string {
   const lines = [
-    `${outcome.action}${outcome.changed || outcome.action === 'hold' ? '' : ' (no change)'}: ${outcome.reason}`,
+    // an unchanged outcome's reason already ends "no change"
+    `${outcome.action}: ${outcome.reason}`,
     describeRollout(plan, outcome.rollout),
   ];
   const step = plan.steps[outcome.rollout.step];

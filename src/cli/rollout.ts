@@ -275,7 +275,9 @@ async function audit(
     if (claims === undefined || claims.length > 0) {
       const problem =
         at < 0
-          ? `the flag's rollout.audit ${head} is not in the log: records were removed`
+          ? result.records.length === 0
+            ? `the audit log ${values.audit ?? 'rampflag-audit.jsonl'} is empty or missing, but the flag records head ${head}: pass the log the rollout wrote with --audit`
+            : `the flag's rollout.audit ${head} is not in the log: records were removed`
           : 'records after the flag’s last write claim changes';
       print(`audit log does not match the flag: ${problem}`, { ok: false, problem });
       return STEP_EXIT.error;

@@ -100,6 +100,10 @@ export function serveOptions(
  * clients go STALE at once and reconnect) and returns 0. A bad argument or file returns 2 or 1.
  */
 export async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(USAGE);
+    return 0;
+  }
   let options: ReturnType<typeof serveOptions>;
   try {
     options = serveOptions(args, process.env);

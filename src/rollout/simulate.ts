@@ -173,7 +173,7 @@ export function describeSimulation(summary: SimulationSummary): string {
   const guardrails = plan.guardrails
     .map(
       (g) =>
-        `${g.name} (maxIncrease ${pct(g.maxWorsening, 2)}${g.maxRate === undefined ? '' : `, maxRate ${pct(g.maxRate, 2)}`}, τ ${g.tau})`,
+        `${g.name} (${g.higherIsBetter ? 'maxDecrease' : 'maxIncrease'} ${pct(g.maxWorsening, 2)}${g.maxRate === undefined ? '' : `, maxRate ${pct(g.maxRate, 2)}`}, τ ${g.tau})`,
     )
     .join(', ');
   const frailty = Number.isFinite(t.heterogeneity)

@@ -35,3 +35,16 @@ describe('rampflag', () => {
     expect(err.join()).toMatch(/usage: rampflag/);
   });
 });
+
+describe('rampflag serve --help', () => {
+  it('prints its usage and exits 0', async () => {
+    const out: string[] = [];
+    const io = {
+      stdout: (s: string) => void out.push(s),
+      stderr: () => undefined,
+      signal: new AbortController().signal,
+    };
+    expect(await main(['serve', '--help'], io)).toBe(0);
+    expect(out.join()).toMatch(/^usage: rampflag serve/);
+  });
+});

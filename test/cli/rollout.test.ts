@@ -124,7 +124,7 @@ describe('rampflag rollout', () => {
     const f = files('kill');
     expect((await run('kill', ...f.args)).out).toMatch(/^kill: kill switch/);
     const again = await run('kill', ...f.args);
-    expect(again.out).toMatch(/^kill \(no change\): kill switch: no change/);
+    expect(again.out).toMatch(/^kill: kill switch: no change\n/);
     expect(flagIn(f.flags)).toMatchObject({
       defaultVariant: 'off',
       metadata: { 'rollout.status': 'killed' },
