@@ -123,7 +123,11 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}`,
     );
   } catch (error) {
-    io.stderr(`rampflag serve: ${(error as Error).message}`);
+    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    const hint = inUse
+      ? ' (another process holds that port: pick others with --sync-port, --http-port, --management-port and --ofrep-port; 0 picks a free one)'
+      : '';
+    io.stderr(`rampflag serve: ${(error as Error).message}${hint}`);
     await server.stop().catch(() => undefined);
     return 1;
   }

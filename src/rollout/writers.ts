@@ -272,7 +272,9 @@ export function adminWriter(url: string, options: AdminWriterOptions = {}): Flag
     }
   };
   const failure = (method: string, res: Response, body: string) =>
-    new Error(`${target} answered ${method} with ${res.status}: ${errorIn(body)}`);
+    new Error(
+      `${target} answered ${method} with ${res.status}: ${errorIn(body)}${res.status === 401 ? " (set RAMPFLAG_ADMIN_TOKEN to the server's admin token)" : ''}`,
+    );
 
   return {
     target,

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { servePortArgs } from '../support/serve-process.js';
@@ -89,5 +90,30 @@ describe('rampflag serve', () => {
     const { io, err } = fakeIo();
     expect(await main(argv, io)).toBe(code);
     expect(err.join('\n')).toMatch(message);
+  });
+
+  it('names the port options when a port is taken', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = String((holder.address() as { port: number }).port);
+    try {
+      const { io, err } = fakeIo();
+      const args = [
+        'serve',
+        file,
+        '--sync-port',
+        '0',
+        '--http-port',
+        taken,
+        '--management-port',
+        '0',
+        '--ofrep-port',
+        '0',
+      ];
+      expect(await main(args, io)).toBe(1);
+      expect(err.join('\n')).toMatch(/EADDRINUSE.*pick others with --sync-port, --http-port/);
+    } finally {
+      holder.close();
+    }
   });
 });
