@@ -23,12 +23,18 @@ const run = (cmd, args, cwd = scratch) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
 try {
-  const tarball = run('npm', ['pack', '--silent', '--pack-destination', scratch], root)
+  // the build is fresh (this runs after `npm run build`): no prepack build, whose output would mix
+  // with npm's JSON
+  const tarball = run(
+    'npm',
+    ['pack', '--silent', '--ignore-scripts', '--pack-destination', scratch],
+    root,
+  )
     .trim()
     .split('\n')
     .pop();
   const files = JSON.parse(
-    run('npm', ['pack', '--dry-run', '--json', '--silent'], root),
+    run('npm', ['pack', '--dry-run', '--json', '--silent', '--ignore-scripts'], root),
   )[0].files.map((f) => f.path);
   const PROTO = 'proto/flagd/sync/v1/sync.proto'; // shipped for grpcurl and other tools
   const stray = files.filter(
