@@ -101,11 +101,18 @@ export class RolloutController {
    */
   async start(): Promise<RolloutOutcome> {
     const id = this.#newId();
-    return this.#change('start', 'rollout started', undefined, (flag, current) => {
+    const earlier = await this.#targetingBeforeLastRollout();
+    return this.#change('start', 'rollout started', undefined, (currentFlag, current) => {
       if (current !== undefined && !TERMINAL.includes(current.status))
         throw new RolloutConflictError(
           `flag "${this.#plan.flag}" already has rollout ${current.id} (${current.status})`,
         );
+      // after a rollback or kill (no targeting left), start again from the shape the flag had
+      // before the last rollout: its ring rule, its bucketing key
+      const flag =
+        current !== undefined && currentFlag['targeting'] === undefined && earlier !== undefined
+          ? { ...currentFlag, targeting: earlier }
+          : currentFlag;
       const issues = checkPlanAgainstFlag(this.#plan, flag);
       const step = this.#plan.steps[0];
       const now = treatmentShare(this.#plan, flag);
@@ -115,7 +122,7 @@ export class RolloutController {
           message: `the flag already gives "${this.#plan.treatment}" ${now} % of users; a first step of ${percentOf(step)} % would take it from some of them`,
         });
       if (issues.length > 0) throw new PlanError(issues);
-      const next = { ...flag, targeting: targetingAt(this.#plan, flag, step) };
+      const next = { ...currentFlag, targeting: targetingAt(this.#plan, flag, step) };
       return {
         flag: next,
         rollout: {
@@ -276,6 +283,23 @@ export class RolloutController {
     if (rollout === undefined)
       throw new RolloutConflictError(`flag "${this.#plan.flag}" has no rollout: start one first`);
     return rollout;
+  }
+
+  /**
+   * The targeting the flag had before the last rollout that started from one, from the audit log's
+   * `start` records, if known.
+   */
+  async #targetingBeforeLastRollout(): Promise<unknown> {
+    const verified = await this.#audit.verify().catch(() => undefined);
+    if (verified?.ok !== true) return undefined;
+    const shapes = verified.records.flatMap((r) =>
+      r.flag === this.#plan.flag && r.action === 'start' && r.changed && isObject(r.before)
+        ? r.before['targeting'] === undefined
+          ? []
+          : [r.before['targeting']]
+        : [],
+    );
+    return shapes.at(-1);
   }
 
   /** Throws unless the rollout was started with this plan (kill and rollback work with any). */

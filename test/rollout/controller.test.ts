@@ -422,4 +422,35 @@ describe('the rollout controller', () => {
     await expect(other.pause()).rejects.toThrow(/started with another plan/);
     expect((await other.kill('incident')).rollout.status).toBe('killed');
   });
+
+  it('starts again after a rollback from the shape the flag had: its ring rule and bucketing key', async () => {
+    const { controller, source, flag } = setUp();
+    const shaped = {
+      if: [
+        { in: [{ var: 'ring' }, []] },
+        'on',
+        { fractional: [{ var: 'email' }, ['on', 0], ['off', 100]] },
+      ],
+    };
+    source.set('checkout', {
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting: shaped,
+    });
+    const c = controller();
+    await c.start();
+    await c.rollback('bad release');
+    expect((await flag())['checkout']?.['targeting']).toBeUndefined();
+    for (let i = 0; i < 2; i++) {
+      await controller().start();
+      expect((await flag())['checkout']?.['targeting']).toEqual({
+        if: [
+          { in: [{ var: 'ring' }, ['internal']] },
+          'on',
+          { fractional: [{ var: 'email' }, ['on', 0], ['off', 1000]] },
+        ],
+      });
+      await controller().kill('again');
+    }
+  });
 });
