@@ -18,6 +18,7 @@ import {
 } from '../test/support/serve-process.js';
 import { TcpFront } from '../test/support/tcp-front.js';
 import { ChaosProbe, FLAG } from './chaos-probe.js';
+import { quantiles } from './quantiles.js';
 
 export type Fault = 'restart' | 'kill' | 'partition';
 const FAULTS: readonly Fault[] = ['restart', 'kill', 'partition'];
@@ -68,13 +69,6 @@ async function until(condition: () => boolean, ms: number): Promise<boolean> {
     await sleep(5);
   }
   return true;
-}
-
-function quantiles(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
 /** The server, the fronts its clients connect through, and its flag file. */

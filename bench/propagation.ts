@@ -8,6 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FlagServer, InMemoryFlagSource } from './subject.js';
+import { quantiles } from './quantiles.js';
 
 const [totalText, procsText, roundsText] = process.argv.slice(2);
 const total = Number(totalText ?? 200);
@@ -19,13 +20,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface Event {
   type: string;
   at: number;
-}
-
-function quantiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
 /** Waits until `events` holds `n` events of `type`; fails after `ms`. */

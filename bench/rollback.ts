@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type * as RolloutModule from '../src/rollout/index.js';
 import type { FlagWriter } from '../src/rollout/index.js';
 import { servePortArgs, startServe, stopProcess } from '../test/support/serve-process.js';
+import { quantiles } from './quantiles.js';
 
 const rolloutUrl = new URL('../dist/rollout.js', import.meta.url).href;
 const { AuditLog, RolloutController, adminWriter, functionReader, parsePlan } = (await import(
@@ -84,13 +85,6 @@ interface Message {
   message?: string;
   sweeps?: number;
   perSecond?: number;
-}
-
-function quantiles(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
 /** A worker process and the messages it sent. */
