@@ -159,7 +159,7 @@ export class ServedFlags {
    * The key of what a selector selects at this version. Every selector naming no source or flag set
    * that exists shares one key, so a flood of made-up selectors costs one cache entry, not one each.
    */
-  selectionKey(selector: Selector): string {
+  #selectionKey(selector: Selector): string {
     switch (selector.kind) {
       case 'all':
         return selectorKey(selector);
@@ -177,7 +177,7 @@ export class ServedFlags {
    * that string, so subscribers compare by identity.
    */
   #entry(selector: Selector): Served {
-    const key = this.selectionKey(selector);
+    const key = this.#selectionKey(selector);
     let entry = this.#served.get(key);
     if (entry !== undefined) {
       this.#served.delete(key); // most recently used goes last
