@@ -132,22 +132,27 @@ function access(req: IncomingMessage, deps: AdminDeps): Refusal | undefined {
 }
 
 /** The body of a PUT or PATCH, parsed within the size and depth limits. */
-async function bodyOf(req: IncomingMessage, deps: AdminDeps): Promise<string | Refusal> {
+async function bodyOf(req: IncomingMessage, deps: AdminDeps): Promise<Body | Refusal> {
   const text = await readBody(req, deps.maxBytes);
   if (text === undefined) return new Refusal(413, `request body over ${deps.maxBytes} bytes`);
   const first = text.trimStart()[0];
-  if (req.method === 'PUT' && first !== '{' && first !== '[') return text; // YAML: parsed when served
+  if (req.method === 'PUT' && first !== '{' && first !== '[') return { text, value: undefined }; // YAML: parsed when served
   try {
-    parseJsonText(text, deps);
+    return { text, value: parseJsonText(text, deps) };
   } catch (error) {
     return new Refusal(400, `the body is ${(error as Error).message}`);
   }
-  return text;
+}
+
+/** A PUT's or PATCH's body: its text, and its value when it is JSON (parsed once). */
+interface Body {
+  readonly text: string;
+  readonly value: unknown;
 }
 
 /** The configuration a PUT or PATCH asks for, given what is stored now. */
-function nextOf(req: IncomingMessage, body: string, stored: StoredConfiguration): string | Refusal {
-  if (req.method === 'PUT') return body;
+function nextOf(req: IncomingMessage, body: Body, stored: StoredConfiguration): string | Refusal {
+  if (req.method === 'PUT') return body.text;
   let current: unknown;
   try {
     current = parseJsonText(stored.json, { maxBytes: Infinity, maxDepth: Infinity });
@@ -157,7 +162,7 @@ function nextOf(req: IncomingMessage, body: string, stored: StoredConfiguration)
       `the stored configuration cannot be patched: ${(error as Error).message}`,
     );
   }
-  return JSON.stringify(mergePatch(current, JSON.parse(body)));
+  return JSON.stringify(mergePatch(current, body.value));
 }
 
 /** Replaces a source's configuration (PUT) or patches it (PATCH), compare-and-swap. */
