@@ -9,7 +9,9 @@ import { decide, type Decision, type RolloutStatus, type StepEvidence } from './
 import { checkPlanAgainstFlag, targetingAt, treatmentShare } from './flag-shape.js';
 import { PlanError, type RolloutPlan, type RolloutStep } from './plan.js';
 import { queryFor, type MetricReader } from './readers.js';
+import { activeFreeze, describeFreeze } from './freeze.js';
 import { readRollout, withRollout, type StoredRollout } from './state.js';
+import { SAFE_VARIANT_KEY, toPausedOrRunning, toSafeVariant } from './transitions.js';
 import type { FlagWriter } from './writers.js';
 
 type Json = Record<string, unknown>;
@@ -17,6 +19,17 @@ type Json = Record<string, unknown>;
 /** A controller lost its flag to another writer, or its rollout to another id: it stops. */
 export class RolloutConflictError extends Error {
   override readonly name = 'RolloutConflictError';
+}
+
+/** A rollout cannot move forward while an incident freeze is on; the step holds. */
+export class RolloutFrozenError extends Error {
+  override readonly name = 'RolloutFrozenError';
+}
+
+/** Throws a {@link RolloutFrozenError} when `doc`'s flag-set metadata records a freeze in force. */
+function refuseWhileFrozen(doc: Json, now: number): void {
+  const freeze = activeFreeze(doc, now);
+  if (freeze !== undefined) throw new RolloutFrozenError(describeFreeze(freeze));
 }
 
 /** Options of {@link RolloutController}. */
@@ -102,7 +115,8 @@ export class RolloutController {
   async start(): Promise<RolloutOutcome> {
     const id = this.#newId();
     const earlier = await this.#targetingBeforeLastRollout();
-    return this.#change('start', 'rollout started', undefined, (currentFlag, current) => {
+    return this.#change('start', 'rollout started', undefined, (currentFlag, current, doc) => {
+      refuseWhileFrozen(doc, this.#clock.now());
       if (current !== undefined && !TERMINAL.includes(current.status))
         throw new RolloutConflictError(
           `flag "${this.#plan.flag}" already has rollout ${current.id} (${current.status})`,
@@ -122,7 +136,13 @@ export class RolloutController {
           message: `the flag already gives "${this.#plan.treatment}" ${now} % of users; a first step of ${percentOf(step)} % would take it from some of them`,
         });
       if (issues.length > 0) throw new PlanError(issues);
-      const next = { ...currentFlag, targeting: targetingAt(this.#plan, flag, step) };
+      const metadata = isObject(currentFlag['metadata']) ? currentFlag['metadata'] : {};
+      const next = {
+        ...currentFlag,
+        targeting: targetingAt(this.#plan, flag, step),
+        // where the server's kill switch and alert rollbacks take the flag
+        metadata: { ...metadata, [SAFE_VARIANT_KEY]: this.#plan.safeVariant },
+      };
       return {
         flag: next,
         rollout: {
@@ -143,7 +163,17 @@ export class RolloutController {
    * advance to the next step, complete, roll back to the safe variant, or hold (nothing written).
    */
   async step(): Promise<RolloutOutcome> {
-    const { flag } = await this.#read();
+    try {
+      return await this.#decideAndAct();
+    } catch (error) {
+      if (!(error instanceof Error) || error.name !== 'RolloutFrozenError') throw error;
+      const rollout = this.#own(readRollout((await this.#read()).flag));
+      return { action: 'hold', changed: false, reason: error.message, rollout };
+    }
+  }
+
+  async #decideAndAct(): Promise<RolloutOutcome> {
+    const { doc, flag } = await this.#read();
     const rollout = this.#samePlan(this.#own(readRollout(flag)));
     // a paused rollout is still judged, for harm alone
     if (rollout.status !== 'running' && rollout.status !== 'paused')
@@ -156,6 +186,7 @@ export class RolloutController {
     const now = this.#clock.now();
     const evidence = { steps: await this.#evidence(rollout, now) };
     const decision = decide(this.#plan, rollout, evidence, now);
+    if (decision.action === 'advance') refuseWhileFrozen(doc, now);
     const auditEvidence = {
       guardrails: decision.guardrails,
       ...(decision.srm ? { srm: decision.srm } : {}),
@@ -180,15 +211,18 @@ export class RolloutController {
         const index = rollout.step + 1;
         const step = this.#plan.steps[index];
         return {
-          ...(await this.#change('advance', decision.reason, auditEvidence, (f, current) => ({
-            flag: { ...f, targeting: targetingAt(this.#plan, f, step) },
-            rollout: {
-              ...this.#same(rollout, current),
-              step: index,
-              percent: percentOf(step),
-              since: now,
-            },
-          }))),
+          ...(await this.#change('advance', decision.reason, auditEvidence, (f, current, d) => {
+            refuseWhileFrozen(d, this.#clock.now());
+            return {
+              flag: { ...f, targeting: targetingAt(this.#plan, f, step) },
+              rollout: {
+                ...this.#same(rollout, current),
+                step: index,
+                percent: percentOf(step),
+                since: now,
+              },
+            };
+          })),
           decision,
         };
       }
@@ -210,11 +244,11 @@ export class RolloutController {
 
   /** Stops advancing (rollbacks on harm still happen through {@link step} once resumed). */
   pause(reason = 'paused by hand'): Promise<RolloutOutcome> {
-    return this.#status('pause', 'running', 'paused', reason);
+    return this.#status('pause', 'paused', reason);
   }
 
   resume(reason = 'resumed by hand'): Promise<RolloutOutcome> {
-    return this.#status('resume', 'paused', 'running', reason);
+    return this.#status('resume', 'running', reason);
   }
 
   /**
@@ -377,58 +411,32 @@ export class RolloutController {
    */
   #safe(
     action: AuditAction,
-    status: RolloutStatus,
+    status: 'killed' | 'rolled-back',
     reason: string,
     decidedOn: StoredRollout | undefined,
     evidence: JsonValue,
   ): Promise<RolloutOutcome> {
     return this.#change(action, reason, evidence, (flag, current) => {
       if (decidedOn !== undefined && current?.id !== decidedOn.id) this.#same(decidedOn, current);
-      if (
-        current?.status === status &&
-        flag['defaultVariant'] === this.#plan.safeVariant &&
-        flag['targeting'] === undefined
-      )
-        return undefined;
-      const { targeting: _dropped, ...rest } = flag;
-      const rollout: StoredRollout = current ?? {
-        id: this.#newId(),
+      return toSafeVariant(flag, {
+        safeVariant: this.#plan.safeVariant,
         status,
-        step: 0,
-        percent: 0,
-        since: this.#clock.now(),
-        auditHead: undefined,
-      };
-      return {
-        flag: { ...rest, defaultVariant: this.#plan.safeVariant },
-        rollout: { ...withoutPause(rollout), status, percent: 0 },
-      };
+        now: this.#clock.now(),
+        newId: this.#newId,
+      });
     });
   }
 
-  #status(
-    action: AuditAction,
-    from: RolloutStatus,
-    to: RolloutStatus,
-    reason: string,
-  ): Promise<RolloutOutcome> {
+  #status(action: AuditAction, to: 'paused' | 'running', reason: string): Promise<RolloutOutcome> {
     return this.#change(action, reason, null, (flag, current) => {
       const rollout = this.#samePlan(this.#own(current));
-      if (rollout.status === to) return undefined;
-      if (rollout.status !== from)
-        throw new RolloutConflictError(
-          `cannot ${action} rollout ${rollout.id}: it is ${rollout.status}`,
-        );
-      const now = this.#clock.now();
-      // a pause does not eat the hold: resuming moves the step's start on by the time paused
-      const { pausedAt, ...rest } = rollout;
-      return {
-        flag,
-        rollout:
-          to === 'paused'
-            ? { ...rest, status: to, pausedAt: now }
-            : { ...rest, status: to, since: rest.since + Math.max(0, now - (pausedAt ?? now)) },
-      };
+      let next: StoredRollout | undefined;
+      try {
+        next = toPausedOrRunning(rollout, to, this.#clock.now());
+      } catch (error) {
+        throw new RolloutConflictError((error as Error).message);
+      }
+      return next === undefined ? undefined : { flag, rollout: next };
     });
   }
 
@@ -443,12 +451,13 @@ export class RolloutController {
     next: (
       flag: Json,
       current: StoredRollout | undefined,
+      doc: Json,
     ) => { flag: Json; rollout: StoredRollout } | undefined,
   ): Promise<RolloutOutcome> {
     for (let attempt = 0; ; attempt++) {
       const { doc, flag, version } = await this.#read();
       const current = readRollout(flag);
-      const change = next(flag, current);
+      const change = next(flag, current, doc);
       const base = {
         actor: this.#actor,
         flag: this.#plan.flag,
@@ -519,12 +528,6 @@ export class RolloutController {
       }
     }
   }
-}
-
-/** `rollout` without its pause time (an ended rollout is not paused). */
-function withoutPause(rollout: StoredRollout): StoredRollout {
-  const { pausedAt: _pausedAt, ...rest } = rollout;
-  return rest;
 }
 
 /** `read()`, or undefined if it throws (a hand-edited record). */

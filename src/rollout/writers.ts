@@ -288,7 +288,9 @@ export function adminWriter(url: string, options: AdminWriterOptions = {}): Flag
     async write(configuration, version) {
       const headers = { ...auth, 'Content-Type': 'application/json', 'If-Match': version };
       const { res, body } = await request({ method: 'PUT', headers, body: configuration });
-      if (res.status === 412) throw new WriteConflictError(`${target}: ${errorIn(body)}`);
+      // 423: a freeze began since the read; reading again shows it, and the step holds
+      if (res.status === 412 || res.status === 423)
+        throw new WriteConflictError(`${target}: ${errorIn(body)}`);
       if (!res.ok) throw failure('PUT', res, body);
       let etag: unknown;
       try {

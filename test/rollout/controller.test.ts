@@ -6,6 +6,7 @@ import { createEvaluator } from 'rampflag/evaluator';
 import { InMemoryFlagSource } from 'rampflag';
 import { AuditLog } from '../../src/rollout/audit.js';
 import { RolloutController } from '../../src/rollout/controller.js';
+import { withFreeze } from '../../src/rollout/freeze.js';
 import { parsePlan } from '../../src/rollout/plan.js';
 import {
   functionReader,
@@ -452,5 +453,84 @@ describe('the rollout controller', () => {
       });
       await controller().kill('again');
     }
+  });
+
+  describe('during an incident freeze', () => {
+    const freeze = async (source: InMemoryFlagSource, until?: number) => {
+      const doc = JSON.parse(await source.read()) as Record<string, unknown>;
+      const since = Date.parse('2026-11-29T09:00:00Z');
+      const frozen = withFreeze(doc, {
+        reason: 'INC-7',
+        by: 'oncall',
+        since,
+        ...(until ? { until } : {}),
+      });
+      await source.write(JSON.stringify(frozen));
+    };
+
+    it("records the safe variant in the flag when a rollout starts, for the server's kill switch", async () => {
+      const { controller, flag } = setUp();
+      await controller().start();
+      expect((await flag())['checkout']?.['metadata']).toMatchObject({
+        'rollout.safeVariant': 'off',
+      });
+    });
+
+    it('holds instead of advancing, naming the freeze, and advances once it expires', async () => {
+      const { controller, flag, advance, source, clock } = setUp();
+      const c = controller();
+      await c.start();
+      await freeze(source, clock.now() + 60 * MINUTE);
+      advance(11 * MINUTE);
+      const held = await c.step();
+      expect(held).toMatchObject({ action: 'hold', changed: false });
+      expect(held.reason).toMatch(/frozen by oncall .*INC-7/);
+      expect((await flag())['checkout']?.['metadata']).toMatchObject({ 'rollout.step': 0 });
+      advance(60 * MINUTE);
+      expect((await c.step()).action).toBe('advance');
+    });
+
+    it('refuses to start a rollout, and still rolls back on harm', async () => {
+      const { controller, advance, source, flag } = setUp({
+        treatment: 0.2,
+        control: 0.001,
+        ring: 0.2,
+      });
+      await freeze(source);
+      await expect(controller().start()).rejects.toThrow(/frozen by oncall/);
+      expect((await flag())['checkout']?.['targeting']).toBeUndefined();
+      const {
+        controller: second,
+        source: other,
+        advance: later,
+      } = setUp({ treatment: 0.2, control: 0.001, ring: 0.2 });
+      const c = second();
+      await c.start();
+      await freeze(other);
+      later(11 * MINUTE);
+      advance(0);
+      const outcome = await c.step();
+      expect(outcome.rollout.status).toBe('rolled-back');
+    });
+
+    it('loses a race with a freeze written between its read and its write', async () => {
+      const { controller, flag, advance, source } = setUp();
+      const c = controller();
+      await c.start();
+      advance(11 * MINUTE);
+      const write = source.write.bind(source);
+      let raced = false;
+      source.write = async (configuration: string, options?: { expected?: string }) => {
+        if (!raced) {
+          raced = true;
+          await freeze(source); // lands first: the advance's compare-and-swap fails, it reads again
+        }
+        return write(configuration, options);
+      };
+      const outcome = await c.step();
+      expect(outcome).toMatchObject({ action: 'hold', changed: false });
+      expect(outcome.reason).toMatch(/frozen/);
+      expect((await flag())['checkout']?.['metadata']).toMatchObject({ 'rollout.step': 0 });
+    });
   });
 });
