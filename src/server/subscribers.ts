@@ -13,9 +13,38 @@ const REFETCH = 'event: message\ndata: {"type":"refetchEvaluation"}\n\n';
 
 type Transport = 'grpc' | 'sse' | 'ofrep-sse';
 
+/**
+ * How far the open sync streams are delivered with one configuration version: `sent` streams are
+ * known to be up to date with `version` (or newer), `pending` ones are not yet.
+ */
+export interface Delivery {
+  /** The version asked about. */
+  readonly version: number;
+  /** The version served now. */
+  readonly current: number;
+  /** Open streams. */
+  readonly streams: number;
+  /** Open streams up to date with `version`. */
+  readonly sent: number;
+  /** Open streams not yet up to date with `version`: `streams - sent`. */
+  readonly pending: number;
+  /** The same counts for each transport. */
+  readonly transports: Readonly<
+    Record<Transport, { readonly streams: number; readonly sent: number }>
+  >;
+}
+
+/** A `whenDelivered` call waiting for `lagging` open streams to reach `version`. */
+interface Waiter {
+  readonly version: number;
+  lagging: number;
+  settle(): void;
+}
+
 /** What a subscriber does with its stream. */
 interface StreamIo {
-  send(): void;
+  /** Writes the stream its current message; `written` runs once the stream handed it on. */
+  send(written: (error?: Error | null) => void): void;
   end(code: grpc.status, details: string): void;
   /** Bytes written to the stream that its client has not taken yet. */
   buffered(): number;
@@ -29,6 +58,13 @@ interface Subscriber extends StreamIo {
   readonly selector: Selector;
   /** What this stream last received; compared by identity (ServedFlags keeps unchanged JSON's). */
   sent: string;
+  /** Messages written, and how many of them the stream has handed on. */
+  writes: number;
+  written: number;
+  /** The newest version whose payload for this selection is `sent`. */
+  covered: number;
+  /** The newest version this stream is known to be up to date with (-1: none yet). */
+  delivered: number;
 }
 
 /**
@@ -38,6 +74,10 @@ interface Subscriber extends StreamIo {
  * written, and a stream that fails is closed alone: the others still get every change. A stream
  * whose client stops reading is closed once more than `maxBufferBytes` wait in it (gRPC with
  * RESOURCE_EXHAUSTED), so a stuck client cannot make the server hold every snapshot.
+ *
+ * Each stream's delivery is tracked: it is up to date with a version once the message carrying
+ * that version (or a payload equal to that version's) was handed on by the stream: to HTTP/2 for
+ * gRPC, to the OS for SSE. {@link delivery} counts them, {@link whenDelivered} waits for them.
  * @internal
  */
 export class Subscribers {
@@ -46,6 +86,7 @@ export class Subscribers {
   readonly #logger: Logger;
   readonly #open = new Set<Subscriber>();
   readonly #maxBufferBytes: number;
+  readonly #waiters = new Set<Waiter>();
 
   constructor(
     flags: ServedFlags,
@@ -71,10 +112,13 @@ export class Subscribers {
     let pending = 0;
     const end = (code: grpc.status, details: string) => call.emit('error', { code, details });
     const subscriber = this.#subscriber('grpc', selector, {
-      send: () => {
+      send: (written) => {
         const bytes = this.#flags.syncBytes(selector);
         pending += bytes.length;
-        call.write(bytes, () => (pending -= bytes.length));
+        call.write(bytes, (error?: Error | null) => {
+          pending -= bytes.length;
+          written(error);
+        });
       },
       end,
       buffered: () => pending,
@@ -97,9 +141,10 @@ export class Subscribers {
     // an OFREP stream only announces changes; a comment tells the client it is connected
     let first = kind === 'ofrep-sse';
     const subscriber = this.#subscriber(kind, selector, {
-      send: () => {
+      send: (written) => {
         res.write(
           kind === 'sse' ? this.#flags.sseEvent(selector) : first ? ': connected\n\n' : REFETCH,
+          written,
         );
         first = false;
       },
@@ -115,13 +160,15 @@ export class Subscribers {
     for (const subscriber of this.#open) {
       try {
         const json = this.#flags.json(subscriber.selector);
-        if (json === subscriber.sent) continue;
+        if (json === subscriber.sent) {
+          this.#unchanged(subscriber);
+          continue;
+        }
         if (subscriber.buffered() > this.#maxBufferBytes) {
           this.#overflow(subscriber);
           continue;
         }
-        subscriber.send();
-        subscriber.sent = json;
+        this.#send(subscriber, json);
       } catch (error) {
         this.#fail(subscriber, error);
       }
@@ -139,18 +186,121 @@ export class Subscribers {
     }
   }
 
+  /**
+   * How many open streams are up to date with `version`, in all and by transport.
+   * @example
+   * const { sent, pending } = subscribers.delivery(flags.version);
+   */
+  delivery(version: number): Delivery {
+    const transports = {
+      grpc: { streams: 0, sent: 0 },
+      sse: { streams: 0, sent: 0 },
+      'ofrep-sse': { streams: 0, sent: 0 },
+    };
+    let sent = 0;
+    for (const subscriber of this.#open) {
+      const counts = transports[subscriber.transport];
+      counts.streams++;
+      if (subscriber.delivered >= version) {
+        counts.sent++;
+        sent++;
+      }
+    }
+    const streams = this.#open.size;
+    return {
+      version,
+      current: this.#flags.version,
+      streams,
+      sent,
+      pending: streams - sent,
+      transports,
+    };
+  }
+
+  /**
+   * Resolves with {@link delivery} as soon as every open stream is up to date with `version`
+   * (streams closing meanwhile no longer count; streams opening meanwhile do), or after
+   * `timeoutMs` with the delivery then. It never rejects and never keeps the process alive.
+   */
+  whenDelivered(version: number, timeoutMs: number): Promise<Delivery> {
+    let lagging = 0;
+    for (const subscriber of this.#open) if (subscriber.delivered < version) lagging++;
+    if (lagging === 0) return Promise.resolve(this.delivery(version));
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        version,
+        lagging,
+        settle: () => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve(this.delivery(version));
+        },
+      };
+      const delay = Math.min(Math.max(0, timeoutMs || 0), 2 ** 31 - 1);
+      const timer = setTimeout(waiter.settle, delay);
+      timer.unref();
+      this.#waiters.add(waiter);
+    });
+  }
+
   /** Sends a new stream its first message, then registers it; throws (unregistered) if that fails. */
   #subscriber(transport: Transport, selector: Selector, io: StreamIo): Subscriber {
-    const sent = this.#flags.json(selector);
-    io.send();
-    const subscriber: Subscriber = { transport, selector, sent, ...io };
+    const subscriber: Subscriber = {
+      transport,
+      selector,
+      sent: '',
+      writes: 0,
+      written: 0,
+      covered: -1,
+      delivered: -1,
+      ...io,
+    };
+    this.#send(subscriber, this.#flags.json(selector));
     this.#open.add(subscriber);
     this.#metrics.streams(transport, 1);
+    for (const waiter of this.#waiters) if (subscriber.delivered < waiter.version) waiter.lagging++;
     return subscriber;
   }
 
+  /** Writes a stream its current message, noting the version it carries. */
+  #send(subscriber: Subscriber, json: string): void {
+    const version = this.#flags.version;
+    const write = ++subscriber.writes;
+    subscriber.covered = version;
+    subscriber.send((error) => {
+      if (error !== undefined && error !== null) return; // the stream fails and closes
+      subscriber.written = Math.max(subscriber.written, write);
+      // with a newer message still in flight, only this one's version is known delivered
+      const done = subscriber.written === subscriber.writes;
+      this.#deliver(subscriber, done ? subscriber.covered : version);
+    });
+    subscriber.sent = json;
+  }
+
+  /** Nothing to send: the stream's last message also carries this version once handed on. */
+  #unchanged(subscriber: Subscriber): void {
+    subscriber.covered = this.#flags.version;
+    if (subscriber.written === subscriber.writes) this.#deliver(subscriber, subscriber.covered);
+  }
+
+  /** Raises a stream's delivered version (never lowers it) and settles waits it completes. */
+  #deliver(subscriber: Subscriber, version: number): void {
+    const before = subscriber.delivered;
+    if (version <= before) return;
+    subscriber.delivered = version;
+    if (!this.#open.has(subscriber)) return; // not yet registered, or gone: not counted
+    for (const waiter of this.#waiters) {
+      if (before < waiter.version && version >= waiter.version && --waiter.lagging === 0)
+        waiter.settle();
+    }
+  }
+
   #remove(subscriber: Subscriber): void {
-    if (this.#open.delete(subscriber)) this.#metrics.streams(subscriber.transport, -1);
+    if (!this.#open.delete(subscriber)) return;
+    this.#metrics.streams(subscriber.transport, -1);
+    for (const waiter of this.#waiters) {
+      if (subscriber.delivered < waiter.version && --waiter.lagging === 0) waiter.settle();
+    }
   }
 
   /** A stream's client stopped reading: it alone is closed before it buffers more. */
