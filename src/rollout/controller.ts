@@ -9,6 +9,7 @@ import { decide, type Decision, type RolloutStatus, type StepEvidence } from './
 import { checkPlanAgainstFlag, targetingAt, treatmentShare } from './flag-shape.js';
 import { PlanError, type RolloutPlan, type RolloutStep } from './plan.js';
 import { queryFor, type MetricReader } from './readers.js';
+import { flagIn, replaceFlag } from './flag-doc.js';
 import { activeFreeze, describeFreeze } from './freeze.js';
 import { readRollout, withRollout, type StoredRollout } from './state.js';
 import { SAFE_VARIANT_KEY, toPausedOrRunning, toSafeVariant } from './transitions.js';
@@ -295,15 +296,8 @@ export class RolloutController {
   async #read() {
     const { configuration, version } = await this.#writer.read();
     const doc = JSON.parse(configuration) as Json;
-    const flags = doc['flags'];
-    const flag = isObject(flags)
-      ? Object.hasOwn(flags, this.#plan.flag)
-        ? flags[this.#plan.flag]
-        : undefined
-      : Array.isArray(flags)
-        ? (flags as Json[]).find((f) => f['key'] === this.#plan.flag)
-        : undefined;
-    if (!isObject(flag))
+    const flag = flagIn(doc, this.#plan.flag);
+    if (flag === undefined)
       throw new PlanError([
         {
           path: `flags.${this.#plan.flag}`,
@@ -537,22 +531,6 @@ function safely<T>(read: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `doc` with flag `key` replaced, other flags and keys untouched. */
-function replaceFlag(doc: Json, key: string, flag: Json): Json {
-  const flags = doc['flags'];
-  if (Array.isArray(flags))
-    return {
-      ...doc,
-      flags: (flags as Json[]).map((f) => (f['key'] === key ? { key, ...flag } : f)),
-    };
-  return {
-    ...doc,
-    flags: Object.fromEntries(
-      Object.entries(flags as Json).map(([k, f]) => [k, k === key ? flag : f]),
-    ),
-  };
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,10 +1,23 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isInvalidConfigurationError } from '../evaluator/index.js';
 import { isObject } from '../evaluator/json-path.js';
 import { parseJsonText } from '../evaluator/json-limits.js';
-import { isWriteConflictError } from '../sources/flag-source.js';
+import type { AuditLog } from '../rollout/audit.js';
+import { ALERTS_PATH, parseAlertPayload, type AlertHandler } from './alerts.js';
+import { auditPage, freezeRequest } from './admin-requests.js';
+import {
+  flagAction,
+  freezeState,
+  setFreeze,
+  type FlagAction,
+  type FlagActionDeps,
+} from './flag-actions.js';
 import { etagOf, isLoopbackHost, pathOf, readBody, sendJson } from './http-util.js';
+import type { Operations } from './operations.js';
+import { Refusal } from './refusal.js';
+import { bearerOf, expandRoles, type Caller, type Role, type TokenTable } from './roles.js';
+import type { Delivery } from './subscribers.js';
+
+export { ifMatches } from './operations.js';
 
 /** Where the admin API lives, on the management port. @internal */
 export const ADMIN_PATH = '/admin/flags';
@@ -17,12 +30,10 @@ export interface StoredConfiguration {
   readonly raw: string | undefined;
 }
 
-type Changes = Record<'added' | 'removed' | 'changed', string[]>;
-
-/** What the admin API needs from the server. @internal */
+/** What the management API needs from the server. @internal */
 export interface AdminDeps {
-  /** The bearer token every request must carry; undefined for none. */
-  readonly token: string | undefined;
+  /** The tokens accepted; empty: only loopback callers, as `local`. */
+  readonly tokens: TokenTable;
   /** Whether the server is bound to loopback only (then a token is optional). */
   readonly loopback: boolean;
   /** The largest configuration accepted, in bytes. */
@@ -33,16 +44,14 @@ export interface AdminDeps {
   readonly sources: ReadonlyMap<string, { writable: boolean }>;
   /** A source's configuration as stored now (read from the source itself when it is writable). */
   stored(name: string): Promise<StoredConfiguration>;
-  /** Runs `update` with no other update of the same source in between. */
-  exclusive<T>(name: string, update: () => Promise<T>): Promise<T>;
-  /**
-   * Validates, serves and stores a source's new configuration, only if the source still stores
-   * `expected`. Throws `InvalidConfigurationError` when it is bad and `WriteConflictError` when the
-   * source changed; nothing changes then. Resolves with the keys that changed.
-   */
-  replace(name: string, configuration: string, expected: string | undefined): Promise<Changes>;
-  /** Records an accepted change (the server logs it). */
-  audit(line: string): void;
+  readonly operations: Operations;
+  readonly actions: FlagActionDeps;
+  readonly alerts: AlertHandler;
+  readonly audit: AuditLog | undefined;
+  delivery(version: number): Delivery;
+  whenDelivered(version: number, timeoutMs: number): Promise<Delivery>;
+  /** Logs an accepted change. */
+  log(line: string): void;
 }
 
 type Json = Record<string, unknown>;
@@ -61,19 +70,6 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return Object.fromEntries(merged);
 }
 
-/** The bearer token of a request (the scheme is case-insensitive, RFC 9110 §11.1). */
-function bearerOf(req: IncomingMessage): string {
-  const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
-  return match?.[1] ?? '';
-}
-
-/** Whether the request carries the token, compared in constant time. */
-function authorised(req: IncomingMessage, token: string): boolean {
-  const given = bearerOf(req);
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return given !== '' && timingSafeEqual(digest(given), digest(token));
-}
-
 /** The host name of a `Host` header, without its port and brackets. */
 function hostName(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
@@ -81,138 +77,250 @@ function hostName(header: string | undefined): string | undefined {
   return header.split(':')[0];
 }
 
+/** Query parameters that carry credentials, refused: URLs end up in logs and browser histories. */
+const CREDENTIAL_PARAMS = [
+  'token',
+  'access_token',
+  'bearer',
+  'auth',
+  'authorization',
+  'api_key',
+  'apikey',
+];
+
+/** Roles a loopback caller has when no token is configured: everything but the webhook's. */
+const LOCAL: Caller = { name: 'local', roles: expandRoles(['admin']) };
+
 /**
- * Whether an `If-Match` header (`*` or a list of strong tags, RFC 9110 §13.1.1) lets a write to a
- * representation tagged `etag` go ahead. A weak tag never matches.
+ * Who is calling, if they may act as `role`: a token's holder (401 for a missing or unknown token,
+ * 403 for one outside its role); with no tokens configured, a loopback caller (bind and `Host`) as
+ * `local`, who may do anything but post alerts.
  */
-export function ifMatches(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return true;
-  return header
-    .split(',')
-    .map((tag) => tag.trim())
-    .some((tag) => tag === '*' || tag === etag);
-}
-
-/** The source a request names (`?source=`), or the only one. */
-function sourceOf(req: IncomingMessage, deps: AdminDeps): string | Error {
-  const named = new URL(req.url ?? '/', 'http://admin').searchParams.get('source');
-  if (named !== null)
-    return deps.sources.has(named) ? named : new Error(`no source named "${named}"`);
-  if (deps.sources.size === 1) return [...deps.sources.keys()][0] as string;
-  return new Error(`name a source with ?source=: ${[...deps.sources.keys()].join(', ')}`);
-}
-
-/** A failed request: its status, message and headers. */
-class Refusal {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly extra: Json = {},
-    readonly headers: Record<string, string> = {},
-  ) {}
-}
-
-/** Who may use the admin API: a token when one is set; else loopback only, by bind and by `Host`. */
-function access(req: IncomingMessage, deps: AdminDeps): Refusal | undefined {
-  if (deps.token !== undefined) {
-    if (authorised(req, deps.token)) return undefined;
+function access(req: IncomingMessage, deps: AdminDeps, role: Role): Caller | Refusal {
+  const query = new URL(req.url ?? '/', 'http://admin').searchParams;
+  const leaked = CREDENTIAL_PARAMS.find((p) => query.has(p));
+  if (leaked !== undefined)
     return new Refusal(
-      401,
-      'a valid "Authorization: Bearer <token>" header is required',
-      {},
-      { 'WWW-Authenticate': 'Bearer' },
+      400,
+      `credentials go in the "Authorization: Bearer" header, never in the URL ("${leaked}" in the query string is refused)`,
     );
+  if (deps.tokens.size > 0 || role === 'alerts') {
+    const caller = deps.tokens.identify(bearerOf(req));
+    if (caller === undefined)
+      return new Refusal(
+        401,
+        role === 'alerts' && deps.tokens.size === 0
+          ? 'the alert webhook needs a token with the "alerts" role, and none is configured'
+          : 'a valid "Authorization: Bearer <token>" header is required',
+        {},
+        { 'WWW-Authenticate': 'Bearer' },
+      );
+    if (!caller.roles.has(role))
+      return new Refusal(403, `token "${caller.name}" does not have the "${role}" role`);
+    return caller;
   }
   if (!deps.loopback)
     return new Refusal(403, 'the admin API needs a token when the server is bound beyond loopback');
   // DNS rebinding: a page on attacker.example resolving to 127.0.0.1 sends its own Host
   if (!isLoopbackHost(hostName(req.headers.host)))
     return new Refusal(403, 'without a token the admin API answers only a loopback Host header');
-  return undefined;
+  return LOCAL;
 }
 
-/** The body of a PUT or PATCH, parsed within the size and depth limits. */
-async function bodyOf(req: IncomingMessage, deps: AdminDeps): Promise<Body | Refusal> {
+/** A request body parsed as JSON within the limits; `{}` for an empty one when `optional`. */
+async function jsonBody(
+  req: IncomingMessage,
+  deps: AdminDeps,
+  optional: boolean,
+): Promise<unknown> {
   const text = await readBody(req, deps.maxBytes);
   if (text === undefined) return new Refusal(413, `request body over ${deps.maxBytes} bytes`);
-  const first = text.trimStart()[0];
-  if (req.method === 'PUT' && first !== '{' && first !== '[') return { text, value: undefined }; // YAML: parsed when served
+  if (optional && text.trim() === '') return {};
   try {
-    return { text, value: parseJsonText(text, deps) };
+    return parseJsonText(text, deps);
   } catch (error) {
     return new Refusal(400, `the body is ${(error as Error).message}`);
   }
 }
 
-/** A PUT's or PATCH's body: its text, and its value when it is JSON (parsed once). */
-interface Body {
-  readonly text: string;
-  readonly value: unknown;
+/** The source a request names (`?source=`), or the only one. */
+function sourceOf(req: IncomingMessage, deps: AdminDeps): string | Refusal {
+  const named = new URL(req.url ?? '/', 'http://admin').searchParams.get('source');
+  if (named !== null)
+    return deps.sources.has(named) ? named : new Refusal(404, `no source named "${named}"`);
+  if (deps.sources.size === 1) return [...deps.sources.keys()][0] as string;
+  return new Refusal(404, `name a source with ?source=: ${[...deps.sources.keys()].join(', ')}`);
 }
 
-/** The configuration a PUT or PATCH asks for, given what is stored now. */
-function nextOf(req: IncomingMessage, body: Body, stored: StoredConfiguration): string | Refusal {
-  if (req.method === 'PUT') return body.text;
-  let current: unknown;
-  try {
-    current = parseJsonText(stored.json, { maxBytes: Infinity, maxDepth: Infinity });
-  } catch (error) {
-    return new Refusal(
-      409,
-      `the stored configuration cannot be patched: ${(error as Error).message}`,
-    );
-  }
-  return JSON.stringify(mergePatch(current, body.value));
-}
-
-/** Replaces a source's configuration (PUT) or patches it (PATCH), compare-and-swap. */
-async function update(
+/** GET, PUT or PATCH of a source's whole configuration. */
+async function flagsEndpoint(
   req: IncomingMessage,
-  name: string,
+  res: ServerResponse,
   deps: AdminDeps,
-): Promise<Refusal | Json> {
-  const body = await bodyOf(req, deps);
-  if (body instanceof Refusal) return body;
-  return deps.exclusive(name, async () => {
-    const stored = await deps.stored(name);
-    const etag = etagOf(stored.json);
-    if (!ifMatches(req.headers['if-match'], etag))
-      return new Refusal(
-        412,
-        'the configuration changed since it was read (If-Match does not match)',
-        {
-          etag,
-        },
-      );
-    const next = nextOf(req, body, stored);
-    if (next instanceof Refusal) return next;
+): Promise<Refusal | Json | undefined> {
+  const reading = req.method === 'GET' || req.method === 'HEAD';
+  if (!reading && req.method !== 'PUT' && req.method !== 'PATCH')
+    return new Refusal(405, 'use GET, PUT or PATCH', {}, { Allow: 'GET, PUT, PATCH' });
+  const caller = access(req, deps, reading ? 'read' : 'rollout');
+  if (caller instanceof Refusal) return caller;
+  const name = sourceOf(req, deps);
+  if (name instanceof Refusal) return name;
+  if (reading) {
+    const { json } = await deps.stored(name);
+    res.writeHead(200, { 'Content-Type': 'application/json', ETag: etagOf(json) });
+    res.end(req.method === 'GET' ? json : undefined);
+    return undefined;
+  }
+  if (!deps.sources.get(name)?.writable)
+    return new Refusal(405, `source "${name}" cannot be written`, {}, { Allow: 'GET' });
+  const text = await readBody(req, deps.maxBytes);
+  if (text === undefined) return new Refusal(413, `request body over ${deps.maxBytes} bytes`);
+  let patch: unknown;
+  const first = text.trimStart()[0];
+  if (req.method === 'PATCH' || first === '{' || first === '[') {
     try {
-      const changes = await deps.replace(name, next, stored.raw);
-      deps.audit(
-        `admin ${req.method} ${name}: added [${changes.added}] removed [${changes.removed}] changed [${changes.changed}]`,
-      );
-      return { source: name, etag: etagOf((await deps.stored(name)).json), ...changes };
+      patch = parseJsonText(text, deps); // YAML (PUT only) is parsed when served
     } catch (error) {
-      if (isInvalidConfigurationError(error))
-        return new Refusal(400, error.message, { issues: error.issues });
-      if (isWriteConflictError(error))
-        return new Refusal(
-          412,
-          `the configuration changed while it was being written: ${error.message}`,
-        );
-      throw error;
+      return new Refusal(400, `the body is ${(error as Error).message}`);
     }
-  });
+  }
+  const outcome = await deps.operations.mutate(
+    name,
+    {
+      actor: caller.name,
+      action: 'edit',
+      reason: `admin ${req.method} ${name}`,
+      ifMatch: req.headers['if-match'],
+      trafficOnly: !caller.roles.has('admin'),
+    },
+    (doc) => {
+      if (req.method === 'PUT') return text;
+      if (doc === undefined)
+        return new Refusal(
+          409,
+          'the stored configuration cannot be patched: it is not a JSON object',
+        );
+      return mergePatch(doc, patch) as Json;
+    },
+  );
+  if (outcome instanceof Refusal) return outcome;
+  const { added, removed, changed } = outcome.changes;
+  if (outcome.changed)
+    deps.log(
+      `${caller.name}: admin ${req.method} ${name}: added [${added}] removed [${removed}] changed [${changed}]`,
+    );
+  return { source: name, etag: outcome.etag, added, removed, changed };
+}
+
+const FLAG_ACTION = /^\/admin\/flags\/([^/]+)\/(kill|rollback|pause|resume)$/;
+
+/** `POST /admin/flags/{key}/{kill|rollback|pause|resume}`, body `{reason?, safeVariant?}`. */
+async function flagActionEndpoint(
+  req: IncomingMessage,
+  deps: AdminDeps,
+  match: RegExpExecArray,
+): Promise<Refusal | Json> {
+  if (req.method !== 'POST') return new Refusal(405, 'use POST', {}, { Allow: 'POST' });
+  const caller = access(req, deps, 'rollout');
+  if (caller instanceof Refusal) return caller;
+  let key: string;
+  try {
+    key = decodeURIComponent(match[1] as string);
+  } catch {
+    return new Refusal(400, `the flag key "${match[1]}" is not valid percent-encoding`);
+  }
+  const body = await jsonBody(req, deps, true);
+  if (body instanceof Refusal) return body;
+  if (!isObject(body)) return new Refusal(400, 'the body is not a JSON object');
+  const { reason, safeVariant } = body;
+  if (reason !== undefined && typeof reason !== 'string')
+    return new Refusal(400, '"reason" is not a string');
+  if (safeVariant !== undefined && (typeof safeVariant !== 'string' || safeVariant === ''))
+    return new Refusal(400, '"safeVariant" is not a variant name');
+  const action = match[2] as FlagAction;
+  const why = reason ?? `${action} through the admin API`;
+  const outcome = await flagAction(
+    deps.actions,
+    key,
+    action,
+    { actor: caller.name, reason: why },
+    safeVariant,
+  );
+  if (outcome instanceof Refusal) return outcome;
+  if (outcome.changed) deps.log(`${caller.name}: ${action} ${key}: ${why}`);
+  const { changes: _changes, ...rest } = outcome;
+  return { ...rest, delivery: deps.delivery(outcome.version) };
+}
+
+/** `GET`, `PUT` and `DELETE /admin/freeze`. */
+async function freezeEndpoint(req: IncomingMessage, deps: AdminDeps): Promise<Refusal | Json> {
+  if (req.method === 'GET') {
+    const caller = access(req, deps, 'read');
+    return caller instanceof Refusal ? caller : { ...(await freezeState(deps.actions)) };
+  }
+  if (req.method !== 'PUT' && req.method !== 'DELETE')
+    return new Refusal(405, 'use GET, PUT or DELETE', {}, { Allow: 'GET, PUT, DELETE' });
+  const caller = access(req, deps, 'admin');
+  if (caller instanceof Refusal) return caller;
+  const body = await jsonBody(req, deps, req.method === 'DELETE');
+  if (body instanceof Refusal) return body;
+  const asked = freezeRequest(body, req.method === 'PUT', deps.actions.clock.now());
+  if (asked instanceof Refusal) return asked;
+  const outcome = await setFreeze(
+    deps.actions,
+    { actor: caller.name, reason: asked.reason },
+    asked.until,
+    req.method === 'PUT',
+  );
+  if (outcome instanceof Refusal) return outcome;
+  if (outcome.changed)
+    deps.log(`${caller.name}: ${req.method === 'PUT' ? 'freeze' : 'unfreeze'}: ${asked.reason}`);
+  return { changed: outcome.changed, ...outcome.state };
+}
+
+/** `POST /admin/alerts`: Alertmanager's webhook. */
+async function alertsEndpoint(req: IncomingMessage, deps: AdminDeps): Promise<Refusal | Json> {
+  if (req.method !== 'POST') return new Refusal(405, 'use POST', {}, { Allow: 'POST' });
+  const caller = access(req, deps, 'alerts');
+  if (caller instanceof Refusal) return caller;
+  const body = await jsonBody(req, deps, false);
+  if (body instanceof Refusal) return body;
+  let payload;
+  try {
+    payload = parseAlertPayload(body);
+  } catch (error) {
+    return new Refusal(400, (error as Error).message);
+  }
+  const { actions, failed } = await deps.alerts.handle(caller.name, payload);
+  for (const a of actions)
+    if (a.changed) deps.log(`${caller.name}: ${a.action} ${a.flag ?? ''}: ${a.reason}`);
+  // a failed change answers 503, so Alertmanager sends the alerts again
+  return failed
+    ? new Refusal(503, 'some alerts could not be acted on; send them again', { actions })
+    : { actions };
+}
+
+/** `GET /admin/delivery?version=<n>&wait=<ms>`. */
+async function deliveryEndpoint(req: IncomingMessage, deps: AdminDeps): Promise<Refusal | Json> {
+  if (req.method !== 'GET') return new Refusal(405, 'use GET', {}, { Allow: 'GET' });
+  const caller = access(req, deps, 'read');
+  if (caller instanceof Refusal) return caller;
+  const query = new URL(req.url ?? '/', 'http://admin').searchParams;
+  const version = Number(query.get('version') ?? Number.NaN);
+  const wait = Number(query.get('wait') ?? 0);
+  if (!Number.isSafeInteger(version) || version < 0)
+    return new Refusal(400, '"version" must be a configuration version (an integer from 0)');
+  if (!Number.isFinite(wait) || wait < 0 || wait > 30_000)
+    return new Refusal(400, '"wait" must be 0 to 30000 ms');
+  return { ...(wait > 0 ? await deps.whenDelivered(version, wait) : deps.delivery(version)) };
 }
 
 /**
- * The admin API: `GET /admin/flags` (the configuration and its ETag), `PUT` (replace it whole) and
- * `PATCH` (a JSON merge patch: `{"flags": {"checkout": {"defaultVariant": "on"}, "old": null}}`),
- * with `?source=` when the server has several. A bearer token is required when one is configured,
- * and always when the server is bound beyond loopback; without one, only a loopback `Host` is
- * served. `If-Match` is checked against what the source stores, at the moment of writing, with one
- * update of a source at a time. An update is validated whole before anything is written: a bad one
- * gets 400 with every issue, and nothing changes. Returns false for paths it does not serve.
+ * The management API on the management port: `/admin/flags` (GET the configuration; PUT or PATCH
+ * it, compare-and-swap with `If-Match`), `/admin/flags/{key}/{kill|rollback|pause|resume}`,
+ * `/admin/freeze`, `/admin/alerts` (Alertmanager's webhook), `/admin/audit` and `/admin/delivery`.
+ * Each needs a role (see {@link Role}); every change is audited. Returns false for paths it does
+ * not serve.
  * @internal
  */
 export async function handleAdmin(
@@ -220,26 +328,25 @@ export async function handleAdmin(
   res: ServerResponse,
   deps: AdminDeps,
 ): Promise<boolean> {
-  if (pathOf(req) !== ADMIN_PATH) return false;
-  const answer = (outcome: Refusal | Json): true => {
-    if (outcome instanceof Refusal)
-      sendJson(res, outcome.status, { error: outcome.error, ...outcome.extra }, outcome.headers);
-    else sendJson(res, 200, outcome);
-    return true;
-  };
-  const denied = access(req, deps);
-  if (denied !== undefined) return answer(denied);
-  const name = sourceOf(req, deps);
-  if (name instanceof Error) return answer(new Refusal(404, name.message));
-  if (req.method === 'GET' || req.method === 'HEAD') {
-    const { json } = await deps.stored(name);
-    res.writeHead(200, { 'Content-Type': 'application/json', ETag: etagOf(json) });
-    res.end(req.method === 'GET' ? json : undefined);
-    return true;
-  }
-  if (req.method !== 'PUT' && req.method !== 'PATCH')
-    return answer(new Refusal(405, 'use GET, PUT or PATCH', {}, { Allow: 'GET, PUT, PATCH' }));
-  if (!deps.sources.get(name)?.writable)
-    return answer(new Refusal(405, `source "${name}" cannot be written`, {}, { Allow: 'GET' }));
-  return answer(await update(req, name, deps));
+  const path = pathOf(req);
+  if (path !== '/admin' && !path.startsWith('/admin/')) return false;
+  let outcome: Refusal | Json | undefined;
+  const action = FLAG_ACTION.exec(path);
+  if (path === ADMIN_PATH) outcome = await flagsEndpoint(req, res, deps);
+  else if (action !== null) outcome = await flagActionEndpoint(req, deps, action);
+  else if (path === '/admin/freeze') outcome = await freezeEndpoint(req, deps);
+  else if (path === ALERTS_PATH) outcome = await alertsEndpoint(req, deps);
+  else if (path === '/admin/delivery') outcome = await deliveryEndpoint(req, deps);
+  else if (path === '/admin/audit') {
+    const caller =
+      req.method === 'GET'
+        ? access(req, deps, 'read')
+        : new Refusal(405, 'use GET', {}, { Allow: 'GET' });
+    outcome = caller instanceof Refusal ? caller : await auditPage(req, deps.audit);
+  } else outcome = new Refusal(404, `no admin endpoint ${path}`);
+  if (outcome === undefined) return true;
+  if (outcome instanceof Refusal)
+    sendJson(res, outcome.status, { error: outcome.error, ...outcome.extra }, outcome.headers);
+  else sendJson(res, 200, outcome);
+  return true;
 }

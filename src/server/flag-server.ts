@@ -11,7 +11,13 @@ import type { EvaluationResult } from '../evaluator/index.js';
 import { DEFAULT_LIMITS } from '../evaluator/load.js';
 import { isWritableSource, type FlagSource, type FlagSourceSink } from '../sources/flag-source.js';
 import { encodeMetadataResponse, encodeSyncResponse } from '../grpc/wire.js';
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../rollout/audit.js';
 import { handleAdmin, type AdminDeps } from './admin-api.js';
+import { AlertHandler, type AlertSettings } from './alerts.js';
+import type { FlagActionDeps } from './flag-actions.js';
+import { Operations } from './operations.js';
+import { TokenTable, type HashedGrant, type TokenGrant } from './roles.js';
 import { handleEvaluation } from './evaluation-api.js';
 import { isLoopbackHost, pathOf, sendJson } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
@@ -49,10 +55,24 @@ export interface FlagServerOptions {
   /** `/healthz`, `/readyz`, Prometheus `/metrics` and the admin API (`/admin/flags`). Default 8014. */
   readonly managementPort?: PortOption;
   /**
-   * The bearer token the admin API requires. Without one, the admin API serves only a server bound
-   * to loopback, and answers 403 otherwise.
+   * A bearer token with every role but `alerts` (the grant `{ name: 'admin', roles: ['admin'] }`).
+   * Without any token, the management API serves only a server bound to loopback, and answers 403
+   * otherwise.
    */
   readonly adminToken?: string;
+  /**
+   * Tokens with roles for the management API (`read`, `rollout`, `admin`, `alerts`); a token's name
+   * is the actor of what it does in the audit log. Load them with `parseRoles` from a file.
+   */
+  readonly tokens?: readonly (TokenGrant | HashedGrant)[];
+  /**
+   * The audit log every change through the server is appended to (admin edits, kills, rollbacks,
+   * freezes, alert actions, and file edits the server sees, as actor `file`). Without it nothing
+   * is audited.
+   */
+  readonly audit?: AuditLog;
+  /** How Alertmanager's webhook (`/admin/alerts`) acts on flags. */
+  readonly alerts?: AlertSettings;
   /** The largest configuration the admin API accepts, in bytes. Default 4 MiB. */
   readonly adminMaxBytes?: number;
   /** OFREP. Default 8016. */
@@ -135,6 +155,8 @@ export class FlagServer {
   readonly #subscribers: Subscribers;
   readonly #limits: ServerLimits;
   readonly #store: SourceStore;
+  readonly #operations: Operations;
+  readonly #actions: FlagActionDeps;
 
   constructor(options: FlagServerOptions) {
     const sources =
@@ -161,6 +183,36 @@ export class FlagServer {
       (name) => this.#changed(name),
       this.#logger,
     );
+    const clock = { now: () => Date.now() };
+    this.#operations = new Operations({
+      stored: (name) => this.#store.stored(name),
+      exclusive: (name, update) => this.#store.exclusive(name, update),
+      replace: (name, configuration, expected) =>
+        this.#store.replace(name, configuration, expected),
+      audit: options.audit,
+      clock,
+      version: () => this.#flags.version,
+      logger: this.#logger,
+    });
+    const writable = sources.filter((s) => isWritableSource(s.source)).map((s) => s.name);
+    this.#actions = {
+      operations: this.#operations,
+      sourceOfFlag: (key) => this.#flags.sourceOfFlag(key),
+      writable: (name) => writable.includes(name),
+      writableSources: writable,
+      storedDoc: async (name) => {
+        try {
+          const doc: unknown = JSON.parse((await this.#store.stored(name)).json);
+          return typeof doc === 'object' && doc !== null && !Array.isArray(doc)
+            ? (doc as Record<string, unknown>)
+            : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      clock,
+      newId: randomUUID,
+    };
   }
 
   /** Starts the sources and the listeners; resolves with the ports bound. */
@@ -215,6 +267,7 @@ export class FlagServer {
   #sinkFor(name: string): FlagSourceSink {
     return {
       configuration: (payload) => {
+        const previous = this.#flags.sourceJson(name);
         let changed: boolean;
         try {
           changed = this.#flags.apply(name, payload); // throws: the last good stays
@@ -222,7 +275,18 @@ export class FlagServer {
           this.#metrics.configuration(name, false, this.#flags.version);
           throw error;
         }
-        if (changed) this.#changed(name);
+        if (!changed) return;
+        this.#changed(name);
+        // a change the server did not make (its own writes are served before they are stored)
+        const next = this.#flags.sourceJson(name);
+        if (previous !== undefined && next !== undefined && this.#options.audit !== undefined)
+          this.#operations
+            .recordOutside(name, previous, next)
+            .catch((error: unknown) =>
+              this.#logger.error(
+                `flag server: an outside change of ${name} was not audited: ${(error as Error).message}`,
+              ),
+            );
       },
       error: (error) =>
         this.#logger.warn(
@@ -349,10 +413,17 @@ export class FlagServer {
     if (!(await handleAdmin(req, res, admin))) res.writeHead(404).end();
   }
 
-  /** What the admin API needs, set up once per start. */
+  /** What the management API needs, set up once per start. */
   #adminDeps(host: string): AdminDeps {
+    const { tokens, adminToken } = this.#options;
+    const table = new TokenTable([
+      ...(tokens ?? []),
+      ...(adminToken === undefined
+        ? []
+        : [{ name: 'admin', token: adminToken, roles: ['admin' as const] }]),
+    ]);
     return {
-      token: this.#options.adminToken,
+      tokens: table,
       loopback: isLoopbackHost(host),
       maxBytes: this.#options.adminMaxBytes ?? 4 * 1024 * 1024,
       maxDepth: this.#limits.maxDepth,
@@ -360,10 +431,13 @@ export class FlagServer {
         this.#sources.map((s) => [s.name, { writable: isWritableSource(s.source) }]),
       ),
       stored: (name) => this.#store.stored(name),
-      exclusive: (name, update) => this.#store.exclusive(name, update),
-      replace: (name, configuration, expected) =>
-        this.#store.replace(name, configuration, expected),
-      audit: (line) => this.#logger.info(`flag server: ${line}`),
+      operations: this.#operations,
+      actions: this.#actions,
+      alerts: new AlertHandler(this.#actions, this.#options.alerts ?? {}, this.#logger),
+      audit: this.#options.audit,
+      delivery: (version) => this.#subscribers.delivery(version),
+      whenDelivered: (version, ms) => this.#subscribers.whenDelivered(version, ms),
+      log: (line) => this.#logger.info(`flag server: ${line}`),
     };
   }
 

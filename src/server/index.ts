@@ -13,3 +13,8 @@ export type {
   ServerLimits,
 } from './flag-server.js';
 export { mergePatch } from './admin-api.js';
+export { parseRoles, RolesFileError, MIN_TOKEN_LENGTH } from './roles.js';
+export type { HashedGrant, Role, TokenGrant } from './roles.js';
+export { parseAlertPayload, MAX_ALERTS } from './alerts.js';
+export type { Alert, AlertAction, AlertPayload, AlertSettings } from './alerts.js';
+export type { Delivery } from './subscribers.js';

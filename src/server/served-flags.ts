@@ -113,6 +113,11 @@ export class ServedFlags {
     return { previous, doc };
   }
 
+  /** The source whose definition of flag `key` is served (the last one defining it), if any. */
+  sourceOfFlag(key: string): string | undefined {
+    return [...this.#names].reverse().find((name) => this.#docs.get(name)?.flags.has(key));
+  }
+
   /** A source's configuration as served (JSON text), if it has delivered one. */
   sourceJson(name: string): string | undefined {
     return this.#docs.get(name)?.json;

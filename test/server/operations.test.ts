@@ -1,0 +1,356 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FileFlagSource } from 'rampflag';
+import { AuditLog, verifyAudit, type AuditRecord } from '../../src/rollout/audit.js';
+import type { FlagServerOptions } from 'rampflag/server';
+import { serverOnFreePorts } from '../support/test-server.js';
+import { clientFor, until } from '../support/provider-events.js';
+import { inProcessProvider } from '../support/sync-flags.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rampflag-operations-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+const TOKENS = {
+  reader: 'read-token-0123456789',
+  release: 'rollout-token-0123456789',
+  oncall: 'admin-token-0123456789',
+  alertmanager: 'alerts-token-0123456789',
+};
+const grants: NonNullable<FlagServerOptions['tokens']> = [
+  { name: 'reader', token: TOKENS.reader, roles: ['read'] },
+  { name: 'release', token: TOKENS.release, roles: ['rollout'] },
+  { name: 'oncall', token: TOKENS.oncall, roles: ['admin'] },
+  { name: 'alertmanager', token: TOKENS.alertmanager, roles: ['alerts'] },
+];
+
+/** A checkout flag mid-rollout: 10 % on, safe variant off. */
+const rolling = {
+  state: 'ENABLED',
+  variants: { on: true, off: false },
+  defaultVariant: 'off',
+  targeting: {
+    fractional: [
+      ['on', 100],
+      ['off', 900],
+    ],
+  },
+  metadata: {
+    'rollout.id': 'r1',
+    'rollout.status': 'running',
+    'rollout.step': 1,
+    'rollout.percent': 10,
+    'rollout.since': '2026-11-29T10:00:00.000Z',
+    'rollout.safeVariant': 'off',
+  },
+};
+const plain = { state: 'ENABLED', variants: { a: 'A', b: 'B' }, defaultVariant: 'a' };
+
+let files = 0;
+async function serve(options: Partial<FlagServerOptions> = {}) {
+  const file = join(dir, `flags-${files}.json`);
+  const auditPath = join(dir, `audit-${files++}.jsonl`);
+  writeFileSync(file, JSON.stringify({ flags: { checkout: rolling, banner: plain } }, null, 2));
+  const audit = new AuditLog(auditPath, { sync: false });
+  const server = serverOnFreePorts({
+    source: new FileFlagSource(file),
+    tokens: grants,
+    audit,
+    ...options,
+  });
+  const ports = await server.start();
+  stops.push(() => server.stop());
+  const call = async (
+    method: string,
+    path: string,
+    token: keyof typeof TOKENS | undefined,
+    body?: unknown,
+  ) => {
+    const res = await fetch(`http://127.0.0.1:${ports.managementPort}${path}`, {
+      method,
+      headers: {
+        'Content-Type': 'application/json',
+        ...(token === undefined ? {} : { Authorization: `Bearer ${TOKENS[token]}` }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as never };
+  };
+  const stored = () =>
+    (JSON.parse(readFileSync(file, 'utf8')) as { flags: Record<string, Record<string, unknown>> })
+      .flags;
+  const records = async (): Promise<readonly AuditRecord[]> => {
+    const verified = verifyAudit(readFileSync(auditPath, 'utf8'));
+    if (!verified.ok) throw new Error(verified.problem);
+    return verified.records;
+  };
+  return { ...ports, file, call, stored, records };
+}
+
+const alert = (labels: Record<string, string>, status = 'firing', fingerprint = 'f1') => ({
+  version: '4',
+  groupKey: '{}:{alertname="CheckoutErrors"}',
+  status,
+  receiver: 'rampflag',
+  groupLabels: {},
+  commonLabels: labels,
+  commonAnnotations: {},
+  externalURL: 'http://alertmanager:9093',
+  alerts: [
+    {
+      status,
+      labels: { alertname: 'CheckoutErrors', ...labels },
+      annotations: { summary: 'checkout errors over the SLO' },
+      startsAt: '2026-11-29T10:05:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus/graph',
+      fingerprint,
+    },
+  ],
+});
+
+describe('the kill switch through the server', () => {
+  it("serves the safe variant to connected providers, audits it under the token's name, and is idempotent", async () => {
+    const { syncPort, call, stored, records } = await serve();
+    const { client, events } = await clientFor(inProcessProvider(syncPort));
+    const killed = await call('POST', '/admin/flags/checkout/kill', 'release', { reason: 'INC-1' });
+    expect(killed.status).toBe(200);
+    expect(killed.body).toMatchObject({
+      flag: 'checkout',
+      action: 'kill',
+      changed: true,
+      status: 'killed',
+      safeVariant: 'off',
+      delivery: { streams: 1 },
+    });
+    expect(stored()['checkout']).toMatchObject({ defaultVariant: 'off' });
+    expect(stored()['checkout']?.['targeting']).toBeUndefined();
+    await until(() => events.length > 0, 'a change event');
+    expect(await client.getBooleanDetails('checkout', true, { targetingKey: 'u1' })).toMatchObject({
+      value: false,
+      reason: 'STATIC',
+    });
+    const again = await call('POST', '/admin/flags/checkout/kill', 'release', {});
+    expect(again.body).toMatchObject({ changed: false });
+    const log = await records();
+    expect(log.map((r) => [r.actor, r.action, r.flag, r.changed])).toEqual([
+      ['release', 'kill', 'checkout', true],
+      ['release', 'kill', 'checkout', false],
+    ]);
+    expect(log[0]).toMatchObject({ reason: 'INC-1', rolloutId: 'r1' });
+    expect((log[0]?.before as Record<string, unknown>)['targeting']).toBeDefined();
+  });
+
+  it('refuses a kill without a known safe variant, naming how to give one', async () => {
+    const { call, stored } = await serve();
+    const refused = await call('POST', '/admin/flags/banner/kill', 'release');
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: expect.stringMatching(/rollout\.safeVariant/) });
+    const given = await call('POST', '/admin/flags/banner/kill', 'release', { safeVariant: 'b' });
+    expect(given.status).toBe(200);
+    expect(stored()['banner']).toMatchObject({
+      defaultVariant: 'b',
+      metadata: { 'rollout.status': 'killed', 'rollout.safeVariant': 'b' },
+    });
+    expect(
+      (await call('POST', '/admin/flags/banner/kill', 'release', { safeVariant: 'z' })).status,
+    ).toBe(409);
+    expect((await call('POST', '/admin/flags/nope/kill', 'release')).status).toBe(404);
+  });
+});
+
+describe('the alert webhook', () => {
+  it('rolls back the rollout an alert names, once, and records the alert', async () => {
+    const { call, stored, records } = await serve();
+    const first = await call(
+      'POST',
+      '/admin/alerts',
+      'alertmanager',
+      alert({ flag_key: 'checkout' }),
+    );
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      actions: [
+        { flag: 'checkout', action: 'rollback', changed: true, alertname: 'CheckoutErrors' },
+      ],
+    });
+    expect(stored()['checkout']).toMatchObject({
+      defaultVariant: 'off',
+      metadata: { 'rollout.status': 'rolled-back', 'rollout.percent': 0 },
+    });
+    const replay = await call(
+      'POST',
+      '/admin/alerts',
+      'alertmanager',
+      alert({ flag_key: 'checkout' }),
+    );
+    expect(replay.body).toMatchObject({ actions: [{ duplicate: true, changed: false }] });
+    const resolved = await call(
+      'POST',
+      '/admin/alerts',
+      'alertmanager',
+      alert({ flag_key: 'checkout' }, 'resolved'),
+    );
+    expect(resolved.body).toMatchObject({ actions: [{ action: 'none', changed: false }] });
+    expect(stored()['checkout']).toMatchObject({ metadata: { 'rollout.status': 'rolled-back' } });
+    const log = await records();
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({
+      actor: 'alertmanager',
+      action: 'rollback',
+      flag: 'checkout',
+      evidence: { alert: { fingerprint: 'f1', labels: { alertname: 'CheckoutErrors' } } },
+    });
+  });
+
+  it('refuses a forged webhook without the alerts credential, changing nothing', async () => {
+    const { call, stored } = await serve();
+    expect(
+      (await call('POST', '/admin/alerts', undefined, alert({ flag_key: 'checkout' }))).status,
+    ).toBe(401);
+    expect(
+      (await call('POST', '/admin/alerts', 'oncall', alert({ flag_key: 'checkout' }))).status,
+    ).toBe(403);
+    expect(stored()['checkout']).toMatchObject({ metadata: { 'rollout.status': 'running' } });
+  });
+
+  it('names what is wrong in a malformed payload', async () => {
+    const { call } = await serve();
+    const bad = await call('POST', '/admin/alerts', 'alertmanager', {
+      ...alert({}),
+      alerts: [{ status: 'on' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: expect.stringContaining('$.alerts[0].status') });
+  });
+
+  it('freezes on an alert with the freeze label; a resolved alert does not unfreeze', async () => {
+    const { call } = await serve();
+    await call(
+      'POST',
+      '/admin/alerts',
+      'alertmanager',
+      alert({ rampflag_freeze: 'yes' }, 'firing', 'f9'),
+    );
+    expect((await call('GET', '/admin/freeze', 'reader')).body).toMatchObject({
+      frozen: true,
+      by: 'alertmanager',
+    });
+    await call(
+      'POST',
+      '/admin/alerts',
+      'alertmanager',
+      alert({ rampflag_freeze: 'yes' }, 'resolved', 'f9'),
+    );
+    expect((await call('GET', '/admin/freeze', 'reader')).body).toMatchObject({ frozen: true });
+  });
+});
+
+describe('the incident freeze', () => {
+  it('refuses a write that advances a rollout while frozen, lets a rollback through, and ends on unfreeze', async () => {
+    const { call, stored, records } = await serve();
+    expect((await call('PUT', '/admin/freeze', 'release', { reason: 'INC-2' })).status).toBe(403);
+    const frozen = await call('PUT', '/admin/freeze', 'oncall', { reason: 'INC-2', for: '2h' });
+    expect(frozen.body).toMatchObject({
+      changed: true,
+      frozen: true,
+      reason: 'INC-2',
+      by: 'oncall',
+    });
+    const advance = {
+      flags: {
+        checkout: {
+          targeting: {
+            fractional: [
+              ['on', 250],
+              ['off', 750],
+            ],
+          },
+          metadata: { 'rollout.step': 2, 'rollout.percent': 25 },
+        },
+      },
+    };
+    const refused = await call('PATCH', '/admin/flags', 'release', advance);
+    expect(refused.status).toBe(423);
+    expect(refused.body).toMatchObject({
+      error: expect.stringMatching(/frozen by oncall .*INC-2/),
+    });
+    expect((await call('POST', '/admin/flags/checkout/rollback', 'release')).status).toBe(200);
+    const thawed = await call('DELETE', '/admin/freeze', 'oncall', { reason: 'INC-2 over' });
+    expect(thawed.body).toMatchObject({ changed: true, frozen: false });
+    expect(stored()['checkout']).toMatchObject({ metadata: { 'rollout.status': 'rolled-back' } });
+    expect((await records()).map((r) => r.action)).toEqual(['freeze', 'rollback', 'unfreeze']);
+  });
+});
+
+describe('roles on the admin API', () => {
+  it('lets a rollout token move traffic but not redefine flags', async () => {
+    const { call } = await serve();
+    const traffic = await call('PATCH', '/admin/flags', 'release', {
+      flags: {
+        checkout: {
+          targeting: {
+            fractional: [
+              ['on', 200],
+              ['off', 800],
+            ],
+          },
+        },
+      },
+    });
+    expect(traffic.status).toBe(200);
+    const redefine = await call('PATCH', '/admin/flags', 'release', {
+      flags: { checkout: { variants: { on: true, off: false, maybe: true } } },
+    });
+    expect(redefine.status).toBe(403);
+    expect(redefine.body).toMatchObject({ error: expect.stringContaining('"variants"') });
+    expect(
+      (await call('PATCH', '/admin/flags', 'oncall', { flags: { extra: plain } })).status,
+    ).toBe(200);
+    expect((await call('PATCH', '/admin/flags', 'reader', { flags: { extra: null } })).status).toBe(
+      403,
+    );
+    expect((await call('GET', '/admin/flags', 'reader')).status).toBe(200);
+    expect((await call('GET', '/admin/flags', undefined)).status).toBe(401);
+  });
+
+  it('refuses a token in the query string', async () => {
+    const { call } = await serve();
+    const leaked = await call('GET', `/admin/flags?access_token=${TOKENS.oncall}`, undefined);
+    expect(leaked.status).toBe(400);
+    expect(leaked.body).toMatchObject({ error: expect.stringContaining('Authorization') });
+  });
+});
+
+describe('the audit trail', () => {
+  it('records admin edits with before and after, file edits as actor "file", and pages through them', async () => {
+    const { call, file, records } = await serve();
+    await call('PATCH', '/admin/flags', 'oncall', { flags: { banner: { defaultVariant: 'b' } } });
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+      flags: Record<string, Record<string, unknown>>;
+    };
+    (doc.flags['banner'] as Record<string, unknown>)['defaultVariant'] = 'a';
+    writeFileSync(file, JSON.stringify(doc, null, 2));
+    for (let i = 0; i < 100 && (await records()).length < 2; i++) await sleep(50);
+    const log = await records();
+    expect(log.map((r) => [r.actor, r.action, r.flag])).toEqual([
+      ['oncall', 'edit', 'banner'],
+      ['file', 'edit', 'banner'],
+    ]);
+    expect(log[1]).toMatchObject({
+      before: { defaultVariant: 'b' },
+      after: { defaultVariant: 'a' },
+    });
+    const page = await call('GET', '/admin/audit?limit=1', 'reader');
+    expect(page.body).toMatchObject({ records: [{ seq: 1, actor: 'oncall' }], next: 1, total: 2 });
+    const rest = await call('GET', '/admin/audit?after=1', 'reader');
+    expect(rest.body).toMatchObject({ records: [{ seq: 2, actor: 'file' }], next: null });
+    expect((await call('GET', '/admin/audit', 'alertmanager')).status).toBe(403);
+  });
+});
