@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EvaluationContext } from '@openfeature/core';
+import { AuditLog } from '../rollout/audit.js';
+import { parseDuration } from '../rollout/duration.js';
+import { parseRoles, type HashedGrant, type TokenGrant } from '../server/roles.js';
 import { FileFlagSource } from '../sources/file.js';
 import { FlagServer, type FlagServerOptions } from '../server/flag-server.js';
 import type { CliIo } from './io.js';
@@ -17,8 +21,17 @@ Serves flag files, watched and merged (a later file wins a flag key), as flagd d
   --server-key-path <pem>    TLS private key
   -X, --context-value k=v    static context sent to in-process providers (repeatable)
   --disable-sync-metadata    answer the deprecated GetMetadata with UNIMPLEMENTED
-The admin API (/admin/flags on the management port: GET, PUT, PATCH) writes the files. It needs
-the bearer token in RAMPFLAG_ADMIN_TOKEN when the server is bound beyond loopback.
+  --tokens-file <path>       tokens with roles (read, rollout, admin, alerts) for the management
+                             API; or RAMPFLAG_TOKENS_FILE, or the file's text in RAMPFLAG_TOKENS
+  --audit-log <path>         where every change is recorded (default rampflag-audit.jsonl
+                             beside the first flag file)
+  --alert-flag-label <name>  the alert label naming the flag to roll back (default flag_key; repeatable)
+  --alert-freeze-label <name>  the alert label that freezes every rollout (default rampflag_freeze)
+  --alert-freeze-for <dur>   how long an alert's freeze lasts (default: until unfrozen)
+The management API (/admin/* on the management port) edits the files, kills and rolls back
+flags, freezes rollouts and takes Alertmanager's webhook at /admin/alerts. Tokens never go in
+argv: RAMPFLAG_ADMIN_TOKEN is one token with every role but alerts. Without any token, only
+loopback callers may use it, and the webhook is off.
 A selector "source=<file>" (or the bare file, as given here) picks one file's flags.`;
 
 const OPTIONS = {
@@ -32,6 +45,11 @@ const OPTIONS = {
   'server-key-path': { type: 'string' },
   'context-value': { type: 'string', short: 'X', multiple: true },
   'disable-sync-metadata': { type: 'boolean' },
+  'tokens-file': { type: 'string' },
+  'audit-log': { type: 'string' },
+  'alert-flag-label': { type: 'string', multiple: true },
+  'alert-freeze-label': { type: 'string' },
+  'alert-freeze-for': { type: 'string' },
 } as const;
 
 function port(value: string | undefined, fallback: number, name: string): number {
@@ -65,7 +83,7 @@ function tlsFrom(cert: string | undefined, key: string | undefined): FlagServerO
 export function serveOptions(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
-): FlagServerOptions & { files: string[] } {
+): FlagServerOptions & { files: string[]; tokensFile?: string } {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
@@ -77,6 +95,12 @@ export function serveOptions(
   const syncContext = contextValues(values['context-value']);
   const tls = tlsFrom(values['server-cert-path'], values['server-key-path']);
   const token = env['RAMPFLAG_ADMIN_TOKEN']; // not an argument: argv is visible to every user
+  const tokensFile = values['tokens-file'] ?? env['RAMPFLAG_TOKENS_FILE'];
+  const tokens = tokensFrom(tokensFile, env['RAMPFLAG_TOKENS']);
+  const freezeFor = values['alert-freeze-for'];
+  const freezeForMs = freezeFor === undefined ? undefined : parseDuration(freezeFor);
+  if (freezeFor !== undefined && (freezeForMs === undefined || freezeForMs <= 0))
+    throw new RangeError(`--alert-freeze-for: "${freezeFor}" is not a duration such as 2h`);
   return {
     files: positionals,
     sources: positionals.map((file) => ({ name: file, source: new FileFlagSource(file) })),
@@ -92,7 +116,36 @@ export function serveOptions(
     ...(syncContext === undefined ? {} : { syncContext }),
     disableSyncMetadata: values['disable-sync-metadata'] ?? false,
     ...(token === undefined || token === '' ? {} : { adminToken: token }),
+    ...(tokens === undefined ? {} : { tokens }),
+    ...(tokensFile ? { tokensFile } : {}),
+    // beside the flags it audits, where `rampflag rollout --flags <file>` writes too
+    audit: new AuditLog(
+      values['audit-log'] ?? join(dirname(positionals[0] as string), 'rampflag-audit.jsonl'),
+    ),
+    alerts: {
+      ...(values['alert-flag-label'] ? { flagLabels: values['alert-flag-label'] } : {}),
+      ...(values['alert-freeze-label'] ? { freezeLabel: values['alert-freeze-label'] } : {}),
+      ...(freezeForMs === undefined ? {} : { freezeForMs }),
+    },
   };
+}
+
+/** The role tokens from a file, or from the file's text in the environment; throws naming the origin. */
+function tokensFrom(
+  file: string | undefined,
+  inline: string | undefined,
+): (TokenGrant | HashedGrant)[] | undefined {
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new RangeError(`--tokens-file: cannot read ${file}: ${(error as Error).message}`);
+    }
+    return parseRoles(text, file);
+  }
+  if (inline !== undefined && inline.trim() !== '') return parseRoles(inline, 'RAMPFLAG_TOKENS');
+  return undefined;
 }
 
 /**
@@ -112,6 +165,10 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     return 2;
   }
   const logger = { error: io.stderr, warn: io.stderr, info: io.stdout, debug: () => undefined };
+  if (options.tokensFile !== undefined && (statSync(options.tokensFile).mode & 0o077) !== 0)
+    io.stderr(
+      `rampflag serve: warning: ${options.tokensFile} holds tokens and other users can read it (chmod 600 ${options.tokensFile})`,
+    );
   const server = new FlagServer({ ...options, logger });
   try {
     const ports = await server.start();
@@ -120,7 +177,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     const host = bound.includes(':') ? `[${bound}]` : bound;
     const at = (p: number | undefined) => `${scheme}://${host}:${p}`;
     io.stdout(
-      `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}`,
+      `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}; audit log ${options.audit?.path}; ${(options.tokens?.length ?? 0) + (options.adminToken ? 1 : 0)} management token(s)`,
     );
   } catch (error) {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
