@@ -2,6 +2,7 @@ import type { JsonValue, Logger } from '@openfeature/core';
 import { isInvalidConfigurationError, type Clock } from '../evaluator/index.js';
 import { parseJsonText } from '../evaluator/json-limits.js';
 import type { AuditAction, AuditLog } from '../rollout/audit.js';
+import { flagIn } from '../rollout/flag-doc.js';
 import { activeFreeze, describeFreeze } from '../rollout/freeze.js';
 import { readRollout } from '../rollout/state.js';
 import { advancesRollout } from '../rollout/transitions.js';
@@ -216,8 +217,7 @@ export class Operations {
   ): Promise<Mutation> {
     const key = options.noChangeFlag;
     if (key === undefined || this.#deps.audit === undefined) return unchanged;
-    const flags = (doc?.['flags'] ?? {}) as Json;
-    const flag = ((Array.isArray(flags) ? undefined : flags[key]) ?? null) as JsonValue;
+    const flag = ((doc === undefined ? undefined : flagIn(doc, key)) ?? null) as JsonValue;
     await this.#deps.audit
       .append({
         ...this.#base(options),
