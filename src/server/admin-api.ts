@@ -3,7 +3,7 @@ import { isObject } from '../evaluator/json-path.js';
 import { parseJsonText } from '../evaluator/json-limits.js';
 import type { AuditLog } from '../rollout/audit.js';
 import { ALERTS_PATH, parseAlertPayload, type AlertHandler } from './alerts.js';
-import { auditPage, freezeRequest } from './admin-requests.js';
+import { auditPage, freezeRequest, MAX_REASON } from './admin-requests.js';
 import {
   flagAction,
   freezeState,
@@ -88,6 +88,22 @@ const CREDENTIAL_PARAMS = [
   'apikey',
 ];
 
+/**
+ * A refusal for a request whose query string carries a credential (any letter case), checked
+ * before anything else, whatever the method and path: the URL has been logged already, so the
+ * answer says so and never echoes the value.
+ */
+function credentialInUrl(req: IncomingMessage): Refusal | undefined {
+  const names = [...new URL(req.url ?? '/', 'http://admin').searchParams.keys()];
+  const leaked = names.find((name) => CREDENTIAL_PARAMS.includes(name.toLowerCase()));
+  return leaked === undefined
+    ? undefined
+    : new Refusal(
+        400,
+        `credentials go in the "Authorization: Bearer" header, never in the URL ("${leaked.toLowerCase()}" in the query string is refused)`,
+      );
+}
+
 /** Roles a loopback caller has when no token is configured: everything but the webhook's. */
 const LOCAL: Caller = { name: 'local', roles: expandRoles(['admin']) };
 
@@ -97,13 +113,6 @@ const LOCAL: Caller = { name: 'local', roles: expandRoles(['admin']) };
  * `local`, who may do anything but post alerts.
  */
 function access(req: IncomingMessage, deps: AdminDeps, role: Role): Caller | Refusal {
-  const query = new URL(req.url ?? '/', 'http://admin').searchParams;
-  const leaked = CREDENTIAL_PARAMS.find((p) => query.has(p));
-  if (leaked !== undefined)
-    return new Refusal(
-      400,
-      `credentials go in the "Authorization: Bearer" header, never in the URL ("${leaked}" in the query string is refused)`,
-    );
   if (deps.tokens.size > 0 || role === 'alerts') {
     const caller = deps.tokens.identify(bearerOf(req));
     if (caller === undefined)
@@ -183,6 +192,8 @@ async function flagsEndpoint(
     } catch (error) {
       return new Refusal(400, `the body is ${(error as Error).message}`);
     }
+    if (req.method === 'PATCH' && !isObject(patch))
+      return new Refusal(400, 'a PATCH body is a JSON merge patch: an object');
   }
   const outcome = await deps.operations.mutate(
     name,
@@ -233,8 +244,8 @@ async function flagActionEndpoint(
   if (body instanceof Refusal) return body;
   if (!isObject(body)) return new Refusal(400, 'the body is not a JSON object');
   const { reason, safeVariant } = body;
-  if (reason !== undefined && typeof reason !== 'string')
-    return new Refusal(400, '"reason" is not a string');
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON))
+    return new Refusal(400, `"reason" must be a string of at most ${MAX_REASON} characters`);
   if (safeVariant !== undefined && (typeof safeVariant !== 'string' || safeVariant === ''))
     return new Refusal(400, '"safeVariant" is not a variant name');
   const action = match[2] as FlagAction;
@@ -330,23 +341,31 @@ export async function handleAdmin(
 ): Promise<boolean> {
   const path = pathOf(req);
   if (path !== '/admin' && !path.startsWith('/admin/')) return false;
-  let outcome: Refusal | Json | undefined;
-  const action = FLAG_ACTION.exec(path);
-  if (path === ADMIN_PATH) outcome = await flagsEndpoint(req, res, deps);
-  else if (action !== null) outcome = await flagActionEndpoint(req, deps, action);
-  else if (path === '/admin/freeze') outcome = await freezeEndpoint(req, deps);
-  else if (path === ALERTS_PATH) outcome = await alertsEndpoint(req, deps);
-  else if (path === '/admin/delivery') outcome = await deliveryEndpoint(req, deps);
-  else if (path === '/admin/audit') {
-    const caller =
-      req.method === 'GET'
-        ? access(req, deps, 'read')
-        : new Refusal(405, 'use GET', {}, { Allow: 'GET' });
-    outcome = caller instanceof Refusal ? caller : await auditPage(req, deps.audit);
-  } else outcome = new Refusal(404, `no admin endpoint ${path}`);
+  const outcome = credentialInUrl(req) ?? (await route(req, res, deps, path));
   if (outcome === undefined) return true;
   if (outcome instanceof Refusal)
     sendJson(res, outcome.status, { error: outcome.error, ...outcome.extra }, outcome.headers);
   else sendJson(res, 200, outcome);
   return true;
+}
+
+/** The endpoint `path` names, or a 404. */
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: AdminDeps,
+  path: string,
+): Promise<Refusal | Json | undefined> {
+  const action = FLAG_ACTION.exec(path);
+  if (path === ADMIN_PATH) return flagsEndpoint(req, res, deps);
+  if (action !== null) return flagActionEndpoint(req, deps, action);
+  if (path === '/admin/freeze') return freezeEndpoint(req, deps);
+  if (path === ALERTS_PATH) return alertsEndpoint(req, deps);
+  if (path === '/admin/delivery') return deliveryEndpoint(req, deps);
+  if (path === '/admin/audit') {
+    if (req.method !== 'GET') return new Refusal(405, 'use GET', {}, { Allow: 'GET' });
+    const caller = access(req, deps, 'read');
+    return caller instanceof Refusal ? caller : auditPage(req, deps.audit);
+  }
+  return new Refusal(404, `no admin endpoint ${path}`);
 }

@@ -42,6 +42,12 @@ export async function auditPage(
   return { records, next, head: verified.hashes.at(-1) ?? GENESIS, total: verified.records.length };
 }
 
+/** The longest reason a request may give (it goes into every record and log line). */
+export const MAX_REASON = 1000;
+
+/** The longest a freeze may be set to last; a longer one ends only by an unfreeze (leave out `for` and `until`). */
+export const MAX_FREEZE_MS = 366 * 86_400_000;
+
 /** A freeze's reason and end from a `PUT` (`{reason, for?: "2h" | until?: ISO}`) or `DELETE` body. @internal */
 export function freezeRequest(
   body: unknown,
@@ -50,8 +56,8 @@ export function freezeRequest(
 ): Refusal | { reason: string; until: number | undefined } {
   if (!isObject(body)) return new Refusal(400, 'the body is not a JSON object');
   const { reason, until, for: lasting } = body;
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000))
-    return new Refusal(400, '"reason" must be a string of at most 1000 characters');
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON))
+    return new Refusal(400, `"reason" must be a string of at most ${MAX_REASON} characters`);
   if (freezing && (typeof reason !== 'string' || reason.trim() === ''))
     return new Refusal(
       400,
@@ -76,5 +82,10 @@ export function freezeRequest(
     if (Number.isNaN(end)) return new Refusal(400, '"until" must be an ISO time');
     if (end <= now) return new Refusal(400, '"until" is in the past');
   }
+  if (end !== undefined && !(end - now <= MAX_FREEZE_MS))
+    return new Refusal(
+      400,
+      'a freeze may be set to end at most 366 days ahead; for one that lasts until an unfreeze, leave out "for" and "until"',
+    );
   return { reason: reason as string, until: end };
 }

@@ -4,6 +4,7 @@ import { isObject } from '../evaluator/json-path.js';
 import { flagIn } from '../rollout/flag-doc.js';
 import { readRollout } from '../rollout/state.js';
 import { flagAction, setFreeze, type Actor, type FlagActionDeps } from './flag-actions.js';
+import { MAX_REASON } from './admin-requests.js';
 import { Refusal } from './refusal.js';
 
 /** Where the Alertmanager webhook is served, on the management port. @internal */
@@ -118,6 +119,8 @@ export interface AlertAction {
   readonly reason: string;
   /** Why nothing could be done (an unknown flag, no safe variant). */
   readonly error?: string;
+  /** Set when the rollback or kill went ahead without its audit record (the log cannot be written). */
+  readonly unaudited?: string;
 }
 
 /** What one alert asks for. */
@@ -218,11 +221,31 @@ export class AlertHandler {
         duplicate: true,
         reason: 'handled already',
       };
+    // remembered from the start, so the same alert sent again meanwhile is a duplicate too;
+    // forgotten if it could not be acted on, so Alertmanager's retry is acted on
+    this.#remember(key);
+    try {
+      const action = await this.#change(actor, payload, alert, task);
+      if (action.error !== undefined) this.#seen.delete(key);
+      return action;
+    } catch (error) {
+      this.#seen.delete(key);
+      throw error;
+    }
+  }
+
+  async #change(
+    actor: string,
+    payload: AlertPayload,
+    alert: Alert,
+    task: Task & { kind: 'flag' | 'freeze' },
+  ): Promise<AlertAction> {
+    const about = this.#about(alert, task);
     const who: Actor = { actor, reason: reasonOf(alert), evidence: evidenceOf(payload, alert) };
-    let action: AlertAction;
     if (task.kind === 'flag') {
       const kind = (await this.#rolloutRuns(task.flag)) ? 'rollback' : 'kill';
-      const outcome = await flagAction(this.#deps, task.flag, kind, who);
+      // a flag serving its safe variant already (killed, or rolled back) is left as it is
+      const outcome = await flagAction(this.#deps, task.flag, kind, who, undefined, true);
       if (outcome instanceof Refusal) {
         if (outcome.status >= 500) throw new Error(outcome.error);
         this.#logger.error(
@@ -230,7 +253,13 @@ export class AlertHandler {
         );
         return { ...about, action: kind, changed: false, reason: who.reason, error: outcome.error };
       }
-      action = { ...about, action: kind, changed: outcome.changed, reason: who.reason };
+      return {
+        ...about,
+        action: kind,
+        changed: outcome.changed,
+        reason: who.reason,
+        ...(outcome.unaudited === undefined ? {} : { unaudited: outcome.unaudited }),
+      };
     } else {
       const until =
         this.#freezeForMs === undefined ? undefined : this.#deps.clock.now() + this.#freezeForMs;
@@ -245,10 +274,8 @@ export class AlertHandler {
           error: outcome.error,
         };
       }
-      action = { ...about, action: 'freeze', changed: outcome.changed, reason: who.reason };
+      return { ...about, action: 'freeze', changed: outcome.changed, reason: who.reason };
     }
-    this.#remember(key);
-    return action;
   }
 
   /** Whether a rollout runs (or is paused) on the flag: then the alert rolls it back, else kills it. */
@@ -270,10 +297,12 @@ export class AlertHandler {
   }
 }
 
+/** What an alert says, for the audit record's reason: cut at {@link MAX_REASON} characters (the evidence keeps it all). */
 function reasonOf(alert: Alert): string {
   const name = alert.labels['alertname'] ?? alert.fingerprint;
   const summary = alert.annotations['summary'] ?? alert.annotations['description'];
-  return `alert ${name} firing${summary ? `: ${summary}` : ''}`;
+  const reason = `alert ${name} firing${summary ? `: ${summary}` : ''}`;
+  return reason.length <= MAX_REASON ? reason : `${reason.slice(0, MAX_REASON - 1)}…`;
 }
 
 function evidenceOf(payload: AlertPayload, alert: Alert): JsonValue {

@@ -54,7 +54,9 @@ export interface Actor {
  * Kills, rolls back, pauses or resumes flag `key`'s rollout in the source that serves it. The kill
  * switch and a rollback serve the safe variant (`safeVariant`, else the flag's
  * `rollout.safeVariant`) to everyone, idempotently, and go ahead even if the audit log cannot be
- * written. @internal
+ * written. With `settled`, a kill or rollback of a flag that serves its safe variant already
+ * (killed or rolled back) changes nothing, whichever of the two it was: what an alert sent again
+ * asks for. @internal
  */
 export async function flagAction(
   deps: FlagActionDeps,
@@ -62,6 +64,7 @@ export async function flagAction(
   action: FlagAction,
   who: Actor,
   safeVariant?: string,
+  settled = false,
 ): Promise<Refusal | FlagActionResult> {
   const name = deps.sourceOfFlag(key);
   if (name === undefined) return new Refusal(404, `no flag "${key}"`);
@@ -84,7 +87,9 @@ export async function flagAction(
       if (doc === undefined || flag === undefined) return new Refusal(404, `no flag "${key}"`);
       const next =
         action === 'kill' || action === 'rollback'
-          ? toSafe(deps, flag, action, safeVariant)
+          ? settled && atSafeVariant(flag, safeVariant)
+            ? undefined
+            : toSafe(deps, flag, action, safeVariant)
           : toStatus(deps, flag, action);
       if (next instanceof Refusal) return next;
       status = (next?.rollout ?? safely(() => readRollout(flag)))?.status;
@@ -96,6 +101,16 @@ export async function flagAction(
   );
   if (outcome instanceof Refusal) return outcome;
   return { ...outcome, flag: key, action, reason: who.reason, status, safeVariant: safe };
+}
+
+/** Whether a flag was killed or rolled back and serves its safe variant to everyone. */
+function atSafeVariant(flag: Json, given: string | undefined): boolean {
+  const status = safely(() => readRollout(flag))?.status;
+  return (
+    (status === 'killed' || status === 'rolled-back') &&
+    flag['targeting'] === undefined &&
+    flag['defaultVariant'] === (given ?? safeVariantOf(flag))
+  );
 }
 
 function toSafe(

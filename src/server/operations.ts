@@ -1,5 +1,10 @@
 import type { JsonValue, Logger } from '@openfeature/core';
-import { isInvalidConfigurationError, type Clock } from '../evaluator/index.js';
+import {
+  InvalidConfigurationError,
+  isInvalidConfigurationError,
+  validateConfiguration,
+  type Clock,
+} from '../evaluator/index.js';
 import { parseJsonText } from '../evaluator/json-limits.js';
 import type { AuditAction, AuditLog } from '../rollout/audit.js';
 import { flagIn } from '../rollout/flag-doc.js';
@@ -9,7 +14,8 @@ import { advancesRollout } from '../rollout/transitions.js';
 import { isWriteConflictError } from '../sources/flag-source.js';
 import type { StoredConfiguration } from './admin-api.js';
 import { beyondTraffic, flagChanges, type FlagChangeRecord } from './flag-changes.js';
-import { readSourceDoc, type SourceDoc } from './flag-sets.js';
+import { refuseNewWarnings } from './admin-checks.js';
+import { namingSource, readSourceDoc, type SourceDoc } from './flag-sets.js';
 import { etagOf } from './http-util.js';
 import { Refusal } from './refusal.js';
 
@@ -143,10 +149,18 @@ export class Operations {
         return new Refusal(400, error.message, { issues: error.issues });
       throw error;
     }
-    const previousDoc = tryRead(name, stored.json);
-    const changes = flagChanges(previousDoc, nextDoc);
+    if (parsed(nextDoc.json) === undefined)
+      return new Refusal(400, 'the configuration is not a JSON object with "flags"');
+    let changes: FlagChangeRecord[];
+    try {
+      changes = flagChanges(tryRead(name, stored.json), nextDoc);
+    } catch (error) {
+      // e.g. a flag in the array form that is not an object: the evaluator would refuse it too
+      return new Refusal(400, `the configuration is not a flag set: ${(error as Error).message}`);
+    }
     if (changes.length === 0) return this.#noChange(options, doc, unchanged);
-    const refused = this.#refusal(options, changes, doc, nextDoc);
+    const refused =
+      this.#refusal(options, changes, doc, nextDoc) ?? invalidIn(name, stored.json, nextDoc.json);
     if (refused !== undefined) return refused;
     let heads: string[];
     let unaudited: string | undefined;
@@ -285,6 +299,25 @@ export class Operations {
   }
 }
 
+/**
+ * A refusal for a configuration the server would refuse to serve, found before anything is
+ * audited: its errors, and rules that cannot evaluate it adds (see `refuseNewWarnings`).
+ */
+function invalidIn(name: string, previous: string, next: string): Refusal | undefined {
+  try {
+    const errors = validateConfiguration(next).filter((issue) => issue.severity === 'error');
+    if (errors.length > 0)
+      namingSource(name, () => {
+        throw new InvalidConfigurationError(errors);
+      });
+    refuseNewWarnings(name, previous, next);
+    return undefined;
+  } catch (error) {
+    if (!isInvalidConfigurationError(error)) throw error;
+    return new Refusal(400, error.message, { issues: error.issues });
+  }
+}
+
 /** The stored configuration as a document, or undefined when it is not one (a PUT may mend it). */
 function parsed(json: string): Json | undefined {
   try {
@@ -299,7 +332,9 @@ function parsed(json: string): Json | undefined {
 
 function tryRead(name: string, json: string): SourceDoc | undefined {
   try {
-    return readSourceDoc(name, json);
+    const doc = readSourceDoc(name, json);
+    void [doc.flags, doc.evaluators, doc.metadata]; // parsed lazily: a broken one throws here
+    return doc;
   } catch {
     return undefined;
   }

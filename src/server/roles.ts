@@ -54,6 +54,17 @@ export function expandRoles(roles: readonly Role[]): ReadonlySet<Role> {
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
+/**
+ * A hashed grant's SHA-256 as 32 bytes; throws a RangeError for one that is not 64 hex digits
+ * (`Buffer.from` would quietly drop what is not hex, and a short digest cannot be compared).
+ */
+function sha256Of(grant: { name: string; sha256: string }): Buffer {
+  const hex = grant.sha256.replace(/^sha256:/, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new RangeError(`token "${grant.name}": "sha256" must be the 64 hex digits of a SHA-256`);
+  return Buffer.from(hex, 'hex');
+}
+
 /** A grant as held in memory: only the token's SHA-256, compared in constant time. */
 interface HeldGrant {
   readonly name: string;
@@ -74,7 +85,7 @@ export class TokenTable {
   ) {
     this.#grants = grants.map((grant) => ({
       name: grant.name,
-      digest: 'token' in grant ? digest(grant.token) : Buffer.from(grant.sha256, 'hex'),
+      digest: 'token' in grant ? digest(grant.token) : sha256Of(grant),
       roles: expandRoles(grant.roles),
     }));
   }
