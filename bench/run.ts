@@ -264,12 +264,15 @@ if (!smoke) {
 
 // Robustness: chaos (restart, kill, partition under evaluation), load with a selector flood, the
 // time from a rollback decision to every provider serving the safe variant (bench/rollback.ts),
-// and (smoke only; the ten-minute run is `npx tsx bench/soak.ts`) a soak. Each prints its own tables.
+// from an alert firing in Prometheus to every provider serving it (bench/alert-loop.ts, with the
+// real Prometheus and Alertmanager), and (smoke only; the ten-minute run is `npx tsx
+// bench/soak.ts`) a soak. Each prints its own tables.
 {
   const robustness: [string, string[]][] = [
     ['./chaos.ts', smoke ? ['--smoke'] : []],
     ['./load.ts', smoke ? ['--smoke'] : []],
     ['./rollback.ts', smoke ? ['--smoke'] : []],
+    ['./alert-loop.ts', smoke ? ['--smoke'] : []],
     ...(smoke ? [['./soak.ts', ['--smoke']] as [string, string[]]] : []),
   ];
   for (const [script, args] of robustness) {

@@ -145,7 +145,9 @@ export async function startAlertmanager(
 export interface AlertmanagerAlert {
   readonly fingerprint: string;
   readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
   readonly startsAt: string;
+  readonly generatorURL: string;
   /** When Alertmanager last received it from Prometheus. */
   readonly updatedAt: string;
   readonly status: { readonly state: string };
