@@ -9,75 +9,84 @@ import { functionReader, type MetricReader } from '../rollout/readers.js';
 import { readRollout } from '../rollout/state.js';
 import { adminWriter, fileWriter, type FlagWriter } from '../rollout/writers.js';
 import type { CliIo } from './io.js';
-import { describeOutcome, describeRollout } from './rollout-output.js';
+import {
+  flagActionByName,
+  statusByName,
+  waitTimeoutOf,
+  type ByNameAction,
+} from './rollout-actions.js';
+import { adminClient, freezeOf, tokenFrom, type FreezeView } from './rollout-admin.js';
+import { freezeCommand, freezeViewOf } from './rollout-freeze.js';
+import { describeFreezeView, describeOutcome, describeRollout } from './rollout-output.js';
+import {
+  actorOf,
+  auditPathOf,
+  OPTIONS,
+  refuseOptions,
+  STEP_EXIT,
+  UsageError,
+  type RolloutContext,
+  type Values,
+} from './rollout-options.js';
+import { waitForDelivery } from './rollout-wait.js';
 
-const USAGE = `usage: rampflag rollout <command> --plan <plan.yaml> (--flags <flags.json> | --admin <url>) [options]
-commands:
+const USAGE = `usage: rampflag rollout <command> [<flag>] [--plan <plan.yaml>] (--flags <flags.json> | --admin <url>) [options]
+with a plan (--plan, and --flags or --admin):
   start      check the plan against the flag and write its first step
   step       make one decision and carry it out, then exit (for CI and cron; see exit codes)
   run        decide every checkEvery until the rollout completes or rolls back
-  status     where the rollout stands
+  status     where the rollout stands, and the incident freeze
   pause | resume | rollback | kill    by hand; rollback and kill serve the safe variant, idempotently
   audit      print the audit log; --verify checks its hash chain and the flag's rollout.audit
   simulate   run the plan's real decisions on synthetic traffic: A/A false rollbacks, detection of
              a regression, users exposed, against the naive "rate > 1 % → roll back" rule
+by the flag's name, through a server (--admin <url>, no plan; the server acts and audits):
+  kill <flag> | rollback <flag>   serve the safe variant to everyone (--safe-variant, else the
+                                  flag's rollout.safeVariant); idempotent
+  pause <flag> | resume <flag>    hold its rollout where it is, or let it go on
+  status [<flag>]                 the flag's rollout, what it serves, and the freeze (--admin or --flags)
+incident freeze (--admin <url>, or --flags <file> to write the file's flag-set metadata itself):
+  freeze --reason <incident> [--for 2h | --until <ISO time>]   no rollout advances until it ends;
+             rollbacks and kills still happen
+  unfreeze [--reason <text>]
 options:
   --plan <file>          the rollout plan (YAML or JSON)
   --flags <file>         the flag file that is the source of truth
-  --admin <url>          or a rampflag server's admin API (token from RAMPFLAG_ADMIN_TOKEN)
-  --source <name>        with --admin: the server's source to write
-  --audit <file>         the audit log (default rampflag-audit.jsonl)
+  --admin <url>          or a rampflag server's management API, e.g. http://localhost:8014; the token
+                         comes from $RAMPFLAG_TOKEN (else $RAMPFLAG_ADMIN_TOKEN), never from argv
+  --source <name>        with --admin: the server's source to read and write
+  --audit <file>         the audit log (default rampflag-audit.jsonl beside the --flags file, where
+                         rampflag serve writes it; else in the working directory)
   --prometheus <url>     where metrics are read (default: the plan's metrics.prometheus)
-  --actor <name>         who acts, for the audit log (default $USER@rampflag)
-  --reason <text>        why, for pause, resume, rollback and kill
+  --actor <name>         who acts, for the audit log (default $USER@rampflag); with --admin and no
+                         plan the server records the token's name
+  --reason <text>        why, for pause, resume, rollback, kill, freeze and unfreeze
+  --safe-variant <v>     with kill or rollback of a named flag: the variant to serve
+  --wait                 after kill, rollback, pause or resume with --admin: wait until every sync
+                         stream was sent the change (sent: written to the stream, not applied)
+  --timeout <duration>   how long --wait waits (default 30s)
+  --for <duration>       with freeze: it ends by itself after this long (e.g. 2h)
+  --until <ISO time>     with freeze: it ends by itself then
   --verify               with audit: check the chain
   --runs <n>             with simulate: rollouts per scenario (default 1000)
   --regression <x>       with simulate: the treatment's error-rate multiplier (default 2)
   --seed <n>             with simulate: the seed (default 1)
   --json                 print JSON
 exit codes of step (and of run, for how it ended):
-  0 advanced   10 held   11 completed   12 rolled back (or killed)   1 error   2 bad usage or plan`;
+  0 advanced   10 held   11 completed   12 rolled back (or killed)   1 error   2 bad usage or plan
+exit codes of --wait:
+  0 every sync stream was sent the change   13 not every stream was sent the change in time`;
 
-/** The exit codes of `rampflag rollout step`, documented in its usage. */
-export const STEP_EXIT = {
-  advance: 0,
-  hold: 10,
-  complete: 11,
-  rollback: 12,
-  error: 1,
-  usage: 2,
-} as const;
+export { STEP_EXIT };
 
-const OPTIONS = {
-  plan: { type: 'string' },
-  flags: { type: 'string' },
-  admin: { type: 'string' },
-  source: { type: 'string' },
-  audit: { type: 'string' },
-  prometheus: { type: 'string' },
-  actor: { type: 'string' },
-  reason: { type: 'string' },
-  verify: { type: 'boolean' },
-  runs: { type: 'string' },
-  regression: { type: 'string' },
-  seed: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Values = ReturnType<
-  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
->['values'];
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** The commands that act on a flag by its name, through a server, when there is no plan. */
+const BY_NAME = new Set<string>(['kill', 'rollback', 'pause', 'resume']);
 
 function writerOf(values: Values, env: NodeJS.ProcessEnv): FlagWriter {
   if ((values.flags === undefined) === (values.admin === undefined))
     throw new UsageError('give --flags <file> or --admin <url>');
   if (values.flags !== undefined) return fileWriter(values.flags);
-  const token = env['RAMPFLAG_ADMIN_TOKEN'];
+  const token = tokenFrom(env);
   return adminWriter(values.admin as string, {
     ...(token ? { token } : {}),
     ...(values.source ? { source: values.source } : {}),
@@ -135,71 +144,29 @@ export async function rollout(
   }
   const print = (human: string, json: unknown) =>
     io.stdout(values.json === true ? JSON.stringify(json) : human);
+  const ctx: RolloutContext = { command, values, env, io, print };
   try {
+    const [, flag, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected "${extra.join(' ')}"`);
     if (command === 'audit') return await audit(values, print);
-    const plan = planOf(values);
-    if (command === 'simulate') return simulate(plan, values, print);
-    const controller = new RolloutController({
-      plan,
-      writer: writerOf(values, env),
-      reader: readerOf(plan, values),
-      audit: new AuditLog(values.audit ?? 'rampflag-audit.jsonl'),
-      ...(values.actor
-        ? { actor: values.actor }
-        : env['USER']
-          ? { actor: `${env['USER']}@rampflag` }
-          : {}),
-    });
-    const reason = values.reason;
-    const show = (outcome: RolloutOutcome) =>
-      print(describeOutcome(plan, outcome, Date.now()), outcome);
-    switch (command) {
-      case 'status': {
-        const { rollout: state } = await controller.status();
-        print(describeRollout(plan, state), { rollout: state ?? null });
-        return 0;
-      }
-      case 'start':
-      case 'step':
-      case 'pause':
-      case 'resume':
-      case 'rollback':
-      case 'kill': {
-        const outcome = await (command === 'start'
-          ? controller.start()
-          : command === 'step'
-            ? controller.step()
-            : controller[command](...(reason === undefined ? [] : [reason])));
-        show(outcome);
-        return command === 'step' ? exitOf(outcome) : 0;
-      }
-      case 'run': {
-        // on a terminal each check redraws the progress block; elsewhere each is appended
-        let drawn = 0;
-        const progress = (outcome: RolloutOutcome) => {
-          if (io.tty !== true || values.json === true || outcome.action !== 'hold') {
-            drawn = 0;
-            return show(outcome);
-          }
-          const text = describeOutcome(plan, outcome, Date.now());
-          io.stdout(`${drawn > 0 ? `\x1b[${drawn}A\x1b[J` : ''}${text}`);
-          drawn = text.split('\n').length;
-        };
-        const last = await controller.run({
-          signal: io.signal,
-          onStep: progress,
-          onError: (error, failures) => {
-            drawn = 0;
-            io.stderr(
-              `rampflag rollout run: ${error.message} (failure ${failures} in a row; retrying)`,
-            );
-          },
-        });
-        return exitOf(last);
-      }
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+    if (command === 'freeze' || command === 'unfreeze') {
+      if (flag !== undefined)
+        throw new UsageError(`${command} acts on every rollout: name no flag`);
+      return await freezeCommand(ctx, command);
     }
+    if (values.plan === undefined && BY_NAME.has(command)) {
+      if (flag === undefined)
+        throw new UsageError(
+          `${command} needs the flag's name (with --admin <url>) or --plan <file>`,
+        );
+      return await flagActionByName(ctx, command as ByNameAction, flag);
+    }
+    if (values.plan === undefined && command === 'status') return await statusByName(ctx, flag);
+    const plan = planOf(values);
+    if (flag !== undefined && flag !== plan.flag)
+      throw new UsageError(`the plan is for flag "${plan.flag}", not "${flag}"`);
+    if (command === 'simulate') return simulate(plan, values, print);
+    return await withPlan(ctx, plan, command);
   } catch (error) {
     const e = error as Error & { issues?: readonly { path: string; message: string }[] };
     const detail = e.issues?.map((i) => `\n  ${i.path || '(plan)'}: ${i.message}`).join('') ?? '';
@@ -218,11 +185,106 @@ export async function rollout(
   }
 }
 
+/** The commands that drive a rollout by its plan, through a {@link RolloutController}. */
+async function withPlan(ctx: RolloutContext, plan: RolloutPlan, command: string): Promise<number> {
+  const { values, env, io, print } = ctx;
+  refuseOptions(
+    values,
+    ['safe-variant'],
+    'is for a flag named without --plan (the plan names the control)',
+  );
+  refuseOptions(values, ['for', 'until'], 'is for freeze');
+  if (values.wait === true && (values.admin === undefined || !BY_NAME.has(command)))
+    throw new UsageError('--wait is for kill, rollback, pause and resume with --admin <url>');
+  const timeoutMs = waitTimeoutOf(ctx);
+  const writer = writerOf(values, env);
+  const actor = actorOf(values, env);
+  const controller = new RolloutController({
+    plan,
+    writer,
+    reader: readerOf(plan, values),
+    audit: new AuditLog(auditPathOf(values)),
+    ...(actor === undefined ? {} : { actor }),
+  });
+  const reason = values.reason;
+  const show = (outcome: RolloutOutcome) =>
+    print(describeOutcome(plan, outcome, Date.now()), outcome);
+  switch (command) {
+    case 'status': {
+      const { rollout: state } = await controller.status();
+      const freeze = await freezeNow(ctx, writer);
+      print(`${describeRollout(plan, state)}\n${describeFreezeView(freeze)}`, {
+        rollout: state ?? null,
+        freeze,
+      });
+      return 0;
+    }
+    case 'start':
+    case 'step':
+    case 'pause':
+    case 'resume':
+    case 'rollback':
+    case 'kill': {
+      const started = performance.now();
+      const outcome = await (command === 'start'
+        ? controller.start()
+        : command === 'step'
+          ? controller.step()
+          : controller[command](...(reason === undefined ? [] : [reason])));
+      if (values.wait !== true || values.json !== true) show(outcome);
+      if (values.wait === true) {
+        const admin = adminClient(values.admin as string, tokenFrom(env));
+        const wait = await waitForDelivery(ctx, admin, undefined, { started, timeoutMs });
+        if (values.json === true) io.stdout(JSON.stringify({ ...outcome, wait }));
+        if (!wait.complete) return STEP_EXIT.notSent;
+      }
+      return command === 'step' ? exitOf(outcome) : 0;
+    }
+    case 'run': {
+      // on a terminal each check redraws the progress block; elsewhere each is appended
+      let drawn = 0;
+      const progress = (outcome: RolloutOutcome) => {
+        if (io.tty !== true || values.json === true || outcome.action !== 'hold') {
+          drawn = 0;
+          return show(outcome);
+        }
+        const text = describeOutcome(plan, outcome, Date.now());
+        io.stdout(`${drawn > 0 ? `\x1b[${drawn}A\x1b[J` : ''}${text}`);
+        drawn = text.split('\n').length;
+      };
+      const last = await controller.run({
+        signal: io.signal,
+        onStep: progress,
+        onError: (error, failures) => {
+          drawn = 0;
+          io.stderr(
+            `rampflag rollout run: ${error.message} (failure ${failures} in a row; retrying)`,
+          );
+        },
+      });
+      return exitOf(last);
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** The incident freeze: the server's (`GET /admin/freeze`) or the flag file's. */
+async function freezeNow(ctx: RolloutContext, writer: FlagWriter): Promise<FreezeView> {
+  if (ctx.values.admin !== undefined)
+    return freezeOf(
+      await adminClient(ctx.values.admin, tokenFrom(ctx.env)).request('GET', '/admin/freeze', {
+        role: 'read',
+      }),
+    );
+  return freezeViewOf(JSON.parse((await writer.read()).configuration), Date.now());
+}
+
 async function audit(
   values: Values,
   print: (human: string, json: unknown) => void,
 ): Promise<number> {
-  const log = new AuditLog(values.audit ?? 'rampflag-audit.jsonl');
+  const log = new AuditLog(auditPathOf(values));
   const text = await log.read();
   if (values.verify !== true) {
     const result = verifyAudit(text);
@@ -276,7 +338,7 @@ async function audit(
       const problem =
         at < 0
           ? result.records.length === 0
-            ? `the audit log ${values.audit ?? 'rampflag-audit.jsonl'} is empty or missing, but the flag records head ${head}: pass the log the rollout wrote with --audit`
+            ? `the audit log ${auditPathOf(values)} is empty or missing, but the flag records head ${head}: pass the log the rollout wrote with --audit`
             : `the flag's rollout.audit ${head} is not in the log: records were removed`
           : 'records after the flag’s last write claim changes';
       print(`audit log does not match the flag: ${problem}`, { ok: false, problem });

@@ -199,8 +199,8 @@ function adminEndpoint(url: string, source: string | undefined): URL {
   return endpoint;
 }
 
-/** A response's body as text, refused past `max` bytes. */
-async function boundedText(res: Response, max: number, what: string): Promise<string> {
+/** A response's body as text, refused past `max` bytes. @internal */
+export async function boundedText(res: Response, max: number, what: string): Promise<string> {
   const tooLarge = () => new Error(`${what} answered with a body over ${max} bytes`);
   if (Number(res.headers.get('content-length') ?? 0) > max) {
     await res.body?.cancel();
