@@ -77,6 +77,15 @@ function hostName(header: string | undefined): string | undefined {
   return header.split(':')[0];
 }
 
+/** The host name of an `Origin` header (`null` and anything unparsable: none). */
+function originHost(origin: string): string | undefined {
+  try {
+    return hostName(new URL(origin).host);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Query parameters that carry credentials, refused: URLs end up in logs and browser histories. */
 const CREDENTIAL_PARAMS = [
   'token',
@@ -133,6 +142,14 @@ function access(req: IncomingMessage, deps: AdminDeps, role: Role): Caller | Ref
   // DNS rebinding: a page on attacker.example resolving to 127.0.0.1 sends its own Host
   if (!isLoopbackHost(hostName(req.headers.host)))
     return new Refusal(403, 'without a token the admin API answers only a loopback Host header');
+  // a web page anywhere may POST to 127.0.0.1 (a "simple" request: no preflight, the Host is
+  // loopback), so a kill would need no token; browsers name the page's origin, tools send none
+  const origin = req.headers.origin;
+  if (origin !== undefined && !isLoopbackHost(originHost(origin)))
+    return new Refusal(
+      403,
+      'without a token the admin API does not answer web pages from other origins',
+    );
   return LOCAL;
 }
 

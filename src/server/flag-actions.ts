@@ -3,7 +3,7 @@ import type { Clock } from '../evaluator/index.js';
 import { isObject } from '../evaluator/json-path.js';
 import { flagIn, replaceFlag } from '../rollout/flag-doc.js';
 import { storedFreeze, withFreeze, type Freeze } from '../rollout/freeze.js';
-import { readRollout, withRollout } from '../rollout/state.js';
+import { readRollout, ROLLOUT_KEYS, withRollout } from '../rollout/state.js';
 import {
   SAFE_VARIANT_KEY,
   safeVariantOf,
@@ -113,6 +113,14 @@ function atSafeVariant(flag: Json, given: string | undefined): boolean {
   );
 }
 
+/** `flag` without the `rollout.*` keys of a rollout (its safe variant stays). */
+function withoutRollout(flag: Json): Json {
+  if (!isObject(flag['metadata'])) return flag;
+  const ours = new Set<string>(Object.values(ROLLOUT_KEYS));
+  const metadata = Object.entries(flag['metadata']).filter(([key]) => !ours.has(key));
+  return { ...flag, metadata: Object.fromEntries(metadata) };
+}
+
 function toSafe(
   deps: FlagActionDeps,
   flag: Json,
@@ -120,6 +128,8 @@ function toSafe(
   given: string | undefined,
 ): FlagChange | undefined | Refusal {
   const safeVariant = given ?? safeVariantOf(flag);
+  // the kill switch works whatever a hand edit did to the rollout's metadata: it starts afresh
+  if (safely(() => readRollout(flag)) === undefined) flag = withoutRollout(flag);
   if (safeVariant === undefined)
     return new Refusal(
       409,

@@ -445,3 +445,71 @@ describe('an audit log that cannot be written', () => {
     expect((await s.call('PATCH', '/admin/flags', 'release', ADVANCE)).status).toBe(503);
   });
 });
+
+describe('a loopback server without tokens', () => {
+  it('refuses a web page from another origin (a cross-site POST needs no preflight), changing nothing', async () => {
+    const s = await secured({ tokens: [] });
+    const before = s.bytes();
+    for (const origin of ['http://evil.example', 'null', 'https://127.0.0.1.evil.example'])
+      for (const [method, path, body] of [
+        ['POST', '/admin/flags/checkout/kill', 'text/plain body'],
+        ['POST', '/admin/flags/checkout/pause', undefined],
+        ['PUT', '/admin/freeze', { reason: 'csrf' }],
+        ['GET', '/admin/flags', undefined],
+      ] as const) {
+        const answer = await s.call(method, path, undefined, body, {
+          Origin: origin,
+          'Content-Type': 'text/plain',
+        });
+        expect(answer.status, `${origin} ${method} ${path}`).toBe(403);
+      }
+    expect(s.bytes()).toEqual(before);
+    const tool = await s.call('POST', '/admin/flags/checkout/pause', undefined);
+    expect(tool.status).toBe(200);
+    const page = await s.call('POST', '/admin/flags/checkout/resume', undefined, undefined, {
+      Origin: 'http://localhost:3000',
+    });
+    expect(page.status).toBe(200);
+    expect(s.records().map((r) => [r.actor, r.action])).toEqual([
+      ['local', 'pause'],
+      ['local', 'resume'],
+    ]);
+  });
+});
+
+describe('the kill switch', () => {
+  it('works on a flag whose rollout metadata a rollout token broke', async () => {
+    const s = await secured();
+    for (const broken of [{ 'rollout.percent': 'lots' }, { 'rollout.status': 'bogus' }]) {
+      const edit = await s.call('PATCH', '/admin/flags', 'release', {
+        flags: { checkout: { metadata: broken } },
+      });
+      expect(edit.status).toBe(200);
+      const killed = await s.call('POST', '/admin/flags/checkout/kill', 'release');
+      expect(killed.status, killed.text).toBe(200);
+      expect(killed.body).toMatchObject({ changed: true, status: 'killed', safeVariant: 'off' });
+      expect(s.stored()['checkout']).toMatchObject({
+        defaultVariant: 'off',
+        metadata: {
+          'rollout.status': 'killed',
+          'rollout.percent': 0,
+          'rollout.safeVariant': 'off',
+        },
+      });
+      expect(s.stored()['checkout']?.['targeting']).toBeUndefined();
+      // put the rollout back for the next round
+      await s.call('PATCH', '/admin/flags', 'oncall', { flags: { checkout: FLAGS.checkout } });
+    }
+    await s.call('PATCH', '/admin/flags', 'release', {
+      flags: { checkout: { metadata: { 'rollout.step': -1 } } },
+    });
+    const fired = await s.call(
+      'POST',
+      '/admin/alerts',
+      'alertmanager',
+      webhook(alert({ flag_key: 'checkout' })),
+    );
+    expect(fired.status).toBe(200);
+    expect(fired.body.actions[0]).toMatchObject({ action: 'kill', changed: true });
+  });
+});
