@@ -57,6 +57,9 @@ export class FileFlagSource implements WritableFlagSource {
   #debounce: NodeJS.Timeout | undefined;
   #seen: string | undefined;
   #reading: Promise<void> = Promise.resolve();
+  /** Bumped when a write begins and when it ends, so a read can tell one happened meanwhile. */
+  #generation = 0;
+  #pendingWrites = 0;
   #failing = false;
   #writing: Promise<void> = Promise.resolve();
 
@@ -116,8 +119,17 @@ export class FileFlagSource implements WritableFlagSource {
    * writes from the same read cannot both succeed. The new flags are then delivered as any change is.
    */
   write(configuration: string, options: WriteOptions = {}): Promise<void> {
+    // A read that began before this write may deliver the file as it was: it is dropped (see
+    // #read), and the file is read again once the write is over, whatever its outcome.
+    this.#generation++;
+    this.#pendingWrites++;
     const next = this.#writing.then(() => this.#write(configuration, options));
     this.#writing = next.catch(() => undefined);
+    void this.#writing.then(() => {
+      this.#generation++;
+      this.#pendingWrites--;
+      if (this.#sink !== undefined) this.#schedule();
+    });
     return next;
   }
 
@@ -132,8 +144,6 @@ export class FileFlagSource implements WritableFlagSource {
         cause: error,
       });
     }
-    // The watcher may not see a change behind a symlink (it watches the link's directory).
-    if (this.#sink !== undefined) this.#schedule();
   }
 
   /** Compares and renames a temporary file over `target`; the caller holds the lock. */
@@ -181,6 +191,7 @@ export class FileFlagSource implements WritableFlagSource {
     const sink = this.#sink;
     if (sink === undefined) return;
     let text: string;
+    const generation = this.#generation;
     try {
       const current = signature(await stat(this.path));
       if (!force && current === this.#seen && !this.#failing) return;
@@ -195,6 +206,11 @@ export class FileFlagSource implements WritableFlagSource {
           { cause: error },
         ),
       );
+      return;
+    }
+    // a write began meanwhile: this text may be older than what the writer serves already
+    if (generation !== this.#generation || this.#pendingWrites > 0) {
+      this.#seen = undefined;
       return;
     }
     const problem = deliver(sink, text);

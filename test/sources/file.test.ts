@@ -171,3 +171,35 @@ describe('FileFlagSource, whatever its sink throws', () => {
     }
   });
 });
+
+describe('FileFlagSource writes racing its own reads', () => {
+  it('never delivers, after a write began, a file read from before it', async () => {
+    const file = join(dir, 'race.json');
+    writeFileSync(file, flags('start'));
+    const source = new FileFlagSource(file, { pollIntervalMs: 5, debounceMs: 1 });
+    const delivered: string[] = [];
+    let writing = '';
+    const stale: string[] = [];
+    await source.start({
+      configuration: (payload) => {
+        const text = String(payload);
+        delivered.push(text);
+        // an outside edit made before the write began, delivered after it began
+        if (writing !== '' && text.includes('"outside-')) stale.push(`${text} during ${writing}`);
+      },
+      error: () => undefined,
+      stale: () => undefined,
+    });
+    for (let round = 0; round < 40; round++) {
+      writing = '';
+      writeFileSync(file, flags(`outside-${round}`)); // the watcher and the poll both start reading
+      await new Promise((resolve) => setTimeout(resolve, round % 4));
+      writing = `write ${round}`;
+      await source.write(flags(`server-${round}`));
+      await new Promise((resolve) => setTimeout(resolve, 8));
+    }
+    await source.stop();
+    expect(stale).toEqual([]);
+    expect(delivered.at(-1)).toContain('server-39');
+  });
+});
