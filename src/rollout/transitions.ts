@@ -25,7 +25,8 @@ export function safeVariantOf(flag: unknown): string | undefined {
 
 /**
  * The kill switch or a rollback: the safe variant served by name to everyone, the targeting gone,
- * the rollout recorded as `status` at 0 %. Undefined when the flag is there already (idempotent).
+ * the rollout recorded as `status` at 0 %. Undefined when the flag serves the safe variant after a
+ * kill or a rollback already, whichever it was (idempotent: a kill after a rollback is a repeat).
  * A flag with no rollout gets a new one, with id `newId()`. Pure.
  */
 export function toSafeVariant(
@@ -38,8 +39,9 @@ export function toSafeVariant(
   },
 ): FlagChange | undefined {
   const current = readRollout(flag);
+  // serving the safe variant after a kill or a rollback already: either one is a repeat
   if (
-    current?.status === options.status &&
+    (current?.status === 'killed' || current?.status === 'rolled-back') &&
     flag['defaultVariant'] === options.safeVariant &&
     flag['targeting'] === undefined
   )

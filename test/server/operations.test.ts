@@ -209,6 +209,20 @@ describe('the alert webhook', () => {
     });
   });
 
+  it('changes nothing when the alert fires again later, or a kill follows the rollback', async () => {
+    const { call, records } = await serve();
+    await call('POST', '/admin/alerts', 'alertmanager', alert({ flag_key: 'checkout' }));
+    const refired = alert({ flag_key: 'checkout' });
+    (refired.alerts[0] as { startsAt: string }).startsAt = '2026-11-29T11:00:00Z';
+    const again = await call('POST', '/admin/alerts', 'alertmanager', refired);
+    expect(again.body).toMatchObject({ actions: [{ action: 'kill', changed: false }] });
+    expect((await call('POST', '/admin/flags/checkout/kill', 'release')).body).toMatchObject({
+      changed: false,
+      status: 'rolled-back',
+    });
+    expect((await records()).map((r) => r.changed)).toEqual([true, false, false]);
+  });
+
   it('refuses a forged webhook without the alerts credential, changing nothing', async () => {
     const { call, stored } = await serve();
     expect(
