@@ -180,7 +180,7 @@ export function memoryWriter(source: InMemoryFlagSource): FlagWriter {
 
 /** Options of {@link adminWriter}. */
 export interface AdminWriterOptions {
-  /** The admin API's bearer token (`RAMPFLAG_ADMIN_TOKEN`); a loopback server may need none. */
+  /** A bearer token with the `rollout` role (or `admin`); a loopback server may need none. */
   readonly token?: string;
   /** The source to read and write, for a server with several (`?source=`). */
   readonly source?: string;
@@ -273,7 +273,7 @@ export function adminWriter(url: string, options: AdminWriterOptions = {}): Flag
   };
   const failure = (method: string, res: Response, body: string) =>
     new Error(
-      `${target} answered ${method} with ${res.status}: ${errorIn(body)}${res.status === 401 ? " (set RAMPFLAG_ADMIN_TOKEN to the server's admin token)" : ''}`,
+      `${target} answered ${method} with ${res.status}: ${errorIn(body)}${res.status === 401 ? ' (set RAMPFLAG_TOKEN to a token with the rollout role)' : ''}`,
     );
 
   return {
