@@ -163,7 +163,7 @@ describe('adminWriter', () => {
   it('names the status and the server message when the token is wrong', async () => {
     const { url } = await serve([{ name: 'shop', source: new InMemoryFlagSource() }]);
     await expect(adminWriter(url, { token: 'wrong' }).read()).rejects.toThrow(
-      /answered GET with 401: a valid "Authorization: Bearer <token>" header is required \(set RAMPFLAG_ADMIN_TOKEN/,
+      /answered GET with 401: a valid "Authorization: Bearer <token>" header is required \(set RAMPFLAG_TOKEN/,
     );
   });
 
