@@ -3,7 +3,7 @@ import { isObject } from '../evaluator/json-path.js';
 import { parseJsonText } from '../evaluator/json-limits.js';
 import type { AuditLog } from '../rollout/audit.js';
 import { ALERTS_PATH, parseAlertPayload, type AlertHandler } from './alerts.js';
-import { auditPage, freezeRequest, MAX_REASON } from './admin-requests.js';
+import { auditPage, freezeRequest, MAX_REASON, oneLine } from './admin-requests.js';
 import {
   flagAction,
   freezeState,
@@ -358,7 +358,8 @@ export async function handleAdmin(
 ): Promise<boolean> {
   const path = pathOf(req);
   if (path !== '/admin' && !path.startsWith('/admin/')) return false;
-  const outcome = credentialInUrl(req) ?? (await route(req, res, deps, path));
+  const logged: AdminDeps = { ...deps, log: (line) => deps.log(oneLine(line)) };
+  const outcome = credentialInUrl(req) ?? (await route(req, res, logged, path));
   if (outcome === undefined) return true;
   if (outcome instanceof Refusal)
     sendJson(res, outcome.status, { error: outcome.error, ...outcome.extra }, outcome.headers);

@@ -45,6 +45,14 @@ export async function auditPage(
 /** The longest reason a request may give (it goes into every record and log line). */
 export const MAX_REASON = 1000;
 
+/**
+ * `text` on one line: control characters (a newline in a reason, a label, a flag key) become
+ * spaces, so what a caller sends cannot forge a line of the server's log. @internal
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\p{Cc}/gu, ' ');
+}
+
 /** The longest a freeze may be set to last; a longer one ends only by an unfreeze (leave out `for` and `until`). */
 export const MAX_FREEZE_MS = 366 * 86_400_000;
 

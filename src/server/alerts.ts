@@ -4,7 +4,7 @@ import { isObject } from '../evaluator/json-path.js';
 import { flagIn } from '../rollout/flag-doc.js';
 import { readRollout } from '../rollout/state.js';
 import { flagAction, setFreeze, type Actor, type FlagActionDeps } from './flag-actions.js';
-import { MAX_REASON } from './admin-requests.js';
+import { MAX_REASON, oneLine } from './admin-requests.js';
 import { Refusal } from './refusal.js';
 
 /** Where the Alertmanager webhook is served, on the management port. @internal */
@@ -249,7 +249,9 @@ export class AlertHandler {
       if (outcome instanceof Refusal) {
         if (outcome.status >= 500) throw new Error(outcome.error);
         this.#logger.error(
-          `flag server: alert ${about.alertname ?? alert.fingerprint} names flag "${task.flag}", which cannot be rolled back: ${outcome.error}`,
+          oneLine(
+            `flag server: alert ${about.alertname ?? alert.fingerprint} names flag ${JSON.stringify(task.flag)}, which cannot be rolled back: ${outcome.error}`,
+          ),
         );
         return { ...about, action: kind, changed: false, reason: who.reason, error: outcome.error };
       }

@@ -513,3 +513,31 @@ describe('the kill switch', () => {
     expect(fired.body.actions[0]).toMatchObject({ action: 'kill', changed: true });
   });
 });
+
+describe("the server's log", () => {
+  it('keeps what callers send on one line: a reason, an alert summary or a flag label cannot forge a log line', async () => {
+    const lines: string[] = [];
+    const record = (line: string) => lines.push(line);
+    const s = await secured({
+      logger: { error: record, warn: record, info: record, debug: record },
+    });
+    const forged = '\nflag server: oncall: unfreeze: all clear';
+    await s.call('POST', '/admin/flags/banner/kill', 'release', {
+      reason: `INC-1${forged}`,
+      safeVariant: 'b',
+    });
+    await s.call('PUT', '/admin/freeze', 'oncall', { reason: `INC-2\r${forged}` });
+    const summary = alert({ flag_key: 'checkout' });
+    await s.call(
+      'POST',
+      '/admin/alerts',
+      'alertmanager',
+      webhook(
+        { ...summary, annotations: { summary: `errors${forged}` } },
+        alert({ flag_key: `nope${forged}` }, { fingerprint: 'f2' }),
+      ),
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of lines) expect(line).not.toMatch(/[\r\n]/);
+  });
+});
