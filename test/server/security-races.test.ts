@@ -94,6 +94,27 @@ describe('a freeze racing an advance', () => {
   });
 });
 
+describe('concurrent writes of the same change', () => {
+  it('records one freeze for 10 at the same time, and one kill for 10 kills', async () => {
+    const s = await secured();
+    const freezes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        s.call('PUT', '/admin/freeze', 'oncall', { reason: `INC-${i}` }),
+      ),
+    );
+    expect(freezes.map((f) => f.status)).toEqual(Array(10).fill(200));
+    expect(freezes.filter((f) => f.body.changed)).toHaveLength(1);
+    const kills = await Promise.all(
+      Array.from({ length: 10 }, () => s.call('POST', '/admin/flags/checkout/kill', 'release')),
+    );
+    expect(kills.map((k) => k.status)).toEqual(Array(10).fill(200));
+    expect(kills.filter((k) => k.body.changed)).toHaveLength(1);
+    const records = s.records();
+    expect(records.filter((r) => r.changed).map((r) => r.action)).toEqual(['freeze', 'kill']);
+    expect(records.filter((r) => !r.changed)).toHaveLength(9); // each repeated kill: "no change"
+  });
+});
+
 const MINUTE = 60_000;
 const plan = parsePlan({
   flag: 'checkout',
