@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 export default defineConfig([
   {
@@ -24,5 +27,6 @@ export default defineConfig([
     format: ['esm'],
     sourcemap: true,
     target: 'node20',
+    define: { __RAMPFLAG_VERSION__: JSON.stringify(version) },
   },
 ]);

@@ -9,5 +9,6 @@ const code = await main(process.argv.slice(2), {
   stderr: (line) => console.error(line),
   signal: controller.signal,
   tty: process.stdout.isTTY === true,
+  ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
 });
 process.exitCode = code;

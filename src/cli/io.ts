@@ -6,4 +6,6 @@ export interface CliIo {
   readonly signal: AbortSignal;
   /** Whether stdout is a terminal: progress is then redrawn in place instead of appended. */
   readonly tty?: boolean;
+  /** Where a progress bar is drawn (the terminal's stderr); none: no progress bar. */
+  readonly progress?: NodeJS.WritableStream;
 }

@@ -1,22 +1,67 @@
+import { Command, CommanderError } from 'commander';
+import { forIo, USAGE_EXIT, type CliCommand } from './command.js';
 import type { CliIo } from './io.js';
 import { rollout } from './rollout.js';
 import { serve } from './serve.js';
+import { VERSION } from './version.js';
 
-const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => Promise<number>>> =
-  { serve, rollout: (args, io) => rollout(args, io) };
+/** Every command, in the order `rampflag --help` lists them. */
+const COMMANDS: readonly CliCommand[] = [
+  {
+    name: 'serve',
+    operands: '<files...>',
+    summary: 'serve flag files as flagd does (sync, evaluation API, OFREP, admin API)',
+    run: serve,
+  },
+  {
+    name: 'rollout',
+    operands: '<command>',
+    summary: 'guarded rollouts; kill, roll back, freeze; the audit log',
+    run: rollout,
+  },
+];
 
-/** Runs `rampflag <command> …`; returns the exit code. */
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...args] = argv;
-  const usage = `usage: rampflag <command> [--help]\ncommands: ${Object.keys(COMMANDS).join(', ')}`;
-  if (name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(usage);
-    return 0;
+/**
+ * Runs `rampflag <command> …`; resolves with the exit code. `--help` and `--version` exit 0; an
+ * unknown command is named, with the nearest one suggested, and exits 2.
+ */
+export async function main(args: readonly string[], io: CliIo): Promise<number> {
+  let argv = args;
+  let code = 0;
+  const program = forIo(new Command('rampflag'), io)
+    .description('progressive delivery on OpenFeature, flagd-compatible')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpCommand(false)
+    .showHelpAfterError('(rampflag --help lists the commands)')
+    .enablePositionalOptions()
+    .usage('<command> [options]');
+  for (const command of COMMANDS)
+    program
+      .command(command.name)
+      .description(command.summary)
+      .helpOption(false) // each command prints its own help
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .passThroughOptions()
+      .argument(command.operands.replace(/^<(.*)>$/, '[$1]'))
+      .usage(`${command.operands} [options]`)
+      .action(async (...params: unknown[]) => {
+        code = await command.run((params.at(-1) as Command).args, io);
+      });
+  // `rampflag help serve` is `rampflag serve --help`
+  const [first, second] = argv;
+  if (first === 'help' && second !== undefined && COMMANDS.some((c) => c.name === second))
+    return main([second, '--help'], io);
+  if (first === 'help') argv = ['--help'];
+  if (argv.length === 0) {
+    io.stderr(program.helpInformation().replace(/\n$/, ''));
+    return USAGE_EXIT;
   }
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (command === undefined) {
-    io.stderr(name === undefined ? usage : `rampflag: unknown command "${name}"\n${usage}`);
-    return 2;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    return error.exitCode === 0 ? 0 : USAGE_EXIT;
   }
-  return command(args, io);
+  return code;
 }

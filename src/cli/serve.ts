@@ -52,6 +52,14 @@ const OPTIONS = {
   'alert-freeze-for': { type: 'string' },
 } as const;
 
+/** The option that sets each listener's port, for a message about it. */
+const LISTENER_OPTIONS: Readonly<Record<string, string>> = {
+  sync: 'sync-port',
+  evaluation: 'http-port',
+  management: 'management-port',
+  ofrep: 'ofrep-port',
+};
+
 function port(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -180,11 +188,17 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}; audit log ${options.audit?.path}; ${(options.tokens?.length ?? 0) + (options.adminToken ? 1 : 0)} management token(s)`,
     );
   } catch (error) {
-    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    const hint = inUse
-      ? ' (another process holds that port: pick others with --sync-port, --http-port, --management-port and --ofrep-port; 0 picks a free one)'
-      : '';
-    io.stderr(`rampflag serve: ${(error as Error).message}${hint}`);
+    const {
+      code,
+      listener,
+      port: taken,
+    } = error as { code?: string; listener?: string; port?: number };
+    const option = listener === undefined ? undefined : LISTENER_OPTIONS[listener];
+    io.stderr(
+      code === 'EADDRINUSE' && option !== undefined
+        ? `rampflag serve: port ${taken} is in use (--${option}): another process holds it; pick another with --${option}, or 0 for a free one`
+        : `rampflag serve: ${(error as Error).message}`,
+    );
     await server.stop().catch(() => undefined);
     return 1;
   }

@@ -121,6 +121,27 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxStreamBufferBytes: DEFAULT_MAX_STREAM_BUFFER_BYTES,
 };
 
+/** A listener of a {@link FlagServer}: what a failure to listen names. */
+export type ListenerName = 'sync' | 'evaluation' | 'management' | 'ofrep';
+
+/**
+ * `error` from binding listener `listener` to `port`, named: "port 8015 is in use (sync)", with
+ * `code` (`EADDRINUSE` also for gRPC, whose own message does not say it), `listener` and `port`.
+ */
+function listenError(error: Error, listener: ListenerName, port: number) {
+  const inUse =
+    (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ||
+    /EADDRINUSE|address already in use/i.test(error.message);
+  const message = inUse
+    ? `port ${port} is in use (${listener})`
+    : `cannot listen on port ${port} (${listener}): ${error.message}`;
+  return Object.assign(new Error(message, { cause: error }), {
+    code: inUse ? 'EADDRINUSE' : (error as NodeJS.ErrnoException).code,
+    listener,
+    port,
+  });
+}
+
 /** The ports a started server listens on; `undefined` for a listener that is off. */
 export interface BoundPorts {
   readonly syncPort: number;
@@ -325,25 +346,25 @@ export class FlagServer {
     const bind = (address: string) =>
       new Promise<number>((resolve, reject) =>
         server.bindAsync(address, credentials, (error, bound) =>
-          error ? reject(error) : resolve(bound),
+          error ? reject(listenError(error, 'sync', port)) : resolve(bound),
         ),
       );
     if (syncSocketPath !== undefined) await bind(`unix:${syncSocketPath}`);
     return bind(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
   }
 
-  #listen(host: string, port: number, handler: HttpHandler, name: string): Promise<number>;
+  #listen(host: string, port: number, handler: HttpHandler, name: ListenerName): Promise<number>;
   #listen(
     host: string,
     port: PortOption,
     handler: HttpHandler,
-    name: string,
+    name: ListenerName,
   ): Promise<number | undefined>;
   #listen(
     host: string,
     port: PortOption,
     handler: HttpHandler,
-    name: string,
+    name: ListenerName,
   ): Promise<number | undefined> {
     if (port === null) return Promise.resolve(undefined);
     const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -372,7 +393,7 @@ export class FlagServer {
     server.maxConnections = this.#limits.maxConnections;
     this.#listeners.push(server);
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error) => reject(listenError(error, name, port)));
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
     });
   }

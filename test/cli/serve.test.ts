@@ -85,35 +85,31 @@ describe('rampflag serve', () => {
     [['serve'], 2, /name one flag file or more/],
     [['serve', file, '--sync-port', 'eighty'], 2, /--sync-port: "eighty" is not a port/],
     [['serve', join(dir, 'missing.json')], 1, /cannot read flag file .*missing\.json/],
-    [['deploy'], 2, /commands: serve/],
+    [['deploy'], 2, /unknown command 'deploy'\n\(rampflag --help lists the commands\)/],
   ])('rampflag %j exits %d, saying why', async (argv, code, message) => {
     const { io, err } = fakeIo();
     expect(await main(argv, io)).toBe(code);
     expect(err.join('\n')).toMatch(message);
   });
 
-  it('names the port options when a port is taken', async () => {
-    const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    const taken = String((holder.address() as { port: number }).port);
-    try {
-      const { io, err } = fakeIo();
-      const args = [
-        'serve',
-        file,
-        '--sync-port',
-        '0',
-        '--http-port',
-        taken,
-        '--management-port',
-        '0',
-        '--ofrep-port',
-        '0',
-      ];
-      expect(await main(args, io)).toBe(1);
-      expect(err.join('\n')).toMatch(/EADDRINUSE.*pick others with --sync-port, --http-port/);
-    } finally {
-      holder.close();
-    }
-  });
+  it.each([['--sync-port'], ['--http-port'], ['--management-port'], ['--ofrep-port']])(
+    'names the port and %s when that port is taken',
+    async (option) => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      const taken = String((holder.address() as { port: number }).port);
+      try {
+        const { io, err } = fakeIo();
+        const ports = ['--sync-port', '--http-port', '--management-port', '--ofrep-port'].flatMap(
+          (o) => [o, o === option ? taken : '0'],
+        );
+        expect(await main(['serve', file, ...ports], io)).toBe(1);
+        expect(err.join('\n')).toBe(
+          `rampflag serve: port ${taken} is in use (${option}): another process holds it; pick another with ${option}, or 0 for a free one`,
+        );
+      } finally {
+        holder.close();
+      }
+    },
+  );
 });
