@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import type { Command} from 'commander';
+import { CommanderError } from 'commander';
 import type { CliIo } from './io.js';
 
 /** One `rampflag` command: `run(args, io)` resolves with the exit code. */
