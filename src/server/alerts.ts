@@ -245,7 +245,7 @@ export class AlertHandler {
     if (task.kind === 'flag') {
       const kind = (await this.#rolloutRuns(task.flag)) ? 'rollback' : 'kill';
       // a flag serving its safe variant already (killed, or rolled back) is left as it is
-      const outcome = await flagAction(this.#deps, task.flag, kind, who, undefined, true);
+      const outcome = await flagAction(this.#deps, task.flag, kind, who);
       if (outcome instanceof Refusal) {
         if (outcome.status >= 500) throw new Error(outcome.error);
         this.#logger.error(

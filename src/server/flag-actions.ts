@@ -54,9 +54,7 @@ export interface Actor {
  * Kills, rolls back, pauses or resumes flag `key`'s rollout in the source that serves it. The kill
  * switch and a rollback serve the safe variant (`safeVariant`, else the flag's
  * `rollout.safeVariant`) to everyone, idempotently, and go ahead even if the audit log cannot be
- * written. With `settled`, a kill or rollback of a flag that serves its safe variant already
- * (killed or rolled back) changes nothing, whichever of the two it was: what an alert sent again
- * asks for. @internal
+ * written. @internal
  */
 export async function flagAction(
   deps: FlagActionDeps,
@@ -64,7 +62,6 @@ export async function flagAction(
   action: FlagAction,
   who: Actor,
   safeVariant?: string,
-  settled = false,
 ): Promise<Refusal | FlagActionResult> {
   const name = deps.sourceOfFlag(key);
   if (name === undefined) return new Refusal(404, `no flag "${key}"`);
@@ -87,9 +84,7 @@ export async function flagAction(
       if (doc === undefined || flag === undefined) return new Refusal(404, `no flag "${key}"`);
       const next =
         action === 'kill' || action === 'rollback'
-          ? settled && atSafeVariant(flag, safeVariant)
-            ? undefined
-            : toSafe(deps, flag, action, safeVariant)
+          ? toSafe(deps, flag, action, safeVariant)
           : toStatus(deps, flag, action);
       if (next instanceof Refusal) return next;
       status = (next?.rollout ?? safely(() => readRollout(flag)))?.status;
@@ -101,16 +96,6 @@ export async function flagAction(
   );
   if (outcome instanceof Refusal) return outcome;
   return { ...outcome, flag: key, action, reason: who.reason, status, safeVariant: safe };
-}
-
-/** Whether a flag was killed or rolled back and serves its safe variant to everyone. */
-function atSafeVariant(flag: Json, given: string | undefined): boolean {
-  const status = safely(() => readRollout(flag))?.status;
-  return (
-    (status === 'killed' || status === 'rolled-back') &&
-    flag['targeting'] === undefined &&
-    flag['defaultVariant'] === (given ?? safeVariantOf(flag))
-  );
 }
 
 /** `flag` without the `rollout.*` keys of a rollout (its safe variant stays). */
