@@ -273,6 +273,7 @@ async function flagActionEndpoint(
     action,
     { actor: caller.name, reason: why },
     safeVariant,
+    caller.roles.has('admin'),
   );
   if (outcome instanceof Refusal) return outcome;
   if (outcome.changed) deps.log(`${caller.name}: ${action} ${key}: ${why}`);

@@ -62,6 +62,8 @@ export async function flagAction(
   action: FlagAction,
   who: Actor,
   safeVariant?: string,
+  /** Whether the caller may name a safe variant other than the one the flag records (`admin`). */
+  mayRenameSafeVariant = false,
 ): Promise<Refusal | FlagActionResult> {
   const name = deps.sourceOfFlag(key);
   if (name === undefined) return new Refusal(404, `no flag "${key}"`);
@@ -84,7 +86,7 @@ export async function flagAction(
       if (doc === undefined || flag === undefined) return new Refusal(404, `no flag "${key}"`);
       const next =
         action === 'kill' || action === 'rollback'
-          ? toSafe(deps, flag, action, safeVariant)
+          ? toSafe(deps, flag, action, safeVariant, mayRenameSafeVariant)
           : toStatus(deps, flag, action);
       if (next instanceof Refusal) return next;
       status = (next?.rollout ?? safely(() => readRollout(flag)))?.status;
@@ -111,8 +113,16 @@ function toSafe(
   flag: Json,
   action: 'kill' | 'rollback',
   given: string | undefined,
+  mayRename: boolean,
 ): FlagChange | undefined | Refusal {
-  const safeVariant = given ?? safeVariantOf(flag);
+  const recorded = safeVariantOf(flag);
+  // otherwise a "kill" could serve the treatment to everyone, past every guardrail and freeze
+  if (given !== undefined && recorded !== undefined && given !== recorded && !mayRename)
+    return new Refusal(
+      403,
+      `the flag's safe variant is "${recorded}"; only an "admin" token may name another ("${given}")`,
+    );
+  const safeVariant = given ?? recorded;
   // the kill switch works whatever a hand edit did to the rollout's metadata: it starts afresh
   if (safely(() => readRollout(flag)) === undefined) flag = withoutRollout(flag);
   if (safeVariant === undefined)

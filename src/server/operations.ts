@@ -221,6 +221,13 @@ export class Operations {
         423,
         `${describeFreeze(freeze)}; flag "${advanced.flag}" would advance its rollout`,
       );
+    // A rollout token could move traffic forward by other means (a targeting edit, a status):
+    // while frozen it may only kill, roll back, pause and resume; an admin may still edit.
+    if (freeze !== undefined && options.trafficOnly && changes.length > 0)
+      return new Refusal(
+        423,
+        `${describeFreeze(freeze)}; until it ends, a "rollout" token may only kill, roll back, pause and resume (an "admin" token may still edit)`,
+      );
     return undefined;
   }
 

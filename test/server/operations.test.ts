@@ -158,9 +158,17 @@ describe('the kill switch through the server', () => {
       defaultVariant: 'b',
       metadata: { 'rollout.status': 'killed', 'rollout.safeVariant': 'b' },
     });
+    // once recorded, only an admin names another safe variant: a "kill" to the treatment would
+    // serve it to everyone past every guardrail
+    const renamed = await call('POST', '/admin/flags/banner/kill', 'release', { safeVariant: 'a' });
+    expect(renamed.status).toBe(403);
+    expect(renamed.body).toMatchObject({ error: expect.stringMatching(/safe variant is "b"/) });
     expect(
-      (await call('POST', '/admin/flags/banner/kill', 'release', { safeVariant: 'z' })).status,
+      (await call('POST', '/admin/flags/banner/kill', 'oncall', { safeVariant: 'z' })).status,
     ).toBe(409);
+    expect(
+      (await call('POST', '/admin/flags/banner/kill', 'oncall', { safeVariant: 'a' })).body,
+    ).toMatchObject({ changed: true, safeVariant: 'a' });
     expect((await call('POST', '/admin/flags/nope/kill', 'release')).status).toBe(404);
   });
 });
@@ -294,6 +302,22 @@ describe('the incident freeze', () => {
     expect(refused.status).toBe(423);
     expect(refused.body).toMatchObject({
       error: expect.stringMatching(/frozen by oncall .*INC-2/),
+    });
+    const sideways = await call('PATCH', '/admin/flags', 'release', {
+      flags: {
+        checkout: {
+          targeting: {
+            fractional: [
+              ['on', 900],
+              ['off', 100],
+            ],
+          },
+        },
+      },
+    });
+    expect(sideways.status).toBe(423);
+    expect(sideways.body).toMatchObject({
+      error: expect.stringMatching(/may only kill, roll back/),
     });
     expect((await call('POST', '/admin/flags/checkout/rollback', 'release')).status).toBe(200);
     const thawed = await call('DELETE', '/admin/freeze', 'oncall', { reason: 'INC-2 over' });
