@@ -17,6 +17,8 @@ export { FileFlagSource } from './sources/file.js';
 export type { FileFlagSourceOptions } from './sources/file.js';
 export { SseFlagSource } from './sources/sse.js';
 export type { SseFlagSourceOptions } from './sources/sse.js';
+export { HttpFlagSource } from './sources/http.js';
+export type { HttpFlagSourceOptions } from './sources/http.js';
 export type {
   FlagSource,
   FlagSourceSink,
