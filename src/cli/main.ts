@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { forIo, USAGE_EXIT, type CliCommand } from './command.js';
+import { drift } from './drift.js';
 import type { CliIo } from './io.js';
 import { rollout } from './rollout.js';
 import { serve } from './serve.js';
@@ -18,6 +19,12 @@ const COMMANDS: readonly CliCommand[] = [
     operands: '<command>',
     summary: 'guarded rollouts; kill, roll back, freeze; the audit log',
     run: rollout,
+  },
+  {
+    name: 'drift',
+    operands: '<files...>',
+    summary: 'does the live server serve exactly what the flag files hold? (exit 1 on drift)',
+    run: drift,
   },
 ];
 
