@@ -22,7 +22,7 @@ const flags = (color: string) =>
 interface Answer {
   status: number;
   body: string;
-  etag?: string;
+  etag?: string | undefined;
   /** Send the body in chunks without a Content-Length. */
   chunked?: boolean;
   /** Never answer (the request hangs until the client gives up). */
