@@ -155,12 +155,14 @@ describeWithBinary(
           alert: {
             status: 'firing',
             fingerprint: fired?.fingerprint,
-            startsAt: fired?.startsAt,
             labels: { alertname: ALERT, flag_key: FLAG },
           },
           receiver: 'rampflag',
         },
       });
+      // the same instant: Alertmanager's API writes "…33.480Z" where its webhook wrote "…33.48Z"
+      const startsAt = (record.evidence as { alert: { startsAt: string } }).alert.startsAt;
+      expect(Date.parse(startsAt)).toBe(Date.parse(fired?.startsAt ?? ''));
       expect(record.evidence).toMatchObject({
         alert: { generatorURL: expect.stringContaining('/graph?') as unknown },
         groupKey: expect.stringContaining(`flag_key="${FLAG}"`) as unknown,
