@@ -212,7 +212,9 @@ export class AlertHandler {
         changed: false,
         reason: 'resolved: an alert never re-enables anything; resume or start the rollout by hand',
       };
-    const key = `${alert.fingerprint}\u0000${alert.startsAt}\u0000${task.kind === 'flag' ? task.flag : '*freeze*'}`;
+    // the start as an instant: "…33.48Z" and "…33.480Z" are the same alert
+    const since = Date.parse(alert.startsAt);
+    const key = `${alert.fingerprint}\u0000${Number.isNaN(since) ? alert.startsAt : since}\u0000${task.kind === 'flag' ? task.flag : '*freeze*'}`;
     if (this.#seen.has(key))
       return {
         ...about,
