@@ -10,9 +10,8 @@ import {
   freezeOf,
   tokenFrom,
   type AdminClient,
-  type FreezeView,
 } from './rollout-admin.js';
-import { freezeViewOf } from './rollout-freeze.js';
+import { freezeView, type FreezeView } from '../rollout/freeze.js';
 import { describeFlagAction, describeFlagStatus, describeFreezeView } from './rollout-output.js';
 import {
   durationOption,
@@ -131,7 +130,7 @@ export async function statusByName(ctx: RolloutContext, key: string | undefined)
   } else {
     const parsed = JSON.parse((await fileWriter(values.flags as string).read()).configuration);
     doc = isObject(parsed) ? parsed : {};
-    freeze = freezeViewOf(doc, Date.now());
+    freeze = freezeView(doc, Date.now());
   }
   const flag = key === undefined ? undefined : flagIn(doc, key);
   if (key !== undefined && flag === undefined)

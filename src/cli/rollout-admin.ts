@@ -1,3 +1,4 @@
+import type { FreezeView } from '../rollout/freeze.js';
 import { isObject } from '../evaluator/json-path.js';
 import { boundedText } from '../rollout/writers.js';
 
@@ -149,17 +150,6 @@ export interface DeliveryView {
   readonly transports: Readonly<
     Record<string, { readonly streams: number; readonly sent: number }>
   >;
-}
-
-/** The freeze as `GET /admin/freeze` shows it. */
-export interface FreezeView {
-  readonly frozen: boolean;
-  readonly reason?: string;
-  readonly by?: string;
-  readonly since?: string;
-  readonly until?: string;
-  /** Recorded, but past its `until`. */
-  readonly expired?: boolean;
 }
 
 /** The answer to `POST /admin/flags/{key}/{action}`. */

@@ -2,10 +2,16 @@ import { hostname } from 'node:os';
 import type { JsonValue } from '@openfeature/core';
 import { isObject } from '../evaluator/json-path.js';
 import { AuditLog } from '../rollout/audit.js';
-import { storedFreeze, withFreeze, type Freeze } from '../rollout/freeze.js';
+import {
+  freezeView,
+  isFreezeActive,
+  storedFreeze,
+  withFreeze,
+  type FreezeView,
+} from '../rollout/freeze.js';
 import { fileWriter, type FlagWriter } from '../rollout/writers.js';
 import { isWriteConflictError } from '../sources/flag-source.js';
-import { adminClient, freezeOf, tokenFrom, type FreezeView } from './rollout-admin.js';
+import { adminClient, freezeOf, tokenFrom } from './rollout-admin.js';
 import { frozenWords } from './rollout-output.js';
 import {
   actorOf,
@@ -20,23 +26,6 @@ type Json = Record<string, unknown>;
 
 /** How many times a freeze is re-read and re-applied after a conflicting write. */
 const RETRIES = 5;
-
-/** The freeze a configuration records, as `GET /admin/freeze` shows it. Pure. */
-export function freezeViewOf(doc: unknown, now: number): FreezeView {
-  const freeze = storedFreeze(doc);
-  if (freeze === undefined) return { frozen: false };
-  const active = isActive(freeze, now);
-  return {
-    frozen: active,
-    reason: freeze.reason,
-    by: freeze.by,
-    since: new Date(freeze.since).toISOString(),
-    ...(freeze.until === undefined ? {} : { until: new Date(freeze.until).toISOString() }),
-    ...(active ? {} : { expired: true }),
-  };
-}
-
-const isActive = (freeze: Freeze, now: number) => freeze.until === undefined || now < freeze.until;
 
 /** What a freeze asks for: its reason and its end (`--for` or `--until`), checked. */
 function requestOf(ctx: RolloutContext, freezing: boolean, now: number) {
@@ -146,8 +135,10 @@ async function writeFreeze(
     const doc = JSON.parse(configuration) as unknown;
     if (!isObject(doc)) throw new Error(`the configuration in ${writer.target} is not an object`);
     const current = storedFreeze(doc);
-    if (until === null ? current === undefined : current !== undefined && isActive(current, now))
-      return { changed: false, ...freezeViewOf(doc, now) };
+    if (
+      until === null ? current === undefined : current !== undefined && isFreezeActive(current, now)
+    )
+      return { changed: false, ...freezeView(doc, now) };
     const next = withFreeze(
       doc,
       until === null
@@ -169,7 +160,7 @@ async function writeFreeze(
     });
     try {
       await writer.write(JSON.stringify(next), version);
-      return { changed: true, ...freezeViewOf(next, now) };
+      return { changed: true, ...freezeView(next, now) };
     } catch (error) {
       await log
         .append({

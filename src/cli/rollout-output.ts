@@ -4,7 +4,8 @@ import { formatDuration } from '../rollout/duration.js';
 import type { RolloutPlan } from '../rollout/plan.js';
 import { readRollout, type StoredRollout } from '../rollout/state.js';
 import { safeVariantOf } from '../rollout/transitions.js';
-import type { DeliveryView, FlagActionAnswer, FreezeView } from './rollout-admin.js';
+import type { FreezeView } from '../rollout/freeze.js';
+import type { DeliveryView, FlagActionAnswer } from './rollout-admin.js';
 
 const pct = (rate: number) => `${(rate * 100).toFixed(2)}%`;
 

@@ -15,8 +15,9 @@ import {
   waitTimeoutOf,
   type ByNameAction,
 } from './rollout-actions.js';
-import { adminClient, freezeOf, tokenFrom, type FreezeView } from './rollout-admin.js';
-import { freezeCommand, freezeViewOf } from './rollout-freeze.js';
+import { freezeView, type FreezeView } from '../rollout/freeze.js';
+import { adminClient, freezeOf, tokenFrom } from './rollout-admin.js';
+import { freezeCommand } from './rollout-freeze.js';
 import { describeFreezeView, describeOutcome, describeRollout } from './rollout-output.js';
 import {
   actorOf,
@@ -277,7 +278,7 @@ async function freezeNow(ctx: RolloutContext, writer: FlagWriter): Promise<Freez
         role: 'read',
       }),
     );
-  return freezeViewOf(JSON.parse((await writer.read()).configuration), Date.now());
+  return freezeView(JSON.parse((await writer.read()).configuration), Date.now());
 }
 
 async function audit(

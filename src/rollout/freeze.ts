@@ -46,9 +46,7 @@ export function storedFreeze(doc: unknown): Freeze | undefined {
 /** The freeze in force at `now` (one past its `until` has ended), or undefined. Pure. */
 export function activeFreeze(doc: unknown, now: number): Freeze | undefined {
   const freeze = storedFreeze(doc);
-  return freeze !== undefined && (freeze.until === undefined || now < freeze.until)
-    ? freeze
-    : undefined;
+  return freeze !== undefined && isFreezeActive(freeze, now) ? freeze : undefined;
 }
 
 /** `doc` with its flag-set metadata recording `freeze`, or with no freeze when it is undefined. */
@@ -76,4 +74,35 @@ export function describeFreeze(freeze: Freeze): string {
   const iso = (ms: number) => new Date(ms).toISOString();
   const until = freeze.until === undefined ? ' until unfrozen' : ` until ${iso(freeze.until)}`;
   return `rollouts are frozen by ${freeze.by || 'someone'} since ${iso(freeze.since)}${until}${freeze.reason ? `: ${freeze.reason}` : ''}`;
+}
+
+/** Whether `freeze` is in force at `now` (it has no `until`, or that is still ahead). */
+export function isFreezeActive(freeze: Freeze, now: number): boolean {
+  return freeze.until === undefined || now < freeze.until;
+}
+
+/** A freeze as the management API and `rampflag rollout status` show it. */
+export interface FreezeView {
+  readonly frozen: boolean;
+  readonly reason?: string;
+  readonly by?: string;
+  readonly since?: string;
+  readonly until?: string;
+  /** Recorded, but past its `until`. */
+  readonly expired?: boolean;
+}
+
+/** The freeze a configuration records, as shown at `now`. Pure. */
+export function freezeView(doc: unknown, now: number): FreezeView {
+  const freeze = storedFreeze(doc);
+  if (freeze === undefined) return { frozen: false };
+  const active = isFreezeActive(freeze, now);
+  return {
+    frozen: active,
+    reason: freeze.reason,
+    by: freeze.by,
+    since: new Date(freeze.since).toISOString(),
+    ...(freeze.until === undefined ? {} : { until: new Date(freeze.until).toISOString() }),
+    ...(active ? {} : { expired: true }),
+  };
 }

@@ -2,7 +2,14 @@ import type { JsonValue } from '@openfeature/core';
 import type { Clock } from '../evaluator/index.js';
 import { isObject } from '../evaluator/json-path.js';
 import { flagIn, replaceFlag } from '../rollout/flag-doc.js';
-import { storedFreeze, withFreeze, type Freeze } from '../rollout/freeze.js';
+import {
+  freezeView,
+  isFreezeActive,
+  storedFreeze,
+  withFreeze,
+  type Freeze,
+  type FreezeView,
+} from '../rollout/freeze.js';
 import { readRollout, ROLLOUT_KEYS, withRollout } from '../rollout/state.js';
 import {
   SAFE_VARIANT_KEY,
@@ -182,36 +189,14 @@ function safely<T>(read: () => T): T | undefined {
   }
 }
 
-/** The freeze as `GET /admin/freeze` shows it. @internal */
-export interface FreezeState {
-  readonly frozen: boolean;
-  readonly reason?: string;
-  readonly by?: string;
-  readonly since?: string;
-  readonly until?: string;
-  /** A freeze recorded but past its `until`. */
-  readonly expired?: boolean;
-}
-
 /** The freeze in force, from the first writable source that records one. @internal */
-export async function freezeState(deps: FlagActionDeps): Promise<FreezeState> {
+export async function freezeState(deps: FlagActionDeps): Promise<FreezeView> {
   for (const name of deps.writableSources) {
-    const freeze = storedFreeze(await deps.storedDoc(name));
-    if (freeze === undefined) continue;
-    const active = isActive(freeze, deps.clock.now());
-    return {
-      frozen: active,
-      reason: freeze.reason,
-      by: freeze.by,
-      since: new Date(freeze.since).toISOString(),
-      ...(freeze.until === undefined ? {} : { until: new Date(freeze.until).toISOString() }),
-      ...(active ? {} : { expired: true }),
-    };
+    const view = freezeView(await deps.storedDoc(name), deps.clock.now());
+    if (view.reason !== undefined) return view;
   }
   return { frozen: false };
 }
-
-const isActive = (freeze: Freeze, now: number) => freeze.until === undefined || now < freeze.until;
 
 /**
  * Freezes every rollout (`until`: when it ends by itself), or ends the freeze (`freeze` undefined),
@@ -223,7 +208,7 @@ export async function setFreeze(
   who: Actor,
   until: number | undefined,
   on: boolean,
-): Promise<Refusal | { changed: boolean; state: FreezeState }> {
+): Promise<Refusal | { changed: boolean; state: FreezeView }> {
   if (deps.writableSources.length === 0)
     return new Refusal(409, 'no source can be written, so a freeze cannot be recorded');
   let changed = false;
@@ -244,7 +229,7 @@ export async function setFreeze(
           );
         const now = deps.clock.now();
         const current = storedFreeze(doc);
-        if (on && current !== undefined && isActive(current, now)) return undefined;
+        if (on && current !== undefined && isFreezeActive(current, now)) return undefined;
         if (!on && current === undefined) return undefined;
         const freeze: Freeze | undefined = on
           ? {
