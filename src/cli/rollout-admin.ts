@@ -1,3 +1,4 @@
+import type { Delivery } from '../server/subscribers.js';
 import type { FreezeView } from '../rollout/freeze.js';
 import { isObject } from '../evaluator/json-path.js';
 import { boundedText } from '../rollout/writers.js';
@@ -141,28 +142,12 @@ export function adminClient(url: string, token: string | undefined): AdminClient
 }
 
 /** How far the sync streams were sent a configuration version (`GET /admin/delivery`). */
-export interface DeliveryView {
-  readonly version: number;
-  readonly current: number;
-  readonly streams: number;
-  readonly sent: number;
-  readonly pending: number;
+export type DeliveryView = Omit<Delivery, 'transports'> & {
+  /** By transport; a newer server may name transports this client does not know. */
   readonly transports: Readonly<
     Record<string, { readonly streams: number; readonly sent: number }>
   >;
-}
-
-/** The answer to `POST /admin/flags/{key}/{action}`. */
-export interface FlagActionAnswer extends Json {
-  readonly flag: string;
-  readonly action: string;
-  readonly changed: boolean;
-  readonly status?: string;
-  readonly safeVariant?: string;
-  readonly version: number;
-  readonly delivery?: DeliveryView;
-  readonly unaudited?: string;
-}
+};
 
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : Number.NaN;
