@@ -149,6 +149,18 @@ export type DeliveryView = Omit<Delivery, 'transports'> & {
   >;
 };
 
+/** The answer to `POST /admin/flags/{key}/{action}`. */
+export interface FlagActionAnswer extends Json {
+  readonly flag: string;
+  readonly action: string;
+  readonly changed: boolean;
+  readonly status?: string;
+  readonly safeVariant?: string;
+  readonly version: number;
+  readonly delivery?: DeliveryView;
+  readonly unaudited?: string;
+}
+
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : Number.NaN;
 
