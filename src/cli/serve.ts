@@ -5,12 +5,23 @@ import type { EvaluationContext } from '@openfeature/core';
 import { AuditLog } from '../rollout/audit.js';
 import { parseDuration } from '../rollout/duration.js';
 import { parseRoles, type HashedGrant, type TokenGrant } from '../server/roles.js';
-import { FileFlagSource } from '../sources/file.js';
 import { FlagServer, type FlagServerOptions } from '../server/flag-server.js';
 import type { CliIo } from './io.js';
+import { refuseFlagdOnlyOptions, serveSources } from './serve-sources.js';
 
-const USAGE = `usage: rampflag serve <flags.json|flags.yaml>... [options]
-Serves flag files, watched and merged (a later file wins a flag key), as flagd does:
+const USAGE = `usage: rampflag serve [<flags.json|flags.yaml>...] [--uri <uri>]... [--sources <json>] [options]
+Serves flags from files, URLs and sync servers, merged in order (a later source wins a flag
+key), as flagd does. Operands are flag files (JSON or YAML), watched.
+  -f, --uri <uri>            a source, by flagd's prefixes (repeatable):
+                               file:flags.yaml          a flag file, as an operand
+                               https://host/flags.json  polled with If-None-Match (http:// too)
+                               grpc://host:8015         flagd's sync stream, from flagd or another
+                                                        rampflag serve: a fan-out proxy (grpcs:// for TLS)
+  -s, --sources <json>       flagd's source list, after the --uri ones: [{"uri": …, "provider":
+                             "file" | "http" | "grpc", …}] with http's authHeader, bearerToken and
+                             interval (seconds), grpc's tls, certPath, selector and providerID;
+                             or RAMPFLAG_SOURCES, which keeps credentials out of argv
+  --poll-interval <dur>      between polls of an http(s) source (default 5s, flagd's interval)
   --host <addr>              interface to bind (default 127.0.0.1; 0.0.0.0 for every host)
   --sync-port <n>            gRPC flagd.sync.v1 (default 8015)
   --http-port <n>            evaluation API (Connect JSON) and SSE sync /sync/sse (default 8013)
@@ -24,7 +35,7 @@ Serves flag files, watched and merged (a later file wins a flag key), as flagd d
   --tokens-file <path>       tokens with roles (read, rollout, admin, alerts) for the management
                              API; or RAMPFLAG_TOKENS_FILE, or the file's text in RAMPFLAG_TOKENS
   --audit-log <path>         where every change is recorded (default rampflag-audit.jsonl
-                             beside the first flag file)
+                             beside the first flag file; none without a flag file)
   --alert-flag-label <name>  the alert label naming the flag to roll back (default flag_key; repeatable)
   --alert-freeze-label <name>  the alert label that freezes every rollout (default rampflag_freeze)
   --alert-freeze-for <dur>   how long an alert's freeze lasts (default: until unfrozen)
@@ -32,9 +43,17 @@ The management API (/admin/* on the management port) edits the files, kills and 
 flags, freezes rollouts and takes Alertmanager's webhook at /admin/alerts. Tokens never go in
 argv: RAMPFLAG_ADMIN_TOKEN is one token with every role but alerts. Without any token, only
 loopback callers may use it, and the webhook is off.
-A selector "source=<file>" (or the bare file, as given here) picks one file's flags.`;
+RAMPFLAG_SOURCE_TOKEN is a bearer token for every http(s) source without its own authHeader
+or bearerToken. Sources from URLs and sync servers are read-only: the admin API refuses writes.
+A selector "source=<name>" (or the bare name) picks one source's flags. The name is flagd's: a
+file as given (without file:), a URL as given, a sync server's host:port (without grpc://), a
+--sources uri as given.
+Kubernetes, GCS, Azure Blob and S3 sources are flagd's alone: serve a file or URL instead.`;
 
 const OPTIONS = {
+  uri: { type: 'string', short: 'f', multiple: true },
+  sources: { type: 'string', short: 's' },
+  'poll-interval': { type: 'string' },
   host: { type: 'string' },
   'sync-port': { type: 'string' },
   'http-port': { type: 'string' },
@@ -91,15 +110,22 @@ function tlsFrom(cert: string | undefined, key: string | undefined): FlagServerO
 export function serveOptions(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
-): FlagServerOptions & { files: string[]; tokensFile?: string } {
+): FlagServerOptions & { names: string[]; warnings: string[]; tokensFile?: string } {
+  refuseFlagdOnlyOptions(args);
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
     options: OPTIONS,
   });
-  if (positionals.length === 0) throw new RangeError('name one flag file or more');
-  if (new Set(positionals).size !== positionals.length)
-    throw new RangeError('a flag file is named twice');
+  const { sources, firstFile, warnings } = serveSources(
+    {
+      files: positionals,
+      uris: values.uri ?? [],
+      sources: values.sources,
+      pollInterval: values['poll-interval'],
+    },
+    env,
+  );
   const syncContext = contextValues(values['context-value']);
   const tls = tlsFrom(values['server-cert-path'], values['server-key-path']);
   const token = env['RAMPFLAG_ADMIN_TOKEN']; // not an argument: argv is visible to every user
@@ -109,9 +135,13 @@ export function serveOptions(
   const freezeForMs = freezeFor === undefined ? undefined : parseDuration(freezeFor);
   if (freezeFor !== undefined && (freezeForMs === undefined || freezeForMs <= 0))
     throw new RangeError(`--alert-freeze-for: "${freezeFor}" is not a duration such as 2h`);
+  const auditPath =
+    values['audit-log'] ??
+    (firstFile === undefined ? undefined : join(dirname(firstFile), 'rampflag-audit.jsonl'));
   return {
-    files: positionals,
-    sources: positionals.map((file) => ({ name: file, source: new FileFlagSource(file) })),
+    names: sources.map((s) => s.name),
+    warnings,
+    sources,
     host: values.host ?? '127.0.0.1',
     syncPort: port(values['sync-port'], 8015, 'sync-port'),
     httpPort: port(values['http-port'], 8013, 'http-port'),
@@ -127,9 +157,7 @@ export function serveOptions(
     ...(tokens === undefined ? {} : { tokens }),
     ...(tokensFile ? { tokensFile } : {}),
     // beside the flags it audits, where `rampflag rollout --flags <file>` writes too
-    audit: new AuditLog(
-      values['audit-log'] ?? join(dirname(positionals[0] as string), 'rampflag-audit.jsonl'),
-    ),
+    ...(auditPath === undefined ? {} : { audit: new AuditLog(auditPath) }),
     alerts: {
       ...(values['alert-flag-label'] ? { flagLabels: values['alert-flag-label'] } : {}),
       ...(values['alert-freeze-label'] ? { freezeLabel: values['alert-freeze-label'] } : {}),
@@ -157,8 +185,9 @@ function tokensFrom(
 }
 
 /**
- * `rampflag serve <file>...`: serves flag files until the signal aborts, then ends every stream (so
- * clients go STALE at once and reconnect) and returns 0. A bad argument or file returns 2 or 1.
+ * `rampflag serve [<file>...] [--uri <uri>]... [--sources <json>]`: serves flag files, URLs and sync
+ * servers until the signal aborts, then ends every stream (so clients go STALE at once and
+ * reconnect) and returns 0. A bad argument returns 2; a source or listener that cannot start, 1.
  */
 export async function serve(args: readonly string[], io: CliIo): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -173,6 +202,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     return 2;
   }
   const logger = { error: io.stderr, warn: io.stderr, info: io.stdout, debug: () => undefined };
+  for (const warning of options.warnings) io.stderr(`rampflag serve: warning: ${warning}`);
   if (options.tokensFile !== undefined && (statSync(options.tokensFile).mode & 0o077) !== 0)
     io.stderr(
       `rampflag serve: warning: ${options.tokensFile} holds tokens and other users can read it (chmod 600 ${options.tokensFile})`,
@@ -185,7 +215,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     const host = bound.includes(':') ? `[${bound}]` : bound;
     const at = (p: number | undefined) => `${scheme}://${host}:${p}`;
     io.stdout(
-      `rampflag serving ${options.files.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}; audit log ${options.audit?.path}; ${(options.tokens?.length ?? 0) + (options.adminToken ? 1 : 0)} management token(s)`,
+      `rampflag serving ${options.names.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}; ${options.audit ? `audit log ${options.audit.path}` : 'no audit log (--audit-log)'}; ${(options.tokens?.length ?? 0) + (options.adminToken ? 1 : 0)} management token(s)`,
     );
   } catch (error) {
     const {
