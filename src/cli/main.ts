@@ -4,6 +4,7 @@ import { drift } from './drift.js';
 import type { CliIo } from './io.js';
 import { rollout } from './rollout.js';
 import { serve } from './serve.js';
+import { validate } from './validate.js';
 import { VERSION } from './version.js';
 
 /** Every command, in the order `rampflag --help` lists them. */
@@ -19,6 +20,12 @@ const COMMANDS: readonly CliCommand[] = [
     operands: '<command>',
     summary: 'guarded rollouts; kill, roll back, freeze; the audit log',
     run: rollout,
+  },
+  {
+    name: 'validate',
+    operands: '<files...>',
+    summary: 'check flag files: errors and warnings by JSON path and line:column (CI, pre-commit)',
+    run: validate,
   },
   {
     name: 'drift',

@@ -91,7 +91,9 @@ export function readDefaultVariant(
     );
   }
   if (variants !== undefined && !Object.hasOwn(variants, raw)) {
-    report(path, 'default-variant', `defaultVariant "${raw}" is not one of the flag's variants`);
+    const names = Object.keys(variants);
+    const list = names.length > 8 ? `${names.slice(0, 8).join(', ')}, …` : names.join(', ');
+    report(path, 'default-variant', `${JSON.stringify(raw)} is not a variant (${list})`);
   }
   return raw;
 }
