@@ -103,6 +103,11 @@ export class HttpFlagSource implements FlagSource {
       throw new RangeError(
         'HttpFlagSource: credentials in the URL would be logged; give authHeader instead',
       );
+    for (const key of ['intervalMs', 'timeoutMs', 'maxBytes', 'maxDepth'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0))
+        throw new RangeError(`HttpFlagSource: ${key} is ${value}, not a positive number`);
+    }
     this.url = url;
     this.#intervalMs = options.intervalMs ?? 5000;
     this.#timeoutMs = options.timeoutMs ?? 10_000;

@@ -223,6 +223,14 @@ describe('HttpFlagSource failures: the last good flags stay, an error is reporte
     // with no jitter: 20, 40, 80, 80 ms after the 1st, 2nd, 3rd and 4th failure
     expect(gaps[2]).toBeGreaterThanOrEqual(70);
     expect(gaps[2]).toBeGreaterThan(gaps[0] as number);
+    server.answer = { status: 200, body: flags('red'), etag: '"v1"' };
+    await until(() => server.requests.at(-1)?.status === 304, 'a good answer');
+    const good = server.requests.length;
+    await until(() => server.requests.length >= good + 3, 'three more polls');
+    const recovered = server.requests.slice(good - 1).map((r) => r.at);
+    expect(
+      Math.max(...recovered.slice(1).map((t, i) => t - (recovered[i] as number))),
+    ).toBeLessThan(70);
   });
 
   it('tells a provider: ERROR while the server fails, READY once it answers again (even a 304)', async () => {
@@ -320,6 +328,8 @@ describe('HttpFlagSource start and stop', () => {
     ['https://user:pw@host/flags.json', {}, /credentials in the URL would be logged/],
     ['https://host/f', { authHeader: 'Bearer a', bearerToken: 'b' }, /not both/],
     ['https://host/f', { bearerToken: 'abc\r\nX-Evil: 1' }, /control character/],
+    ['https://host/f', { intervalMs: 0 }, /intervalMs is 0, not a positive number/],
+    ['https://host/f', { timeoutMs: Number.NaN }, /timeoutMs is NaN/],
   ])('refuses %s %j', (url, options, message) => {
     expect(() => new HttpFlagSource(url, options)).toThrow(message);
     try {
