@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { forIo, USAGE_EXIT, type CliCommand } from './command.js';
+import { distribution } from './distribution.js';
 import { drift } from './drift.js';
 import type { CliIo } from './io.js';
 import { rollout } from './rollout.js';
@@ -26,6 +27,12 @@ const COMMANDS: readonly CliCommand[] = [
     operands: '<files...>',
     summary: 'check flag files: errors and warnings by JSON path and line:column (CI, pre-commit)',
     run: validate,
+  },
+  {
+    name: 'distribution',
+    operands: '<flag>',
+    summary: 'the split of a flag over many subjects, per variant and cohort, with a χ² check',
+    run: distribution,
   },
   {
     name: 'drift',
