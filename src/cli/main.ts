@@ -6,6 +6,7 @@ import type { CliIo } from './io.js';
 import { rollout } from './rollout.js';
 import { serve } from './serve.js';
 import { validate } from './validate.js';
+import { verify } from './verify.js';
 import { VERSION } from './version.js';
 
 /** Every command, in the order `rampflag --help` lists them. */
@@ -39,6 +40,12 @@ const COMMANDS: readonly CliCommand[] = [
     operands: '<files...>',
     summary: 'does the live server serve exactly what the flag files hold? (exit 1 on drift)',
     run: drift,
+  },
+  {
+    name: 'verify',
+    operands: '<flag>',
+    summary: 'do all replicas give each subject the same variant? (stickiness, propagation)',
+    run: verify,
   },
 ];
 
