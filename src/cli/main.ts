@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { forIo, USAGE_EXIT, type CliCommand } from './command.js';
 import { distribution } from './distribution.js';
 import { drift } from './drift.js';
+import { evaluate } from './eval.js';
+import { get } from './get.js';
 import type { CliIo } from './io.js';
 import { rollout } from './rollout.js';
 import { serve } from './serve.js';
@@ -28,6 +30,18 @@ const COMMANDS: readonly CliCommand[] = [
     operands: '<files...>',
     summary: 'check flag files: errors and warnings by JSON path and line:column (CI, pre-commit)',
     run: validate,
+  },
+  {
+    name: 'get',
+    operands: '<flag>',
+    summary: "a flag's definition, rollout phase and exposure per variant and cohort",
+    run: get,
+  },
+  {
+    name: 'eval',
+    operands: '<flag>',
+    summary: 'resolve a flag for a context; --explain: rule path, hash, bucket, flip point',
+    run: evaluate,
   },
   {
     name: 'distribution',
