@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { forIo, USAGE_EXIT, type CliCommand } from './command.js';
+import { diff } from './diff.js';
 import { distribution } from './distribution.js';
 import { drift } from './drift.js';
 import { evaluate } from './eval.js';
@@ -48,6 +49,12 @@ const COMMANDS: readonly CliCommand[] = [
     operands: '<flag>',
     summary: 'the split of a flag over many subjects, per variant and cohort, with a χ² check',
     run: distribution,
+  },
+  {
+    name: 'diff',
+    operands: '<files...>',
+    summary: 'flags added, removed, changed; who moves between variants; re-bucketing warnings',
+    run: diff,
   },
   {
     name: 'drift',
