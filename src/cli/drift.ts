@@ -22,6 +22,7 @@ The server:
   http://host:8014    rampflag serve's management API, GET /admin/flags: one source's stored
                       file (?source=<name> when it serves several); a token with the read role
                       from RAMPFLAG_TOKEN when the server needs one
+  FetchAllFlags waits FLAGD_DEADLINE_MS (default 500 ms) for the answer; the management API 10 s.
 
 Rollout state: by default everything counts, "rollout.*" metadata too, so a flag mid-rollout or
 an incident freeze is drift (and a note says so). With --ignore-rollout-state:
