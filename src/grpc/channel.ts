@@ -39,6 +39,12 @@ function credentialsOf(options: ChannelOptions): grpc.ChannelCredentials {
 }
 
 /**
+ * The largest sync message a client takes: a configuration of the evaluator's 16 MiB limit, with
+ * room for its sync context and framing. @internal
+ */
+export const MAX_SYNC_MESSAGE_BYTES = 16 * 1024 * 1024 + 1024 * 1024;
+
+/**
  * A gRPC client for flagd's options. With `keepAliveTime`, HTTP/2 pings go every `keepAliveTime`
  * ms, and a ping not answered within as long again ends the connection, so a silent network
  * partition is noticed within about twice `keepAliveTime` (gRPC's default would wait 20 s).
@@ -48,6 +54,8 @@ export function channelFor(options: ChannelOptions): grpc.Client {
   const { keepAliveTime } = options;
   const { target, authority } = targetOf(options);
   const channelOptions: grpc.ChannelOptions = {
+    // a configuration may be as large as the evaluator accepts (16 MiB), not gRPC's default 4 MiB
+    'grpc.max_receive_message_length': MAX_SYNC_MESSAGE_BYTES,
     ...(keepAliveTime > 0
       ? { 'grpc.keepalive_time_ms': keepAliveTime, 'grpc.keepalive_timeout_ms': keepAliveTime }
       : {}),

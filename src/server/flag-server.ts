@@ -311,7 +311,7 @@ export class FlagServer {
       },
       error: (error) =>
         this.#logger.warn(
-          `flag server: source ${name}: ${error.message}; serving the last good flags`,
+          `flag server: source ${name}: ${error.message}${/serving the last good flags/.test(error.message) ? '' : '; serving the last good flags'}`,
         ),
       stale: () => this.#logger.warn(`flag server: source ${name} is stale`),
     };

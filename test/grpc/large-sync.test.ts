@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { InMemoryFlagSource } from 'rampflag';
+import { serverOnFreePorts } from '../support/test-server.js';
+import { clientFor } from '../support/provider-events.js';
+import { inProcessProvider } from '../support/sync-flags.js';
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+describe("a configuration over gRPC's default 4 MiB message limit", () => {
+  it('reaches an in-process provider over gRPC sync', async () => {
+    // 6 MiB: under the evaluator's 16 MiB, over gRPC's default receive limit
+    const flags: Record<string, unknown> = {
+      big: {
+        state: 'ENABLED',
+        variants: { a: 'x'.repeat(6 * 1024 * 1024), b: 'b' },
+        defaultVariant: 'b',
+      },
+    };
+    const server = serverOnFreePorts({ source: new InMemoryFlagSource(flags as never) });
+    const { syncPort } = await server.start();
+    stops.push(() => server.stop());
+    const provider = inProcessProvider(syncPort);
+    stops.push(() => provider.onClose());
+    const { client } = await clientFor(provider);
+    expect(await client.getStringValue('big', 'none')).toBe('b');
+  });
+});
