@@ -16,8 +16,8 @@ import { VERSION } from './version.js';
 const COMMANDS: readonly CliCommand[] = [
   {
     name: 'serve',
-    operands: '<files...>',
-    summary: 'serve flag files as flagd does (sync, evaluation API, OFREP, admin API)',
+    operands: '[files...]',
+    summary: 'serve flags from files, URLs or a sync server, as flagd does',
     run: serve,
   },
   {
