@@ -61,7 +61,7 @@ Exit codes:
   3  a replica cannot be reached: no answer within --request-timeout, refused (401, 403, 429),
      unavailable (502, 503, 504), or not the protocol's JSON`;
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The `rampflag verify` command line. */
 export function verifyCommand(): Command {
@@ -70,17 +70,12 @@ export function verifyCommand(): Command {
     .description('do all replicas give each subject the same variant of a flag?')
     .argument('<flag>', 'the flag key')
     .option('--replicas <file>', 'base URLs, one per line (# comments)')
-    .option('--replica <url>', 'a base URL (repeatable)', collect, [])
+    .option('--replica <url>', 'a base URL (repeatable)', collect)
     .option('--protocol <protocol>', 'evaluation or ofrep', 'evaluation')
     .option('--subjects <n>', 'how many subjects to generate (default 1000)')
     .option('--subjects-file <file>', 'contexts, one JSON object per line')
     .option('--context <json>', 'context under every subject', '{}')
-    .option(
-      '--expect <variant=percent>',
-      'the share a variant must reach (repeatable)',
-      collect,
-      [],
-    )
+    .option('--expect <variant=percent>', 'the share a variant must reach (repeatable)', collect)
     .option('--tolerance <points>', 'how far a share may be from --expect, in percentage points')
     .option('--until-consistent', 'check again until every replica agrees')
     .option('--timeout <duration>', 'how long to check again', '60s')
@@ -95,12 +90,12 @@ export function verifyCommand(): Command {
 
 interface Raw {
   replicas?: string;
-  replica: string[];
+  replica?: string[];
   protocol: string;
   subjects?: string;
   subjectsFile?: string;
   context: string;
-  expect: string[];
+  expect?: string[];
   tolerance?: string;
   untilConsistent?: boolean;
   timeout: string;
@@ -167,13 +162,13 @@ export async function verifyOptions(flag: string, raw: Raw): Promise<VerifyOptio
     raw.subjectsFile === undefined
       ? generatedSubjects(integer(raw.subjects ?? '1000', '--subjects', 1, MAX_SUBJECTS), base)
       : await readSubjects(raw.subjectsFile, base);
-  const expectations = raw.expect.map(parseExpectation);
+  const expectations = (raw.expect ?? []).map(parseExpectation);
   const tolerance = raw.tolerance === undefined ? undefined : Number(raw.tolerance);
   if (tolerance !== undefined && !(tolerance >= 0 && tolerance <= 100))
     throw new RangeError(`--tolerance: "${raw.tolerance}" is not a number of percentage points`);
   return {
     flag,
-    replicas: await readReplicas(raw.replicas, raw.replica, raw.protocol as VerifyProtocol),
+    replicas: await readReplicas(raw.replicas, raw.replica ?? [], raw.protocol as VerifyProtocol),
     subjects,
     expectations,
     tolerance,

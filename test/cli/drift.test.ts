@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import { drift } from '../../src/cli/drift.js';
+import { jsonDiffs, sameJson, type FieldDiff } from '../../src/cli/drift-compare.js';
 import { main } from '../../src/cli/main.js';
 import { freePort } from '../support/ports.js';
 import { serverOnFreePorts } from '../support/test-server.js';
@@ -317,5 +318,47 @@ flags:
     expect(await main(['drift', '--help'], io)).toBe(0);
     expect(text()).toMatch(/^Usage: drift <files\.\.\.> --from <server>/);
     expect(text()).toMatch(/Examples:[\s\S]*Exit codes:[\s\S]*3 {2}the server cannot be reached/);
+  });
+});
+
+describe('drift, its comparison', () => {
+  it.each([
+    [{ a: 1, b: { c: [1, 2] } }, { b: { c: [1, 2] }, a: 1 }, true],
+    [{ a: [1, 2] }, { a: [2, 1] }, false],
+    [{ a: 1 }, { a: 1, b: null }, false],
+    [1, 1.0, true],
+  ])('sameJson(%j, %j) is %s', (a, b, same) => {
+    expect(sameJson(a, b)).toBe(same);
+  });
+
+  it('names the paths that differ, a bucket list item by item', () => {
+    const out: FieldDiff[] = [];
+    jsonDiffs(
+      {
+        t: {
+          fractional: [
+            ['on', 1],
+            ['off', 9],
+          ],
+        },
+      },
+      {
+        t: {
+          fractional: [
+            ['off', 9],
+            ['on', 1],
+          ],
+        },
+      },
+      '',
+      out,
+      20,
+    );
+    expect(out.map((d) => d.path)).toEqual([
+      't.fractional[0][0]',
+      't.fractional[0][1]',
+      't.fractional[1][0]',
+      't.fractional[1][1]',
+    ]);
   });
 });

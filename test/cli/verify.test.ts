@@ -8,6 +8,9 @@ import { FileFlagSource } from 'rampflag';
 import { createEvaluator } from 'rampflag/evaluator';
 import { main } from '../../src/cli/main.js';
 import { verify } from '../../src/cli/verify.js';
+import { parseExpectation } from '../../src/cli/verify-options.js';
+import { parseReplicaList } from '../../src/cli/verify-replicas.js';
+import { defaultTolerance, summarize } from '../../src/cli/verify-summary.js';
 import { freePort } from '../support/ports.js';
 import { servePortArgs, startServe, stopProcess } from '../support/serve-process.js';
 import { serverOnFreePorts } from '../support/test-server.js';
@@ -596,5 +599,59 @@ describe('rampflag verify', () => {
     expect(await main(['verify', '--help'], io)).toBe(0);
     expect(text()).toMatch(/^Usage: verify <flag> \(--replicas <file> \| --replica <url>\.\.\.\)/);
     expect(text()).toMatch(/Examples:[\s\S]*Exit codes:[\s\S]*3 {2}a replica cannot be reached/);
+  });
+});
+
+describe('verify, its parts', () => {
+  const replica = (url: string) => ({ url, protocol: 'evaluation' as const });
+
+  it('counts every replica as disagreeing when there is no majority (two replicas)', () => {
+    const summary = summarize(
+      [
+        { replica: replica('http://a'), outcomes: ['on', 'off', 'on'] },
+        { replica: replica('http://b'), outcomes: ['on', 'on', 'on'] },
+      ],
+      3,
+      10,
+    );
+    expect(summary.differing).toBe(1);
+    expect(summary.replicas.map((r) => r.disagreements)).toEqual([1, 1]);
+    expect(summary.examples).toEqual([{ subject: 1, outcomes: ['off', 'on'] }]);
+    expect(summary.variants).toEqual(['on', 'off']);
+  });
+
+  it('leaves a replica that failed out of the comparison', () => {
+    const summary = summarize(
+      [
+        { replica: replica('http://a'), outcomes: ['on', 'off'] },
+        { replica: replica('http://b'), outcomes: ['off', undefined], failure: 'ECONNRESET' },
+      ],
+      2,
+      10,
+    );
+    expect([summary.differing, summary.unreachable]).toEqual([0, 1]);
+    expect(summary.replicas[1]?.counts.size).toBe(0);
+  });
+
+  it('reads a replicas file: comments, blank lines, protocol prefixes, line by line', () => {
+    const text = '# prod\nhttp://a:8013/\n\n  ofrep+http://b:8016 # zone b\nhttp://a:8013\n';
+    expect(parseReplicaList(text, 'r.txt', 'evaluation')).toEqual([
+      { url: 'http://a:8013', protocol: 'evaluation' },
+      { url: 'http://b:8016', protocol: 'ofrep' },
+      { url: 'http://a:8013', protocol: 'evaluation' },
+    ]);
+  });
+
+  it.each([
+    ['on=25', { variant: 'on', percent: 25 }],
+    ['on=12.5%', { variant: 'on', percent: 12.5 }],
+    ['a=b=100 %', { variant: 'a=b', percent: 100 }],
+  ])('reads --expect %s', (text, expected) => {
+    expect(parseExpectation(text)).toEqual(expected);
+  });
+
+  it('takes the default tolerance from the binomial spread: 0 at 0 % and 100 %', () => {
+    expect(defaultTolerance(50, 10_000)).toBeCloseTo(1.645, 3);
+    expect([defaultTolerance(0, 100), defaultTolerance(100, 100)]).toEqual([0, 0]);
   });
 });
