@@ -3,12 +3,12 @@ import type { EvaluationResult } from '../evaluator/index.js';
 import { safeVariantOf } from '../rollout/transitions.js';
 import { parse, USAGE_EXIT } from './command.js';
 import { contextFrom } from './context-args.js';
-import { explainEvaluation, weightRows, type ExplainedEvaluation } from './eval-explain.js';
+import { explainEvaluation, type ExplainedEvaluation } from './eval-explain.js';
+import { explainLines, resultLines } from './eval-output.js';
 import { CliError, loadInputs, readInputs, type LoadedFlags } from './flag-source.js';
 import type { CliIo } from './io.js';
 import { notFoundMessage } from './near-matches.js';
 import { evaluateOverOfrep } from './ofrep-eval.js';
-import { colorsFor, table } from './output.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,17 +48,17 @@ Exit codes:
      or the flags or the server cannot be read
   2  bad usage (a --context that is not a JSON object, say)`;
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function command(): Command {
-  return new Command('eval')
+  return new Command('rampflag eval')
     .usage('<flag> (<files...> | --from <server>) [--context <json>] [-c key=value...] [options]')
     .description('resolve a flag for a context; --explain shows the rule path, hash and bucket')
     .argument('<flag>', 'the flag key')
     .argument('[files...]', 'flag files (JSON or YAML), merged as rampflag serve merges them')
     .option('--from <server>', 'a live server: grpc://host:8015, http://host:8014 or an OFREP URL')
     .option('--context <json>', 'the evaluation context, a JSON object')
-    .option('-c, --context-value <key=value>', 'one context attribute (repeatable)', collect, [])
+    .option('-c, --context-value <key=value>', 'one context attribute (repeatable)', collect)
     .option('-k, --targeting-key <key>', 'the targeting key')
     .option('--explain', 'show the rule path, bucketing key, hash, bucket and weight table')
     .option('--treatment <variant>', 'with --explain: the variant whose flip point to compute')
@@ -71,7 +71,7 @@ function command(): Command {
 interface Options {
   from?: string;
   context?: string;
-  contextValue: string[];
+  contextValue?: string[];
   targetingKey?: string;
   explain?: boolean;
   treatment?: string;
@@ -99,66 +99,6 @@ async function sourceOf(
       return { ofrep: opts.from as string };
     throw error;
   }
-}
-
-function resultLines(
-  io: CliIo,
-  key: string,
-  origin: string,
-  result: EvaluationResult<unknown>,
-): string[] {
-  const c = colorsFor(io);
-  const row = (name: string, value: string) => `  ${name.padEnd(9)} ${value}`;
-  const lines = [`${c.bold(key)}  ${c.dim(`(${origin})`)}`];
-  lines.push(
-    row(
-      'value',
-      result.value === undefined
-        ? "none (the caller's default value)"
-        : JSON.stringify(result.value),
-    ),
-  );
-  if (result.variant !== undefined) lines.push(row('variant', result.variant));
-  lines.push(row('reason', result.reason === 'ERROR' ? c.red(result.reason) : result.reason));
-  if (result.errorCode !== undefined)
-    lines.push(row('error', c.red(`${result.errorCode}: ${result.errorMessage ?? ''}`)));
-  const metadata = Object.entries(result.flagMetadata).map(
-    ([k, v]) => `${k} = ${JSON.stringify(v)}`,
-  );
-  if (metadata.length > 0) lines.push(row('metadata', metadata.join(', ')));
-  return lines;
-}
-
-function explainLines(io: CliIo, explained: ExplainedEvaluation): string[] {
-  const c = colorsFor(io);
-  const lines = ['', c.bold('rule path (innermost first)')];
-  if (explained.steps.length === 0) lines.push('  no targeting evaluated');
-  else
-    lines.push(
-      table(
-        io,
-        ['step', 'operator', 'rule', 'value'],
-        explained.steps
-          .slice(0, 500)
-          .map((s) => [s.path, s.operator, s.rule, JSON.stringify(s.result) ?? 'undefined']),
-      ),
-    );
-  for (const f of explained.fractional) {
-    lines.push('', c.bold(`fractional at ${f.path}`));
-    const how =
-      f.keySource === 'rule' ? "the rule's bucketing expression" : 'flag key + targetingKey';
-    lines.push(`  bucketing key  ${JSON.stringify(f.bucketingKey)} (${how})`);
-    lines.push(
-      `  MurmurHash3    ${f.hash.toLocaleString('en-US')} (x86 32-bit, seed 0; position ${f.flip.position.toFixed(6)})`,
-    );
-    lines.push(
-      `  bucket         floor(${f.hash} × ${f.totalWeight} / 2^32) = ${f.bucket.toLocaleString('en-US')} of ${f.totalWeight.toLocaleString('en-US')} → ${JSON.stringify(f.variant)}`,
-    );
-    lines.push(table(io, ['variant', 'weight', 'share', 'buckets', ''], weightRows(f)));
-    lines.push(c.bold(f.sentence));
-  }
-  for (const note of explained.notes) lines.push(c.yellow(`note: ${note}`));
-  return lines;
 }
 
 /**
@@ -217,6 +157,7 @@ export async function evaluate(
           {
             flag: key,
             origin,
+            evaluatedBy: 'ofrep' in source ? 'the server, through OFREP' : 'rampflag',
             context,
             ...result,
             ...(explained === undefined ? {} : { explain: explained }),

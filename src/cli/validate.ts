@@ -44,7 +44,7 @@ Exit codes:
   2  bad usage`;
 
 function command(): Command {
-  return new Command('validate')
+  return new Command('rampflag validate')
     .usage('<files...> [options]')
     .description('check flag files: schema and semantic errors, and rules that cannot work')
     .argument('<files...>', 'flag files (JSON or YAML)')

@@ -474,7 +474,10 @@ describe('rampflag eval --from', () => {
         subject,
         '--json',
       );
-      expect((JSON.parse(local.text) as EvalJson).variant).toBe(direct.variant);
+      expect(JSON.parse(local.text)).toMatchObject({
+        evaluatedBy: 'rampflag',
+        variant: direct.variant,
+      });
       const remote = await run(
         'new-ui',
         '--from',
@@ -485,6 +488,7 @@ describe('rampflag eval --from', () => {
       );
       expect(remote.code).toBe(0);
       expect(JSON.parse(remote.text)).toMatchObject({
+        evaluatedBy: 'the server, through OFREP',
         value: direct.value,
         variant: direct.variant,
         reason: 'TARGETING_MATCH',
