@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { locatorFor, pathSegments } from '../../src/cli/json-location.js';
 import { main } from '../../src/cli/main.js';
 import { validate } from '../../src/cli/validate.js';
 import { validateText } from '../../src/cli/validate-file.js';
+import { describeWithData, testbedDir } from '../support/shared-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-validate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -281,5 +282,25 @@ describe('locations', () => {
     expect(validateText('f.yaml', text).issues).toMatchObject([
       { path: 'flags.a.state', line: 2, column: 3 },
     ]);
+  });
+});
+
+describeWithData(testbedDir, "flagd-testbed's flag files", () => {
+  const flagsDir = join(testbedDir as string, 'flags');
+  const issuesOf = (name: string) =>
+    validateText(name, readFileSync(join(flagsDir, name), 'utf8')).issues;
+  const flagOf = (path: string) => /^flags\["?([^"\]]+)"?\]/.exec(path)?.[1];
+
+  it('load without errors', () => {
+    for (const name of readdirSync(flagsDir).filter((f) => f.endsWith('.json')))
+      expect(issuesOf(name).filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
+  it('warn about the edge cases the testbed expects to fail or fall back, and no others', () => {
+    const warned = issuesOf('edge-case-flags.json').map((i) => [flagOf(i.path), i.rule]);
+    expect(warned).toContainEqual(['missing-variant-targeting-flag', 'unknown-variant']);
+    expect(warned).toContainEqual(['fractional-zero-weights-flag', 'fractional-zero-total']);
+    expect(warned).toContainEqual(['error-targeting-flag', 'unknown-operator']);
+    expect(issuesOf('testing-flags.json')).toEqual([]);
   });
 });
