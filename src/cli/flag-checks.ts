@@ -50,7 +50,9 @@ export function bucketsOf(args: readonly unknown[]): { key: unknown; buckets: un
 
 /**
  * Calls `visit` with every literal a rule can evaluate to (the branches of `if`, the operands of
- * `and`/`or`, the variants of `fractional` buckets, through `$ref`s), with its path.
+ * `and`/`or`, the variants of `fractional` buckets, through `$ref`s), with its path. Each shared
+ * evaluator is walked once per walk (`expanded`): its literals do not depend on the way in, and
+ * evaluators that each use the previous twice must not make the walk exponential.
  */
 function outcomes(
   node: unknown,
@@ -58,7 +60,7 @@ function outcomes(
   evaluators: ReadonlyMap<string, unknown>,
   visit: (value: unknown, path: string) => void,
   depth = 0,
-  refs: ReadonlySet<string> = new Set(),
+  expanded: Set<string> = new Set(),
 ): void {
   if (depth > MAX_DEPTH) return;
   if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
@@ -70,7 +72,7 @@ function outcomes(
   const [name, args] = op;
   const at = childPath(path, name);
   const next = (arg: unknown, i: number) =>
-    outcomes(arg, childPath(at, i), evaluators, visit, depth + 1, refs);
+    outcomes(arg, childPath(at, i), evaluators, visit, depth + 1, expanded);
   if (name === 'if' || name === '?:') {
     args.forEach((arg, i) => {
       if (i % 2 === 1 || (i === args.length - 1 && i > 0)) next(arg, i);
@@ -92,11 +94,12 @@ function outcomes(
           evaluators,
           visit,
           depth + 1,
-          refs,
+          expanded,
         );
     });
-  } else if (name === '$ref' && typeof args[0] === 'string' && !refs.has(args[0])) {
+  } else if (name === '$ref' && typeof args[0] === 'string' && !expanded.has(args[0])) {
     const ref = args[0];
+    expanded.add(ref);
     if (evaluators.has(ref))
       outcomes(
         evaluators.get(ref),
@@ -104,7 +107,7 @@ function outcomes(
         evaluators,
         visit,
         depth + 1,
-        new Set([...refs, ref]),
+        expanded,
       );
   }
 }

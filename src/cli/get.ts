@@ -33,10 +33,15 @@ Exit codes:
   1  no such flag (the nearest keys are named), or the flags cannot be read or are invalid
   2  bad usage`;
 
-const positiveInt = (name: string) => (value: string) => {
+/** Most generated subjects: each is one evaluation per condition of the rule, plus one. */
+const MAX_SAMPLES = 1_000_000;
+
+const wholeNumber = (name: string, max: number) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(`${name} must be a whole number`);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new InvalidArgumentError(
+      `${name} must be a whole number up to ${max.toLocaleString('en-US')}`,
+    );
   return n;
 };
 
@@ -50,10 +55,10 @@ function command(): Command {
     .option(
       '--samples <n>',
       'generated subjects for the estimates',
-      positiveInt('--samples'),
+      wholeNumber('--samples', MAX_SAMPLES),
       10_000,
     )
-    .option('--seed <n>', 'seed of the generated subjects', positiveInt('--seed'), 1)
+    .option('--seed <n>', 'seed of the generated subjects', wholeNumber('--seed', 2 ** 32 - 1), 1)
     .option('--json', 'print JSON')
     .helpOption('-h, --help', 'print this help')
     .addHelpText('after', HELP);

@@ -38,15 +38,20 @@ export function pathSegments(path: string): Segment[] | undefined {
   return segments;
 }
 
-/** Line and column (1-based) of `offset` in `text`. */
-function locationOf(text: string, offset: number): Location {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, column: offset - start + 1 };
+/** Line and column (1-based) of an offset in `text`: the line starts found once, then searched. */
+function lineIndex(text: string): (offset: number) => Location {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - (starts[lo] as number) + 1 };
+  };
 }
 
 /** The node at `segments` in a JSON tree, or the deepest one present on the way. */
@@ -68,12 +73,13 @@ function jsonLocator(text: string): Locator {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
   const first = errors[0];
+  const locationOf = lineIndex(text);
   return {
-    syntax: first === undefined ? undefined : locationOf(text, first.offset),
+    syntax: first === undefined ? undefined : locationOf(first.offset),
     at(path) {
       const segments = pathSegments(path);
       if (root === undefined || segments === undefined) return undefined;
-      return locationOf(text, jsonNodeAt(root, segments).offset);
+      return locationOf(jsonNodeAt(root, segments).offset);
     },
   };
 }

@@ -291,6 +291,7 @@ describe('rampflag get', () => {
     expect((await run('x')).code).toBe(2);
     expect((await run('x', file(doc), '--from', 'grpc://127.0.0.1:1')).code).toBe(2);
     expect((await run('x', file(doc), '--samples', 'many')).code).toBe(2);
+    expect((await run('x', file(doc), '--samples', '1000001')).code).toBe(2);
     const help = await run('--help');
     expect(help.code).toBe(0);
     expect(help.text).toMatch(/Examples:\n {2}rampflag get /);

@@ -256,6 +256,23 @@ describe('flag checks', () => {
     ]);
   });
 
+  it('walks each shared evaluator once, however often a chain of them uses the previous one', () => {
+    const $evaluators: Record<string, unknown> = {
+      e0: {
+        fractional: [
+          ['on', 1],
+          ['of', 1],
+        ],
+      },
+    };
+    for (let i = 1; i < 60; i++)
+      $evaluators[`e${i}`] = { if: [{ var: 'x' }, { $ref: `e${i - 1}` }, { $ref: `e${i - 1}` }] };
+    const started = Date.now();
+    const issues = flagChecks({ $evaluators, ...flag({ $ref: 'e59' }) });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(issues.map((i) => i.path)).toEqual(['$evaluators.e0.fractional[1][0]']);
+  });
+
   it('warns about a fractional without buckets', () => {
     expect(flagChecks(flag({ fractional: [{ var: 'email' }] }))).toMatchObject([
       { rule: 'fractional-empty' },
