@@ -1,4 +1,4 @@
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import type { CliIo } from './io.js';
 
@@ -35,6 +35,8 @@ export function forIo(command: Command, io: CliIo): Command {
  * error (2).
  */
 export function parse(command: Command, args: readonly string[], io: CliIo): Command | number {
+  // its help says "Usage: rampflag diff …", as typed
+  if (!command.name().startsWith('rampflag ')) command.name(`rampflag ${command.name()}`);
   try {
     forIo(command, io).parse([...args], { from: 'user' });
     return command;

@@ -40,6 +40,7 @@ export async function readFromServer(
       host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: parsed.port === '' ? 8015 : Number(parsed.port),
       tls: parsed.protocol === 'grpcs:',
+      deadlineMs: 10_000, // a remote server: the provider's 500 ms default is for a sidecar
       ...(selector === null ? {} : { selector }),
     });
     return { origin: url, text };
@@ -53,7 +54,9 @@ export async function readFromServer(
       headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(10_000),
     }).catch((error: unknown) => {
-      throw new Error(`${target}: ${(error as Error).message}`);
+      // fetch says "fetch failed"; the reason (ECONNREFUSED, a DNS failure) is its cause
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`${target}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
     });
     const text = await res.text();
     if (!res.ok) {

@@ -52,7 +52,7 @@ const COMMANDS: readonly CliCommand[] = [
   },
   {
     name: 'diff',
-    operands: '<files...>',
+    operands: '<old> <new>',
     summary: 'flags added, removed, changed; who moves between variants; re-bucketing warnings',
     run: diff,
   },
@@ -83,7 +83,12 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     .helpCommand(false)
     .showHelpAfterError('(rampflag --help lists the commands)')
     .enablePositionalOptions()
-    .usage('<command> [options]');
+    .usage('<command> [options]')
+    // "diff <old> <new>" in the list of commands, as each command's own usage says
+    .configureHelp({
+      subcommandTerm: (cmd) =>
+        `${cmd.name()} ${COMMANDS.find((c) => c.name === cmd.name())?.operands ?? ''}`.trimEnd(),
+    });
   for (const command of COMMANDS)
     program
       .command(command.name)
@@ -92,7 +97,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
       .allowUnknownOption()
       .allowExcessArguments()
       .passThroughOptions()
-      .argument(command.operands.replace(/^<(.*)>$/, '[$1]'))
+      .argument('[args...]')
       .usage(`${command.operands} [options]`)
       .action(async (...params: unknown[]) => {
         code = await command.run((params.at(-1) as Command).args, io);

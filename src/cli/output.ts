@@ -23,12 +23,14 @@ export function table(
   io: CliIo,
   head: readonly string[],
   rows: readonly (readonly (string | number)[])[],
+  env: NodeJS.ProcessEnv = process.env,
 ): string {
   const plain = io.tty !== true;
+  const bold = !plain && colorsFor(io, env).isColorSupported;
   const t = new Table({
     head: [...head],
     style: {
-      head: plain ? [] : ['bold'],
+      head: bold ? ['bold'] : [],
       border: [],
       compact: plain,
       'padding-left': plain ? 0 : 1,

@@ -316,7 +316,7 @@ flags:
   it('prints help with examples and exit codes, exit 0, through rampflag drift --help', async () => {
     const { io, text } = fakeIo();
     expect(await main(['drift', '--help'], io)).toBe(0);
-    expect(text()).toMatch(/^Usage: drift <files\.\.\.> --from <server>/);
+    expect(text()).toMatch(/^Usage: rampflag drift <files\.\.\.> --from <server>/);
     expect(text()).toMatch(/Examples:[\s\S]*Exit codes:[\s\S]*3 {2}the server cannot be reached/);
   });
 });

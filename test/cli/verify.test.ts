@@ -597,7 +597,9 @@ describe('rampflag verify', () => {
   it('prints help with examples and exit codes, exit 0, through rampflag verify --help', async () => {
     const { io, text } = fakeIo();
     expect(await main(['verify', '--help'], io)).toBe(0);
-    expect(text()).toMatch(/^Usage: verify <flag> \(--replicas <file> \| --replica <url>\.\.\.\)/);
+    expect(text()).toMatch(
+      /^Usage: rampflag verify <flag> \(--replicas <file> \| --replica <url>\.\.\.\)/,
+    );
     expect(text()).toMatch(/Examples:[\s\S]*Exit codes:[\s\S]*3 {2}a replica cannot be reached/);
   });
 });
