@@ -80,8 +80,9 @@ export function explainEvaluation(
       options.treatment,
     );
     const flip = flipOf(decision, treatment);
-    const who =
-      keySource === 'implicit' && subject !== undefined ? subject : `"${decision.bucketingKey}"`;
+    // the subject by its targeting key when that is what it is bucketed by, else by its key
+    const byTargetingKey = keySource === 'implicit' || decision.bucketingKey === subject;
+    const who = byTargetingKey && subject !== undefined ? subject : `"${decision.bucketingKey}"`;
     return { ...decision, path, keySource, flip, sentence: flipSentence(who, decision, flip) };
   });
   const notes: string[] = [];

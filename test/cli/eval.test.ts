@@ -320,7 +320,9 @@ describe('rampflag eval --explain', () => {
               ];
         const flags = { edge: rolloutFlag(table(5000), { var: 'targetingKey' }) };
         const { out } = await run('edge', file({ flags }), '-k', subject, '--explain', '--json');
-        const flip = (JSON.parse(out.join('\n')) as EvalJson).explain?.fractional[0];
+        const explained = (JSON.parse(out.join('\n')) as EvalJson).explain;
+        const flip = explained?.fractional[0];
+        expect(flip?.sentence).toMatch(new RegExp(`^${subject} is in bucket `));
         expect(flip).toMatchObject({ hash, flip: { place, thresholdPercent: threshold } });
         const at = (w: number) =>
           evaluatorOf({ edge: rolloutFlag(table(w), { var: 'targetingKey' }) }).resolveBoolean(
