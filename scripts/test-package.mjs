@@ -73,7 +73,8 @@ try {
    */
   function checkRuntimeNeeds(entries) {
     const dist = join(scratch, 'node_modules', 'rampflag', 'dist');
-    const IMPORT = /(?:from\s*|import\s*\(?\s*|require\(\s*)['"]([^'"]+)['"]/g;
+    // a specifier has no whitespace: text in a string ("… from 'x'\n…") is not an import
+    const IMPORT = /(?:from\s*|import\s*\(?\s*|require\(\s*)['"]([^'"\s]+)['"]/g;
     const builtins = new Set(builtinModules);
     const needsOf = (file) => {
       const packages = new Set();
@@ -85,6 +86,8 @@ try {
         seen.add(current);
         for (const [, spec] of readFileSync(current, 'utf8').matchAll(IMPORT)) {
           if (spec.startsWith('.')) queue.push(join(dirname(current), spec));
+          else if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/.test(spec))
+            continue; // text, not a package
           else if (!builtins.has(spec.replace(/^node:/, '').split('/')[0])) {
             const parts = spec.split('/');
             packages.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
@@ -127,7 +130,7 @@ try {
       cwd: scratch,
       encoding: 'utf8',
     });
-    if (help.status !== 0 || !help.stdout.includes('commands: serve'))
+    if (help.status !== 0 || !/Commands:[\s\S]*serve[\s\S]*validate/.test(help.stdout))
       throw new Error(`npx rampflag --help: exit ${help.status}\n${help.stdout}${help.stderr}`);
     console.log('ok  npx rampflag --help prints the usage');
     for (const subpath of entries) {
@@ -155,6 +158,52 @@ try {
   }
 
   /**
+   * Every everyday command through the installed binary, against the files and the running
+   * `rampflag serve`: each with the exit code its help documents.
+   */
+  function checkCommands(syncPort, httpPort) {
+    writeFileSync(
+      join(scratch, 'ramp.json'),
+      '{"flags":{"f":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on","targeting":{"fractional":[["on",25],["off",75]]}}}}',
+    );
+    writeFileSync(
+      join(scratch, 'bad.json'),
+      '{"flags":{"f":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"of"}}}',
+    );
+    const bin = join(scratch, 'node_modules', '.bin', 'rampflag');
+    const cases = [
+      [
+        ['--version'],
+        0,
+        new RegExp(`^${JSON.parse(readFileSync('package.json', 'utf8')).version}$`, 'm'),
+      ],
+      [['serv'], 2, /Did you mean serve\?/],
+      [['validate', 'flags.json', 'ramp.json'], 0, /./],
+      [['validate', 'bad.json'], 1, /bad\.json:1:\d+/],
+      [['get', 'f', 'ramp.json', '--json'], 0, /"on"/],
+      [['eval', 'f', 'ramp.json', '-c', 'targetingKey=user-42', '--explain'], 0, /bucket/],
+      [['distribution', 'f', 'ramp.json', '--subjects', '2000'], 0, /χ²/],
+      [['diff', 'flags.json', 'ramp.json'], 1, /changed/i],
+      [['drift', 'flags.json', '--from', `grpc://127.0.0.1:${syncPort}`], 0, /./],
+      [['verify', 'f', '--replica', `http://127.0.0.1:${httpPort}`, '--subjects', '50'], 0, /./],
+      [['rollout', '--help'], 0, /^usage: rampflag rollout/m],
+    ];
+    for (const [args, expected, pattern] of cases) {
+      const result = spawnSync(bin, args, {
+        cwd: scratch,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      const output = `${result.stdout}${result.stderr}`;
+      if (result.status !== expected || !pattern.test(output))
+        throw new Error(
+          `rampflag ${args.join(' ')}: exit ${result.status} (expected ${expected})\n${output}`,
+        );
+    }
+    console.log(`ok  ${cases.length} commands through the installed binary, with their exit codes`);
+  }
+
+  /**
    * In-process mode end to end, straight after the bare install: `rampflag serve` on free ports,
    * and a FlagdProvider (resolverType in-process, through @grpc/grpc-js) evaluating from it, from
    * each module system.
@@ -171,7 +220,7 @@ try {
       { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
-      const syncPort = await new Promise((resolveStart, reject) => {
+      const { syncPort, httpPort } = await new Promise((resolveStart, reject) => {
         let output = '';
         const timer = setTimeout(
           () => reject(new Error(`rampflag serve: silent\n${output}`)),
@@ -179,10 +228,11 @@ try {
         );
         const read = (chunk) => {
           output += chunk;
-          const match = /sync \(gRPC\) \S+:(\d+)/.exec(output);
-          if (match) {
+          const sync = /sync \(gRPC\) \S+:(\d+)/.exec(output);
+          const http = /evaluation API and SSE \S+:(\d+)/.exec(output);
+          if (sync && http) {
             clearTimeout(timer);
-            resolveStart(Number(match[1]));
+            resolveStart({ syncPort: Number(sync[1]), httpPort: Number(http[1]) });
           }
         };
         child.stdout.on('data', read);
@@ -201,6 +251,7 @@ try {
         `(async () => { const m = require('rampflag'); const sdk = require('@openfeature/server-sdk'); ${evaluate} })().catch((e) => { console.error(e); process.exit(1); });`,
       ]);
       console.log('ok  in-process mode evaluates from rampflag serve, import and require');
+      checkCommands(syncPort, httpPort);
     } finally {
       child.kill();
     }
@@ -250,7 +301,7 @@ try {
   const bin = spawnSync(join(scratch, 'node_modules', '.bin', 'rampflag'), [], {
     encoding: 'utf8',
   });
-  if (bin.status !== 2 || !bin.stderr.includes('commands: serve')) {
+  if (bin.status !== 2 || !/Commands:[\s\S]*serve/.test(bin.stderr)) {
     throw new Error(`rampflag binary: exit ${bin.status}, ${bin.stderr}`);
   }
   console.log('ok  the rampflag binary runs');
