@@ -1,5 +1,5 @@
 import { isObject } from '../evaluator/json-path.js';
-import { CliError } from './flag-source.js';
+import { CliError } from './command.js';
 
 type Json = Record<string, unknown>;
 
@@ -27,18 +27,18 @@ export function contextFrom(options: {
     try {
       parsed = JSON.parse(options.context);
     } catch (error) {
-      throw new CliError(`--context is not JSON: ${(error as Error).message}`, true);
+      throw new CliError(`--context is not JSON: ${(error as Error).message}`, 'usage');
     }
     if (!isObject(parsed))
       throw new CliError(
         '--context must be a JSON object, e.g. \'{"targetingKey": "user-42"}\'',
-        true,
+        'usage',
       );
     context = { ...parsed };
   }
   for (const pair of options.contextValue ?? []) {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new CliError(`-c "${pair}" is not key=value`, true);
+    if (at <= 0) throw new CliError(`-c "${pair}" is not key=value`, 'usage');
     Object.defineProperty(context, pair.slice(0, at), {
       value: contextValue(pair.slice(at + 1)),
       enumerable: true,

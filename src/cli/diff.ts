@@ -1,21 +1,18 @@
 import { Command } from 'commander';
-import { parse, USAGE_EXIT } from './command.js';
+import { CliError, INPUT_EXITS, runCommand } from './command.js';
 import { diffFlags } from './diff-flags.js';
 import { sampleOutcomes, type FlagPair } from './diff-impact.js';
 import { printDiff } from './diff-output.js';
 import { diffReport } from './diff-report.js';
 import type { CliIo } from './io.js';
-import { loadConfig, type ConfigLoadError, type LoadedConfig } from './loaded-config.js';
+import type { LoadedFlags } from './flag-source.js';
+import { loadConfig } from './loaded-config.js';
 import { renameCandidates } from './rebucketing.js';
 import { subjectsFrom, withSubjectOptions, type SubjectOptions } from './subject-options.js';
 import type { SubjectSet } from './subjects.js';
 
 /** `rampflag diff`'s exit code when the configurations differ (as `diff` exits 1). */
 export const CHANGES_EXIT = 1;
-/** The exit code when the server (`--from`) cannot be read. */
-export const UNREACHABLE_EXIT = 3;
-/** The exit code when Ctrl-C stopped the evaluation. */
-export const STOPPED_EXIT = 130;
 
 const HELP = `
 Lists the flags added, removed and changed (state, variants, default variant, targeting, metadata),
@@ -90,35 +87,35 @@ async function load(files: readonly string[], from: string | undefined, env: Nod
  * the share of subjects moving between variants, and warnings for re-bucketing. Resolves with the
  * exit code.
  */
-export async function diff(
+export function diff(
   args: readonly string[],
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const parsed = parse(command(), args, io);
-  if (typeof parsed === 'number') return parsed;
-  const [files] = parsed.processedArgs as [string[]];
-  const options = parsed.opts<Options>();
-  if (files.length !== (options.from === undefined ? 2 : 1)) {
-    const want =
-      options.from === undefined
-        ? 'an old and a new flag file'
-        : 'one flag file (the new) with --from';
-    io.stderr(`rampflag diff: give ${want} (rampflag diff --help)`);
-    return USAGE_EXIT;
-  }
-  let subjects: SubjectSet;
-  let before: LoadedConfig;
-  let after: LoadedConfig;
-  try {
-    subjects = await subjectsFrom(options);
-    [before, after] = await load(files, options.from, env);
-  } catch (error) {
-    io.stderr(`rampflag diff: ${(error as Error).message}`);
-    const unreachable =
-      (error as Error).name === 'ConfigLoadError' && (error as ConfigLoadError).unreachable;
-    return unreachable ? UNREACHABLE_EXIT : USAGE_EXIT;
-  }
+  return runCommand(command(), args, io, INPUT_EXITS, async (parsed) => {
+    const [files] = parsed.processedArgs as [string[]];
+    const options = parsed.opts<Options>();
+    if (files.length !== (options.from === undefined ? 2 : 1)) {
+      const want =
+        options.from === undefined
+          ? 'an old and a new flag file'
+          : 'one flag file (the new) with --from';
+      throw new CliError(`give ${want} (rampflag diff --help)`, 'usage');
+    }
+    const subjects = await subjectsFrom(options);
+    const [before, after] = await load(files, options.from, env);
+    return compare(before, after, subjects, options, io);
+  });
+}
+
+/** The report on `before` and `after`, printed; resolves with the exit code. */
+async function compare(
+  before: LoadedFlags,
+  after: LoadedFlags,
+  subjects: SubjectSet,
+  options: Options,
+  io: CliIo,
+): Promise<number> {
   const changes = diffFlags(before.flags, after.flags);
   const pick = (map: ReadonlyMap<string, Record<string, unknown>>, keys: readonly string[]) =>
     new Map(keys.map((key) => [key, map.get(key) as Record<string, unknown>]));
@@ -134,10 +131,7 @@ export async function diff(
     pairs.length === 0
       ? []
       : await sampleOutcomes(pairs, before.evaluator, after.evaluator, subjects, io);
-  if (outcomes === undefined) {
-    io.stderr('rampflag diff: stopped');
-    return STOPPED_EXIT;
-  }
+  if (outcomes === undefined) throw new CliError('stopped', 'stopped');
   const report = diffReport(
     changes,
     renames,

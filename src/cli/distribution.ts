@@ -1,20 +1,17 @@
 import { Command } from 'commander';
-import { parse, USAGE_EXIT } from './command.js';
+import { CliError, INPUT_EXITS, runCommand } from './command.js';
 import { distributionReport } from './distribution-report.js';
 import { printDistribution } from './distribution-output.js';
 import { dynamicSplits, splitProbe, tallier } from './distribution-tally.js';
 import type { CliIo } from './io.js';
-import { flagIn, loadConfig, type ConfigLoadError } from './loaded-config.js';
+import type { LoadedFlags } from './flag-source.js';
+import { flagIn, loadConfig } from './loaded-config.js';
 import { forEachSubject } from './subject-loop.js';
 import { subjectsFrom, withSubjectOptions, type SubjectOptions } from './subject-options.js';
 import type { SubjectSet } from './subjects.js';
 
 /** `rampflag distribution`'s exit code for a split that differs from its weights (`--fail-on-mismatch`). */
 export const MISMATCH_EXIT = 1;
-/** The exit code when the server cannot be read. */
-export const UNREACHABLE_EXIT = 3;
-/** The exit code when Ctrl-C stopped the count. */
-export const STOPPED_EXIT = 130;
 
 const HELP = `
 Evaluates the flag for every subject, as flagd would, and counts what each got:
@@ -70,46 +67,46 @@ function command(): Command {
     .addHelpText('after', HELP);
 }
 
-function usage(io: CliIo, message: string): number {
-  io.stderr(`rampflag distribution: ${message} (rampflag distribution --help)`);
-  return USAGE_EXIT;
-}
-
 /**
  * `rampflag distribution <flag> (files… | --from <server>)`: the split of a flag over generated or
  * given subjects, per variant and cohort, against its configured weights. Resolves with the exit code.
  */
-export async function distribution(
+export function distribution(
   args: readonly string[],
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const parsed = parse(command(), args, io);
-  if (typeof parsed === 'number') return parsed;
-  const [flagKey, files = []] = parsed.processedArgs as [string, string[]];
-  const options = parsed.opts<Options>();
-  if (files.length > 0 === (options.from !== undefined))
-    return usage(io, 'give flag files or --from <server>, one of the two');
-  let subjects: SubjectSet;
-  let flag: Record<string, unknown>;
-  let config: Awaited<ReturnType<typeof loadConfig>>;
-  try {
-    subjects = await subjectsFrom(options);
-    config = await loadConfig(options.from === undefined ? { files } : { from: options.from }, env);
-    flag = flagIn(config, flagKey);
-  } catch (error) {
-    io.stderr(`rampflag distribution: ${(error as Error).message}`);
-    return (error as Error).name === 'ConfigLoadError' && (error as ConfigLoadError).unreachable
-      ? UNREACHABLE_EXIT
-      : USAGE_EXIT;
-  }
+  return runCommand(command(), args, io, INPUT_EXITS, async (parsed) => {
+    const [flagKey, files = []] = parsed.processedArgs as [string, string[]];
+    const options = parsed.opts<Options>();
+    if (files.length > 0 === (options.from !== undefined))
+      throw new CliError(
+        'give flag files or --from <server>, one of the two (rampflag distribution --help)',
+        'usage',
+      );
+    const subjects = await subjectsFrom(options);
+    const config = await loadConfig(
+      options.from === undefined ? { files } : { from: options.from },
+      env,
+    );
+    return count(config, flagKey, subjects, options, io);
+  });
+}
+
+/** The split of `flagKey` over `subjects`, printed; resolves with the exit code. */
+async function count(
+  config: LoadedFlags,
+  flagKey: string,
+  subjects: SubjectSet,
+  options: Options,
+  io: CliIo,
+): Promise<number> {
+  const flag = flagIn(config, flagKey);
   const probe = splitProbe(flagKey, flag);
   const counter = tallier(config.evaluator, flagKey, probe, options.cohort);
   const work = probe === undefined ? 1 : 2;
-  if (!(await forEachSubject(subjects, io, flagKey, (context) => counter.add(context), work))) {
-    io.stderr('rampflag distribution: stopped');
-    return STOPPED_EXIT;
-  }
+  if (!(await forEachSubject(subjects, io, flagKey, (context) => counter.add(context), work)))
+    throw new CliError('stopped', 'stopped');
   const report = distributionReport(
     flagKey,
     counter.tally(),

@@ -37,17 +37,13 @@ export interface DriftReport {
 /** At most this many differences are listed per flag. */
 export const MAX_DIFFS_PER_FLAG = 20;
 
-const EMPTY: FlagInput = { origin: '(normalising)', text: '{"flags":{}}' };
-
 /**
- * The flags a set of inputs serves, by key, normalised as `rampflag serve` merges several sources:
- * the array form as a map, shared `$evaluators` inlined, each flag carrying its flag set's
- * metadata under its own. One input is merged with an empty one so that a single file, several
- * files, `FetchAllFlags` and the management API's stored file all come out in the same form.
- * Throws naming the input that cannot be read.
+ * The flags a set of inputs serves, by key, normalised as `rampflag serve` merges several sources
+ * ({@link mergeInputs}), so that a single file, several files, `FetchAllFlags` and the management
+ * API's stored file all come out in the same form. Throws naming the input that cannot be read.
  */
 export function servedFlags(inputs: readonly FlagInput[]): Map<string, Json> {
-  const doc = JSON.parse(mergeInputs([...inputs, EMPTY])) as { flags: Record<string, Json> };
+  const doc = JSON.parse(mergeInputs(inputs)) as { flags: Record<string, Json> };
   return new Map(Object.entries(doc.flags));
 }
 

@@ -1,14 +1,13 @@
 import { Command } from 'commander';
-import { parse, USAGE_EXIT } from './command.js';
+import { CliError, INPUT_EXITS, runCommand } from './command.js';
 import { compareFlags, servedFlags } from './drift-compare.js';
 import { driftJson, printDrift } from './drift-output.js';
-import { readFlagFiles, readFromServer, type FlagInput } from './flag-input.js';
+import { serverUrl, type FlagInput } from './flag-input.js';
+import { readFlags } from './flag-source.js';
 import type { CliIo } from './io.js';
 
 /** `rampflag drift`'s exit code when the files and the server differ. */
 export const DRIFT_EXIT = 1;
-/** `rampflag drift`'s exit code when the server's flags cannot be read. */
-export const UNREACHABLE_EXIT = 3;
 
 const HELP = `
 Compares flag by flag, by meaning: key order, formatting, YAML or JSON, the array or the map form,
@@ -59,20 +58,7 @@ function command(): Command {
     .addHelpText('after', HELP);
 }
 
-/** Whether `url` is one `--from` takes; a usage error otherwise. */
-function serverUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `--from "${url}" is not a URL (grpc://host:8015 or http://host:8014)`;
-  }
-  return ['grpc:', 'grpcs:', 'http:', 'https:'].includes(parsed.protocol)
-    ? undefined
-    : `--from "${url}": use grpc://host:port (FetchAllFlags) or http://host:port (the management API)`;
-}
-
-/** The flags of the files, normalised; a file that cannot be parsed is named. */
+/** The flags of the files, normalised; a {@link CliError} names a file that cannot be parsed. */
 function fileFlags(inputs: readonly FlagInput[]) {
   try {
     return servedFlags(inputs);
@@ -83,9 +69,21 @@ function fileFlags(inputs: readonly FlagInput[]) {
         servedFlags([input]);
       } catch (alone) {
         const message = (alone as Error).message;
-        throw new Error(message.includes(input.origin) ? message : `${input.origin}: ${message}`);
+        const named = message.includes(input.origin) ? message : `${input.origin}: ${message}`;
+        throw new CliError(named, 'failed', { cause: alone });
       }
-    throw error;
+    throw new CliError((error as Error).message, 'failed', { cause: error });
+  }
+}
+
+/** The server's flags, normalised; an `unreachable` {@link CliError} when they cannot be read. */
+async function serverFlags(from: string, env: NodeJS.ProcessEnv) {
+  try {
+    return servedFlags(await readFlags({ from }, env));
+  } catch (error) {
+    const message = (error as Error).message;
+    const named = message.includes(from) ? message : `${from}: ${message}`;
+    throw new CliError(`cannot read the server's flags: ${named}`, 'unreachable', { cause: error });
   }
 }
 
@@ -94,40 +92,26 @@ function fileFlags(inputs: readonly FlagInput[]) {
  * files hold. Exit 0 in sync, 1 on drift, 2 on bad usage or an unreadable file, 3 when the server's
  * flags cannot be read.
  */
-export async function drift(
+export function drift(
   args: readonly string[],
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const parsed = parse(command(), args, io);
-  if (typeof parsed === 'number') return parsed;
-  const opts = parsed.opts<{ from: string; ignoreRolloutState?: boolean; json?: boolean }>();
-  const files = parsed.processedArgs[0] as string[];
-  const problem = serverUrlProblem(opts.from);
-  if (problem !== undefined) {
-    io.stderr(`rampflag drift: ${problem}`);
-    return USAGE_EXIT;
-  }
-  let git;
-  try {
-    git = fileFlags(await readFlagFiles(files));
-  } catch (error) {
-    io.stderr(`rampflag drift: ${(error as Error).message}`);
-    return USAGE_EXIT;
-  }
-  let served;
-  try {
-    served = servedFlags([await readFromServer(opts.from, env)]);
-  } catch (error) {
-    const message = (error as Error).message;
-    const named = message.includes(opts.from) ? message : `${opts.from}: ${message}`;
-    io.stderr(`rampflag drift: cannot read the server's flags: ${named}`);
-    return UNREACHABLE_EXIT;
-  }
-  const ignoreRolloutState = opts.ignoreRolloutState === true;
-  const report = compareFlags(git, served, { ignoreRolloutState });
-  const subject = { files, server: opts.from, ignoreRolloutState };
-  if (opts.json === true) io.stdout(JSON.stringify(driftJson(subject, report), null, 2));
-  else printDrift(io, subject, report);
-  return report.drift.length === 0 ? 0 : DRIFT_EXIT;
+  return runCommand(command(), args, io, INPUT_EXITS, async (parsed) => {
+    const opts = parsed.opts<{ from: string; ignoreRolloutState?: boolean; json?: boolean }>();
+    const files = parsed.processedArgs[0] as string[];
+    try {
+      serverUrl(opts.from);
+    } catch (error) {
+      throw new CliError((error as Error).message, 'usage');
+    }
+    const git = fileFlags(await readFlags({ files }));
+    const served = await serverFlags(opts.from, env);
+    const ignoreRolloutState = opts.ignoreRolloutState === true;
+    const report = compareFlags(git, served, { ignoreRolloutState });
+    const subject = { files, server: opts.from, ignoreRolloutState };
+    if (opts.json === true) io.stdout(JSON.stringify(driftJson(subject, report), null, 2));
+    else printDrift(io, subject, report);
+    return report.drift.length === 0 ? 0 : DRIFT_EXIT;
+  });
 }

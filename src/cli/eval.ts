@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import type { EvaluationResult } from '../evaluator/index.js';
 import { safeVariantOf } from '../rollout/transitions.js';
-import { parse, USAGE_EXIT } from './command.js';
+import { CliError, FAILURE_EXITS, isCliError, runCommand } from './command.js';
 import { contextFrom } from './context-args.js';
 import { explainEvaluation, type ExplainedEvaluation } from './eval-explain.js';
 import { explainLines, resultLines } from './eval-output.js';
-import { CliError, loadInputs, readInputs, type LoadedFlags } from './flag-source.js';
+import { loadInputs, readInputs, type LoadedFlags } from './flag-source.js';
 import type { CliIo } from './io.js';
 import { notFoundMessage } from './near-matches.js';
 import { evaluateOverOfrep } from './ofrep-eval.js';
@@ -88,14 +88,14 @@ async function sourceOf(
   env: NodeJS.ProcessEnv,
 ): Promise<{ loaded: LoadedFlags } | { ofrep: string }> {
   if (opts.ofrep === true) {
-    if (!isHttp(opts.from)) throw new CliError('--ofrep needs --from http(s)://host:8016', true);
+    if (!isHttp(opts.from)) throw new CliError('--ofrep needs --from http(s)://host:8016', 'usage');
     return { ofrep: opts.from as string };
   }
   try {
     return { loaded: loadInputs(await readInputs(files, opts.from, env)) };
   } catch (error) {
     // an OFREP port (flagd's 8016) has no management API: it answers 404 for /admin/flags
-    if (error instanceof CliError && isHttp(opts.from) && / answered 404\b/.test(error.message))
+    if (isCliError(error) && isHttp(opts.from) && / answered 404\b/.test(error.message))
       return { ofrep: opts.from as string };
     throw error;
   }
@@ -106,24 +106,22 @@ async function sourceOf(
  * and with `--explain` why. Exit 0 when it resolved without an error, 1 with one (or when the
  * flags cannot be read), 2 on bad usage.
  */
-export async function evaluate(
+export function evaluate(
   args: readonly string[],
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const parsed = parse(command(), args, io);
-  if (typeof parsed === 'number') return parsed;
-  const [key, files] = parsed.processedArgs as [string, string[]];
-  const opts = parsed.opts<Options>();
-  try {
+  return runCommand(command(), args, io, FAILURE_EXITS, async (parsed) => {
+    const [key, files] = parsed.processedArgs as [string, string[]];
+    const opts = parsed.opts<Options>();
     const context = contextFrom(opts);
     if (opts.treatment !== undefined && opts.explain !== true)
-      throw new CliError('--treatment goes with --explain', true);
+      throw new CliError('--treatment goes with --explain', 'usage');
     const source = await sourceOf(files, opts, env);
     if ('ofrep' in source && opts.explain === true)
       throw new CliError(
         `--explain needs the flag definitions, which OFREP does not give: read them with --from grpc://host:8015 or the management API (http://host:8014)`,
-        true,
+        'usage',
       );
     let result: EvaluationResult<unknown>;
     let explained: ExplainedEvaluation | undefined;
@@ -171,9 +169,5 @@ export async function evaluate(
       if (explained !== undefined) for (const line of explainLines(io, explained)) io.stdout(line);
     }
     return result.reason === 'ERROR' ? 1 : 0;
-  } catch (error) {
-    if (!(error instanceof CliError)) throw error;
-    io.stderr(`rampflag eval: ${error.message}`);
-    return error.usage ? USAGE_EXIT : 1;
-  }
+  });
 }

@@ -17,6 +17,24 @@ export function tokenOf(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
+ * `url` as `--from` takes it: grpc(s):// or http(s)://. Throws an Error saying what is wrong
+ * otherwise.
+ */
+export function serverUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`--from "${url}" is not a URL (grpc://host:8015 or http://host:8014)`);
+  }
+  if (!['grpc:', 'grpcs:', 'http:', 'https:'].includes(parsed.protocol))
+    throw new Error(
+      `--from "${url}": use grpc://host:port (FetchAllFlags) or http://host:port (the management API)`,
+    );
+  return parsed;
+}
+
+/**
  * The configuration a live server holds:
  * - `grpc://host:port` (or `grpcs://`): flagd's `FetchAllFlags`, from flagd or `rampflag serve`
  *   (`?selector=` picks a source or flag set);
@@ -28,12 +46,7 @@ export async function readFromServer(
   url: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<FlagInput> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`--from "${url}" is not a URL (grpc://host:8015 or http://host:8014)`);
-  }
+  const parsed = serverUrl(url);
   if (parsed.protocol === 'grpc:' || parsed.protocol === 'grpcs:') {
     const selector = parsed.searchParams.get('selector');
     const text = await fetchAllFlags({
@@ -45,29 +58,25 @@ export async function readFromServer(
     });
     return { origin: url, text };
   }
-  if (parsed.protocol === 'http:' || parsed.protocol === 'https:') {
-    const source = parsed.searchParams.get('source');
-    const base = `${parsed.origin}${parsed.pathname.replace(/\/(admin\/flags)?\/?$/, '')}`;
-    const target = `${base}/admin/flags${source === null ? '' : `?source=${encodeURIComponent(source)}`}`;
-    const token = tokenOf(env);
-    const res = await fetch(target, {
-      headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(10_000),
-    }).catch((error: unknown) => {
-      // fetch says "fetch failed"; the reason (ECONNREFUSED, a DNS failure) is its cause
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`${target}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
-    });
-    const text = await res.text();
-    if (!res.ok) {
-      const hint = res.status === 401 ? ' (set RAMPFLAG_TOKEN to a token with the read role)' : '';
-      throw new Error(`${target} answered ${res.status}: ${text.slice(0, 500)}${hint}`);
-    }
-    return { origin: url, text };
+  // http: or https:, the others serverUrl refused
+  const source = parsed.searchParams.get('source');
+  const base = `${parsed.origin}${parsed.pathname.replace(/\/(admin\/flags)?\/?$/, '')}`;
+  const target = `${base}/admin/flags${source === null ? '' : `?source=${encodeURIComponent(source)}`}`;
+  const token = tokenOf(env);
+  const res = await fetch(target, {
+    headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  }).catch((error: unknown) => {
+    // fetch says "fetch failed"; the reason (ECONNREFUSED, a DNS failure) is its cause
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`${target}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    const hint = res.status === 401 ? ' (set RAMPFLAG_TOKEN to a token with the read role)' : '';
+    throw new Error(`${target} answered ${res.status}: ${text.slice(0, 500)}${hint}`);
   }
-  throw new Error(
-    `--from "${url}": use grpc://host:port (FetchAllFlags) or http://host:port (the management API)`,
-  );
+  return { origin: url, text };
 }
 
 /** Reads flag files (JSON or YAML, as they are), naming a file that cannot be read. */
@@ -85,11 +94,15 @@ export async function readFlagFiles(files: readonly string[]): Promise<FlagInput
   );
 }
 
+/** Nothing: merged after the inputs, it makes one input come out as several do. */
+const NOTHING: FlagInput = { origin: '(nothing)', text: '{"flags":{}}' };
+
 /**
  * The configuration several inputs serve together, as `rampflag serve` and flagd merge sources (a
- * flag key defined twice takes the later input's flag; shared evaluators are inlined), as JSON
- * text. Throws `InvalidConfigurationError` naming the input for a bad one.
+ * flag key defined twice takes the later input's flag), as JSON text in the served form, for one
+ * input too: `{"flags": {…}}` by key, shared evaluators inlined, each flag carrying its flag set's
+ * metadata under its own. Throws `InvalidConfigurationError` naming the input for a bad one.
  */
 export function mergeInputs(inputs: readonly FlagInput[]): string {
-  return mergeSources(inputs.map((input) => readSourceDoc(input.origin, input.text)));
+  return mergeSources([...inputs, NOTHING].map((input) => readSourceDoc(input.origin, input.text)));
 }

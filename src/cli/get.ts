@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { parse, USAGE_EXIT } from './command.js';
+import { FAILURE_EXITS, runCommand } from './command.js';
 import { exposureOf } from './exposure.js';
-import { CliError, flagOf, loadInputs, readInputs } from './flag-source.js';
+import { flagOf, loadInputs, readInputs } from './flag-source.js';
 import { summarise } from './flag-summary.js';
 import { definitionLines, exposureRows } from './get-output.js';
 import type { CliIo } from './io.js';
@@ -69,17 +69,15 @@ function command(): Command {
  * exposure. Exit 0, 1 when the flag is not found (naming near keys) or the flags cannot be read,
  * 2 on bad usage.
  */
-export async function get(
+export function get(
   args: readonly string[],
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
   now: () => number = Date.now,
 ): Promise<number> {
-  const parsed = parse(command(), args, io);
-  if (typeof parsed === 'number') return parsed;
-  const [key, files] = parsed.processedArgs as [string, string[]];
-  const opts = parsed.opts<{ from?: string; samples: number; seed: number; json?: boolean }>();
-  try {
+  return runCommand(command(), args, io, FAILURE_EXITS, async (parsed) => {
+    const [key, files] = parsed.processedArgs as [string, string[]];
+    const opts = parsed.opts<{ from?: string; samples: number; seed: number; json?: boolean }>();
     const loaded = loadInputs(await readInputs(files, opts.from, env));
     const flag = flagOf(loaded, key);
     const summary = summarise(key, flag, now());
@@ -110,9 +108,5 @@ export async function get(
         ),
       );
     return 0;
-  } catch (error) {
-    if (!(error instanceof CliError)) throw error;
-    io.stderr(`rampflag get: ${error.message}`);
-    return error.usage ? USAGE_EXIT : 1;
-  }
+  });
 }

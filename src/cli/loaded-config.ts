@@ -1,38 +1,10 @@
-import {
-  createEvaluator,
-  isInvalidConfigurationError,
-  type Evaluator,
-} from '../evaluator/index.js';
-import { isObject } from '../evaluator/json-path.js';
-import { mergeInputs, readFlagFiles, readFromServer, type FlagInput } from './flag-input.js';
+import { isInvalidConfigurationError } from '../evaluator/index.js';
+import { CliError } from './command.js';
+import type { FlagInput } from './flag-input.js';
+import { loadInputs, readFlags, type FlagOrigin, type LoadedFlags } from './flag-source.js';
 import { validateText } from './validate-file.js';
 
 type Json = Record<string, unknown>;
-
-/** A configuration a command compares or samples: its flags as served, and an evaluator on them. */
-export interface LoadedConfig {
-  /** The files (joined by ", ") or the server's URL, for messages. */
-  readonly origin: string;
-  /** Its flags by key as a server serves them: shared `$evaluators` inlined, set metadata merged in. */
-  readonly flags: ReadonlyMap<string, Json>;
-  /** An evaluator holding the configuration. */
-  readonly evaluator: Evaluator;
-}
-
-/** A configuration that cannot be read (`unreachable`: a server) or is invalid. */
-export class ConfigLoadError extends Error {
-  override readonly name = 'ConfigLoadError';
-  constructor(
-    message: string,
-    readonly unreachable: boolean,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** Nothing: merged after a single input, it makes the merge inline `$ref`s as it does for several. */
-const NOTHING: FlagInput = { origin: '(nothing)', text: '{"flags":{}}' };
 
 /** The issues of an invalid configuration, one per line, each naming the input and its JSON path. */
 function invalidMessage(origin: string, error: unknown): string {
@@ -58,48 +30,24 @@ function locatedErrors(inputs: readonly FlagInput[]): string[] {
 }
 
 /**
- * Loads already-read inputs; throws a {@link ConfigLoadError} naming the input for a bad one, and,
- * for `files`, each error's line:column.
+ * Reads and loads flag files, or a server's flags, as `rampflag diff` and `distribution` do: a bad
+ * configuration is a {@link CliError} naming the input and, for files, each error's line:column.
  */
-export function loadInputs(inputs: readonly FlagInput[], files = false): LoadedConfig {
-  const origin = inputs.map((input) => input.origin).join(', ');
-  let text: string;
-  try {
-    text = mergeInputs([...inputs, NOTHING]);
-    const evaluator = createEvaluator();
-    evaluator.setConfiguration(text);
-    const flags = (JSON.parse(text) as { flags: unknown }).flags;
-    const entries = isObject(flags) ? Object.entries(flags).filter(([, f]) => isObject(f)) : [];
-    return { origin, flags: new Map(entries as [string, Json][]), evaluator };
-  } catch (error) {
-    const located = files ? locatedErrors(inputs) : [];
-    const message =
-      located.length > 0
-        ? `${origin} is not a valid flag configuration:\n${located.join('\n')}`
-        : invalidMessage(origin, error);
-    throw new ConfigLoadError(message, false, { cause: error });
-  }
-}
-
-/** Reads and loads flag files, or a server's flags when `from` is given. */
 export async function loadConfig(
-  source: { readonly files: readonly string[] } | { readonly from: string },
+  origin: FlagOrigin,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<LoadedConfig> {
-  let inputs: FlagInput[];
-  try {
-    inputs =
-      'from' in source
-        ? [await readFromServer(source.from, env)]
-        : await readFlagFiles(source.files);
-  } catch (error) {
-    throw new ConfigLoadError((error as Error).message, 'from' in source, { cause: error });
-  }
-  return loadInputs(inputs, !('from' in source));
+): Promise<LoadedFlags> {
+  const inputs = await readFlags(origin, env);
+  return loadInputs(inputs, (joined, error) => {
+    const located = 'files' in origin ? locatedErrors(inputs) : [];
+    return located.length > 0
+      ? `${joined} is not a valid flag configuration:\n${located.join('\n')}`
+      : invalidMessage(joined, error);
+  });
 }
 
-/** `flag` as a server has it, or a {@link ConfigLoadError} naming the flags there are. */
-export function flagIn(config: LoadedConfig, flag: string): Json {
+/** `flag` as a server has it, or a {@link CliError} naming the flags there are. */
+export function flagIn(config: LoadedFlags, flag: string): Json {
   const found = config.flags.get(flag);
   if (found !== undefined) return found;
   const keys = [...config.flags.keys()];
@@ -110,5 +58,5 @@ export function flagIn(config: LoadedConfig, flag: string): Json {
       : keys.length === 0
         ? '; it has no flags'
         : ` (it has ${keys.slice(0, 10).join(', ')}${keys.length > 10 ? ', …' : ''})`;
-  throw new ConfigLoadError(`flag '${flag}' is not in ${config.origin}${hint}`, false);
+  throw new CliError(`flag '${flag}' is not in ${config.origin}${hint}`);
 }

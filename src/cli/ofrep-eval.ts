@@ -1,6 +1,6 @@
 import type { EvaluationResult, ResolutionReason } from '../evaluator/index.js';
 import { isObject } from '../evaluator/json-path.js';
-import { CliError } from './flag-source.js';
+import { CliError } from './command.js';
 
 /**
  * One flag evaluated on a server through OFREP's single-flag evaluation,

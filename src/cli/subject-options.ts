@@ -1,12 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { isObject } from '../evaluator/json-path.js';
-import {
-  generatedSubjects,
-  MAX_SUBJECTS,
-  readSubjects,
-  SubjectsError,
-  type SubjectSet,
-} from './subjects.js';
+import { CliError } from './command.js';
+import { generatedSubjects, MAX_SUBJECTS, readSubjects, type SubjectSet } from './subjects.js';
 
 type Json = Record<string, unknown>;
 
@@ -79,15 +74,19 @@ export function withSubjectOptions(command: Command): Command {
     );
 }
 
-/** The subjects the options name; throws a usage message, or a {@link SubjectsError} for a bad file. */
+/** The subjects the options name; a {@link CliError} for options that conflict or a bad file. */
 export async function subjectsFrom(options: SubjectOptions): Promise<SubjectSet> {
   const base = options.context ?? {};
-  if (options.subjectsFile !== undefined) {
-    if (options.subjects !== undefined || options.seed !== undefined)
-      throw new SubjectsError(
-        '--subjects-file reads its subjects: it takes neither --subjects nor --seed',
-      );
-    return readSubjects(options.subjectsFile, base);
+  if (options.subjectsFile === undefined)
+    return generatedSubjects(options.subjects ?? DEFAULT_SUBJECTS, base, options.seed);
+  if (options.subjects !== undefined || options.seed !== undefined)
+    throw new CliError(
+      '--subjects-file reads its subjects: it takes neither --subjects nor --seed',
+      'usage',
+    );
+  try {
+    return await readSubjects(options.subjectsFile, base);
+  } catch (error) {
+    throw new CliError((error as Error).message, 'failed', { cause: error });
   }
-  return generatedSubjects(options.subjects ?? DEFAULT_SUBJECTS, base, options.seed);
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { SchemaName } from '../evaluator/index.js';
-import { parse } from './command.js';
+import { FAILURE_EXITS, runCommand } from './command.js';
 import { readFlagFiles } from './flag-input.js';
 import type { CliIo } from './io.js';
 import { colorsFor } from './output.js';
@@ -76,11 +76,20 @@ const plural = (n: number, word: string) =>
  * line:column. Exit 0 when there is no error (and, with `--strict`, no warning), 1 otherwise, 2 on
  * bad usage.
  */
-export async function validate(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parse(command(), args, io);
-  if (typeof parsed === 'number') return parsed;
-  const opts = parsed.opts<{ strict?: boolean; schema?: SchemaName; json?: boolean }>();
-  const files = parsed.processedArgs[0] as string[];
+export function validate(args: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(command(), args, io, FAILURE_EXITS, (parsed) =>
+    validateFiles(parsed.processedArgs[0] as string[], parsed.opts<Options>(), io),
+  );
+}
+
+interface Options {
+  readonly strict?: boolean;
+  readonly schema?: SchemaName;
+  readonly json?: boolean;
+}
+
+/** The report on `files`, printed; resolves with the exit code. */
+async function validateFiles(files: readonly string[], opts: Options, io: CliIo): Promise<number> {
   const reports: FileReport[] = [];
   const unreadable: { origin: string; message: string }[] = [];
   const inputs = [];

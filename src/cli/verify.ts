@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, USAGE_EXIT } from './command.js';
+import { CliError, FAILURE_EXITS, runCommand } from './command.js';
 import type { CliIo } from './io.js';
 import { progress } from './output.js';
 import { pendingLine, printVerify, verifyJson, type VerifyReport } from './verify-output.js';
@@ -14,9 +14,6 @@ import { checkExpectations, summarize, verdictOf } from './verify-summary.js';
 
 /** `rampflag verify`'s exit codes by verdict. */
 export const VERIFY_EXIT = { consistent: 0, inconsistent: 1, unmet: 1, unreachable: 3 } as const;
-
-/** Exit code when the signal stopped the command (SIGINT's). */
-const INTERRUPTED_EXIT = 130;
 
 /** One check of every subject on every replica, summarised and judged. */
 async function check(
@@ -79,26 +76,19 @@ async function checkUntilConsistent(
  * resolves differently between replicas. Exit 0 consistent, 1 inconsistent or an expectation not
  * met, 2 bad usage, 3 a replica unreachable.
  */
-export async function verify(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parse(verifyCommand(), args, io);
-  if (typeof parsed === 'number') return parsed;
-  let options: VerifyOptions;
-  try {
-    options = await verifyOptions(
+export function verify(args: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(verifyCommand(), args, io, FAILURE_EXITS, async (parsed) => {
+    const options = await verifyOptions(
       parsed.processedArgs[0] as string,
       parsed.opts<RawVerifyOptions>(),
-    );
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    io.stderr(`rampflag verify: ${error.message}`);
-    return USAGE_EXIT;
-  }
-  const report = await checkUntilConsistent(options, io);
-  if (report === undefined) {
-    io.stderr('rampflag verify: interrupted');
-    return INTERRUPTED_EXIT;
-  }
-  if (options.json) io.stdout(JSON.stringify(verifyJson(report), null, 2));
-  else printVerify(io, report);
-  return VERIFY_EXIT[report.verdict];
+    ).catch((error: unknown) => {
+      if (!(error instanceof RangeError)) throw error;
+      throw new CliError(error.message, 'usage', { cause: error });
+    });
+    const report = await checkUntilConsistent(options, io);
+    if (report === undefined) throw new CliError('interrupted', 'stopped');
+    if (options.json) io.stdout(JSON.stringify(verifyJson(report), null, 2));
+    else printVerify(io, report);
+    return VERIFY_EXIT[report.verdict];
+  });
 }
