@@ -1,42 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { diff } from '../../src/cli/diff.js';
 import { main } from '../../src/cli/main.js';
+import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
 import { freePort } from '../support/ports.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-diff-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  vi.unstubAllEnvs();
-});
+const { dir, file } = scratchDir('cli-diff');
+const stops = stopsAfterEach();
+afterEach(() => vi.unstubAllEnvs());
 
 type Json = Record<string, unknown>;
-
-function fakeIo(tty = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-    tty,
-  };
-  return { io, out, err, text: () => out.join('\n') };
-}
-
-let made = 0;
-function file(name: string, doc: unknown): string {
-  const path = join(dir, `${made++}-${name}`);
-  writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2));
-  return path;
-}
 
 /** A boolean flag whose targeting is `targeting`, off by default. */
 const boolFlag = (targeting?: unknown, extra: Json = {}): Json => ({
@@ -54,7 +30,7 @@ const percent = (on: number) => ({
 });
 
 async function run(args: string[], tty = false, env: Json = {}) {
-  const io = fakeIo(tty);
+  const io = fakeIo({ tty });
   const code = await diff(args, io.io, env as NodeJS.ProcessEnv);
   return { code, ...io };
 }

@@ -1,44 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { distribution } from '../../src/cli/distribution.js';
 import { main } from '../../src/cli/main.js';
 import { chiSquaredTail } from '../../src/stats/index.js';
+import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
 import { freePort } from '../support/ports.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-distribution-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  vi.unstubAllEnvs();
-});
+const { file } = scratchDir('cli-distribution');
+const stops = stopsAfterEach();
+afterEach(() => vi.unstubAllEnvs());
 
 type Json = Record<string, unknown>;
-
-function fakeIo(extra: { tty?: boolean; progress?: NodeJS.WritableStream } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-    ...extra,
-  };
-  return { io, out, err, text: () => out.join('\n') };
-}
-
-let made = 0;
-function file(name: string, text: string): string {
-  const path = join(dir, `${made++}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
 
 const ramp = {
   state: 'ENABLED',

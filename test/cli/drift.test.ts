@@ -1,38 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import { drift } from '../../src/cli/drift.js';
 import { jsonDiffs, sameJson, type FieldDiff } from '../../src/cli/drift-compare.js';
 import { main } from '../../src/cli/main.js';
+import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
 import { freePort } from '../support/ports.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-drift-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-});
+const { dir, file } = scratchDir('cli-drift');
+const stops = stopsAfterEach();
 
-function fakeIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-  };
-  return { io, out, err, text: () => out.join('\n') };
-}
-
-let made = 0;
-function file(name: string, text: string): string {
-  const path = join(dir, `${made++}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
 const json = (doc: unknown) => `${JSON.stringify(doc, null, 2)}\n`;
 
 const checkout = {

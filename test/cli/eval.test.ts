@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { bucketOf, murmur3 } from '../../src/evaluator/murmur3.js';
@@ -9,32 +6,13 @@ import { evaluate } from '../../src/cli/eval.js';
 import type { ExplainedEvaluation } from '../../src/cli/eval-explain.js';
 import { main } from '../../src/cli/main.js';
 import { seededRandom } from '../../src/stats/random.js';
+import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-eval-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-});
+const scratch = scratchDir('cli-eval');
+const stops = stopsAfterEach();
 
-function fakeIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-  };
-  return { io, out, err };
-}
-
-let made = 0;
-function file(doc: unknown, ext = 'json'): string {
-  const path = join(dir, `flags-${made++}.${ext}`);
-  writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2));
-  return path;
-}
+const file = (doc: unknown, ext = 'json') => scratch.file(`flags.${ext}`, doc);
 
 async function run(...args: string[]) {
   const { io, out, err } = fakeIo();

@@ -1,20 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-
-function fakeIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: (s: string) => void out.push(s),
-      stderr: (s: string) => void err.push(s),
-      signal: new AbortController().signal,
-    },
-    out,
-    err,
-  };
-}
+import { fakeIo } from '../support/cli-io.js';
 
 describe('rampflag', () => {
   it.each(['--help', '-h', 'help'])('prints its usage for %s and exits 0', async (flag) => {
@@ -60,12 +47,7 @@ describe('rampflag', () => {
 
 describe('rampflag serve --help', () => {
   it('prints its usage and exits 0', async () => {
-    const out: string[] = [];
-    const io = {
-      stdout: (s: string) => void out.push(s),
-      stderr: () => undefined,
-      signal: new AbortController().signal,
-    };
+    const { io, out } = fakeIo();
     expect(await main(['serve', '--help'], io)).toBe(0);
     expect(out.join()).toMatch(/^usage: rampflag serve/);
   });

@@ -1,23 +1,19 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import type { FlagServerOptions } from 'rampflag/server';
 import { rollout, STEP_EXIT } from '../../src/cli/rollout.js';
 import { AuditLog, verifyAudit, type AuditRecord } from '../../src/rollout/audit.js';
+import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
 import { clientFor } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-rollout-admin-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const { dir } = scratchDir('cli-rollout-admin');
+const stops = stopsAfterEach();
 
 const TOKENS = {
   reader: 'read-token-0123456789',
@@ -96,14 +92,7 @@ async function run(
   argv: string[],
   { as, env, tty }: { as?: keyof typeof TOKENS; env?: NodeJS.ProcessEnv; tty?: boolean } = {},
 ) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-    ...(tty === undefined ? {} : { tty }),
-  };
+  const { io, out, err } = fakeIo(tty === undefined ? {} : { tty });
   const code = await rollout(argv, io, {
     ...(as === undefined ? {} : { RAMPFLAG_TOKEN: TOKENS[as] }),
     ...env,

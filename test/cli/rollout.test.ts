@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { STEP_EXIT } from '../../src/cli/rollout.js';
+import { fakeIo } from '../support/cli-io.js';
 import { fakePrometheus } from '../support/fake-prometheus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-rollout-'));
@@ -33,13 +34,7 @@ function files(name: string) {
 }
 
 async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-  };
+  const { io, out, err } = fakeIo();
   const code = await main(['rollout', ...argv], io);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -172,13 +167,7 @@ describe('rampflag rollout', () => {
     );
     await run('start', ...f.args);
     const watch = async (tty: boolean) => {
-      const out: string[] = [];
-      const io = {
-        stdout: (s: string) => void out.push(s),
-        stderr: () => undefined,
-        signal: AbortSignal.timeout(700),
-        tty,
-      };
+      const { io, out } = fakeIo({ tty, signal: AbortSignal.timeout(700) });
       expect(await main(['rollout', 'run', ...f.args], io)).toBe(STEP_EXIT.hold);
       return out;
     };

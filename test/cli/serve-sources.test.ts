@@ -14,6 +14,7 @@ import {
   serveSources,
   sourceConfigs,
 } from '../../src/cli/serve-sources.js';
+import { fakeIo } from '../support/cli-io.js';
 import { servePortArgs } from '../support/serve-process.js';
 import { until } from '../support/provider-events.js';
 
@@ -276,23 +277,6 @@ describe('the sources of rampflag serve', () => {
     }
   });
 });
-
-/** A fake io that records what a command prints. */
-function fakeIo() {
-  const controller = new AbortController();
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: (l: string) => out.push(l),
-      stderr: (l: string) => err.push(l),
-      signal: controller.signal,
-    },
-    out,
-    err,
-    stop: () => controller.abort(),
-  };
-}
 
 /** A loopback server of one flag file, with an ETag, recording each request's headers. */
 async function flagsOverHttp(body: () => string, status = () => 200) {

@@ -4,29 +4,13 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { fakeIo } from '../support/cli-io.js';
 import { servePortArgs } from '../support/serve-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-'));
 const file = join(dir, 'flags.json');
 copyFileSync('examples/flags.json', file);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A fake io that records what a command prints. */
-function fakeIo() {
-  const controller = new AbortController();
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: (l: string) => out.push(l),
-      stderr: (l: string) => err.push(l),
-      signal: controller.signal,
-    },
-    out,
-    err,
-    stop: () => controller.abort(),
-  };
-}
 
 describe('rampflag serve', () => {
   it('serves a flag file on flagd protocols until stopped, then closes its streams', async () => {

@@ -1,35 +1,18 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { flagChecks } from '../../src/cli/flag-checks.js';
 import { locatorFor, pathSegments } from '../../src/cli/json-location.js';
 import { main } from '../../src/cli/main.js';
 import { validate } from '../../src/cli/validate.js';
 import { validateText } from '../../src/cli/validate-file.js';
+import { fakeIo, scratchDir } from '../support/cli-io.js';
 import { describeWithData, testbedDir } from '../support/shared-data.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-validate-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let made = 0;
-function file(text: string, ext = 'yaml'): string {
-  const path = join(dir, `flags-${made++}.${ext}`);
-  writeFileSync(path, text);
-  return path;
-}
-
-function fakeIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-  };
-  return { io, out, err };
-}
+const scratch = scratchDir('cli-validate');
+const { dir } = scratch;
+const file = (text: string, ext = 'yaml') => scratch.file(`flags.${ext}`, text);
 
 async function run(...args: string[]) {
   const { io, out, err } = fakeIo();

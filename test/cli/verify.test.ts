@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EvaluationContext } from '@openfeature/core';
 import { FileFlagSource } from 'rampflag';
 import { createEvaluator } from 'rampflag/evaluator';
@@ -11,35 +9,13 @@ import { verify } from '../../src/cli/verify.js';
 import { parseExpectation } from '../../src/cli/verify-options.js';
 import { parseReplicaList } from '../../src/cli/verify-replicas.js';
 import { defaultTolerance, summarize } from '../../src/cli/verify-summary.js';
+import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
 import { freePort } from '../support/ports.js';
 import { servePortArgs, startServe, stopProcess } from '../support/serve-process.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-cli-verify-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-});
-
-function fakeIo(extra: { tty?: boolean; progress?: NodeJS.WritableStream } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (s: string) => void out.push(s),
-    stderr: (s: string) => void err.push(s),
-    signal: new AbortController().signal,
-    ...extra,
-  };
-  return { io, out, err, text: () => out.join('\n') };
-}
-
-let made = 0;
-function file(name: string, text: string): string {
-  const path = join(dir, `${made++}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
+const { file } = scratchDir('cli-verify');
+const stops = stopsAfterEach();
 
 /** The flags every replica serves, with the checkout flag's share of "on" in per mille. */
 function flags(onPerMille: number) {
@@ -444,9 +420,7 @@ describe('rampflag verify', () => {
 
   it('stops when its signal aborts, exit 130', async () => {
     const { list } = await replicas();
-    const controller = new AbortController();
-    const io = { ...fakeIo().io, signal: controller.signal };
-    const err: string[] = [];
+    const { io, err, stop } = fakeIo();
     const running = verify(
       [
         'checkout',
@@ -458,9 +432,9 @@ describe('rampflag verify', () => {
         '--interval',
         '50ms',
       ],
-      { ...io, stderr: (line) => void err.push(line) },
+      io,
     );
-    setTimeout(() => controller.abort(), 300);
+    setTimeout(stop, 300);
     expect(await running).toBe(130);
     expect(err.at(-1)).toBe('rampflag verify: interrupted');
   });
