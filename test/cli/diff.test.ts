@@ -4,8 +4,9 @@ import { FileFlagSource } from 'rampflag';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { diff } from '../../src/cli/diff.js';
 import { main } from '../../src/cli/main.js';
-import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
+import { fakeIo } from '../support/cli-io.js';
 import { freePort } from '../support/ports.js';
+import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
 const { dir, file } = scratchDir('cli-diff');

@@ -5,8 +5,9 @@ import { createEvaluator } from '../../src/evaluator/index.js';
 import { distribution } from '../../src/cli/distribution.js';
 import { main } from '../../src/cli/main.js';
 import { chiSquaredTail } from '../../src/stats/index.js';
-import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
+import { fakeIo } from '../support/cli-io.js';
 import { freePort } from '../support/ports.js';
+import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
 const { file } = scratchDir('cli-distribution');

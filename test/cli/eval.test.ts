@@ -6,7 +6,8 @@ import { evaluate } from '../../src/cli/eval.js';
 import type { ExplainedEvaluation } from '../../src/cli/eval-explain.js';
 import { main } from '../../src/cli/main.js';
 import { seededRandom } from '../../src/stats/random.js';
-import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
+import { fakeIo } from '../support/cli-io.js';
+import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
 const scratch = scratchDir('cli-eval');

@@ -9,7 +9,8 @@ import {
   bucketingAttributes,
   generateSubjects,
 } from '../../src/cli/population.js';
-import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
+import { fakeIo } from '../support/cli-io.js';
+import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 
 const scratch = scratchDir('cli-get');

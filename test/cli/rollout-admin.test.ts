@@ -3,50 +3,16 @@ import { createServer, get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileFlagSource } from 'rampflag';
-import type { FlagServerOptions } from 'rampflag/server';
 import { rollout, STEP_EXIT } from '../../src/cli/rollout.js';
-import { AuditLog, verifyAudit, type AuditRecord } from '../../src/rollout/audit.js';
-import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
+import { verifyAudit, type AuditRecord } from '../../src/rollout/audit.js';
+import { fakeIo } from '../support/cli-io.js';
+import { BANNER, rolling, secured, TOKENS } from '../support/management-api.js';
 import { clientFor } from '../support/provider-events.js';
+import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { inProcessProvider } from '../support/sync-flags.js';
-import { serverOnFreePorts } from '../support/test-server.js';
 
 const { dir } = scratchDir('cli-rollout-admin');
 const stops = stopsAfterEach();
-
-const TOKENS = {
-  reader: 'read-token-0123456789',
-  release: 'rollout-token-0123456789',
-  oncall: 'admin-token-0123456789',
-};
-const grants: NonNullable<FlagServerOptions['tokens']> = [
-  { name: 'reader', token: TOKENS.reader, roles: ['read'] },
-  { name: 'release', token: TOKENS.release, roles: ['rollout'] },
-  { name: 'oncall', token: TOKENS.oncall, roles: ['admin'] },
-];
-
-/** A checkout flag mid-rollout: 10 % on, safe variant off; a banner with no rollout. */
-const rolling = {
-  state: 'ENABLED',
-  variants: { on: true, off: false },
-  defaultVariant: 'off',
-  targeting: {
-    fractional: [
-      ['on', 100],
-      ['off', 900],
-    ],
-  },
-  metadata: {
-    'rollout.id': 'r1',
-    'rollout.status': 'running',
-    'rollout.step': 1,
-    'rollout.percent': 10,
-    'rollout.since': '2026-11-29T10:00:00.000Z',
-    'rollout.safeVariant': 'off',
-  },
-};
-const plain = { state: 'ENABLED', variants: { a: 'A', b: 'B' }, defaultVariant: 'a' };
 
 let made = 0;
 /** A fresh directory with a flag file (checkout, banner) in it. */
@@ -56,7 +22,7 @@ function flagFile(extra: Record<string, unknown> = {}) {
   const file = join(home, 'flags.json');
   writeFileSync(
     file,
-    `${JSON.stringify({ flags: { checkout: rolling, banner: plain }, ...extra }, null, 2)}\n`,
+    `${JSON.stringify({ flags: { checkout: rolling(), banner: BANNER }, ...extra }, null, 2)}\n`,
   );
   return { home, file };
 }
@@ -64,21 +30,11 @@ function flagFile(extra: Record<string, unknown> = {}) {
 /** A FlagServer on free ports with role tokens, an audit log, and the flag file as its source. */
 async function serve() {
   const { home, file } = flagFile();
-  const auditPath = join(home, 'server-audit.jsonl');
-  const server = serverOnFreePorts({
-    source: new FileFlagSource(file),
-    tokens: grants,
-    audit: new AuditLog(auditPath, { sync: false }),
-  });
-  const ports = await server.start();
-  stops.push(() => server.stop());
-  const stored = () =>
-    (JSON.parse(readFileSync(file, 'utf8')) as { flags: Record<string, Record<string, unknown>> })
-      .flags;
+  const server = await secured({}, { file, auditPath: join(home, 'server-audit.jsonl') });
   // The server's own write is at times re-read by the file watcher as another write lands and
   // recorded as an outside edit (actor "file"): a race in the server, not what these tests check.
-  const records = () => auditIn(auditPath).filter((r) => r.actor !== 'file');
-  return { ...ports, url: `http://127.0.0.1:${ports.managementPort}`, file, stored, records };
+  const records = () => server.records().filter((r) => r.actor !== 'file');
+  return { ...server, url: `http://127.0.0.1:${server.managementPort}`, records };
 }
 
 function auditIn(path: string): readonly AuditRecord[] {
@@ -107,7 +63,9 @@ describe('rampflag rollout <action> <flag> --admin', () => {
       as: 'release',
     });
     expect(killed).toMatchObject({ code: 0, err: '' });
-    expect(killed.out).toBe("killed checkout: serving 'off' to everyone (was: rollout r1 at 10 %)");
+    expect(killed.out).toBe(
+      "killed checkout: serving 'off' to everyone (was: rollout r-running at 10 %)",
+    );
     expect(stored()['checkout']).toMatchObject({
       defaultVariant: 'off',
       metadata: { 'rollout.status': 'killed', 'rollout.percent': 0 },
@@ -153,13 +111,13 @@ describe('rampflag rollout <action> <flag> --admin', () => {
     const paused = await run(['pause', 'checkout', '--admin', url, '--reason', 'lunch'], {
       as: 'release',
     });
-    expect(paused.out).toBe('paused checkout: rollout r1 at 10 % holds until resumed');
+    expect(paused.out).toBe('paused checkout: rollout r-running at 10 % holds until resumed');
     expect(stored()['checkout']).toMatchObject({ metadata: { 'rollout.status': 'paused' } });
     expect((await run(['pause', 'checkout', '--admin', url], { as: 'release' })).out).toBe(
       'no change: checkout already paused',
     );
     const resumed = await run(['resume', 'checkout', '--admin', url], { as: 'release' });
-    expect(resumed.out).toBe('resumed checkout: rollout r1 at 10 % goes on');
+    expect(resumed.out).toBe('resumed checkout: rollout r-running at 10 % goes on');
     expect(stored()['checkout']).toMatchObject({ metadata: { 'rollout.status': 'running' } });
     const none = await run(['pause', 'banner', '--admin', url], { as: 'release' });
     expect(none.code).toBe(STEP_EXIT.error);
@@ -373,14 +331,14 @@ describe('the incident freeze', () => {
     ).toMatch(/^no change: already frozen by oncall since .*: INC-2$/);
     const status = await run(['status', 'checkout', '--admin', url], { as: 'reader' });
     expect(status.out).toMatch(
-      /^flag checkout: rollout r1 running, step 2 \(10 %\) since 2026-11-29T10:00:00.000Z\nserving: rollout r1 at 10 %; safe variant 'off'\nfreeze: frozen by oncall since \S+ until \S+: INC-2$/,
+      /^flag checkout: rollout r-running running, step 2 \(10 %\) since 2026-11-29T10:00:00.000Z\nserving: rollout r-running at 10 %; safe variant 'off'\nfreeze: frozen by oncall since \S+ until \S+: INC-2$/,
     );
     const json = JSON.parse(
       (await run(['status', 'checkout', '--admin', url, '--json'], { as: 'reader' })).out,
     );
     expect(json).toMatchObject({
       flag: 'checkout',
-      rollout: { id: 'r1', status: 'running', percent: 10 },
+      rollout: { id: 'r-running', status: 'running', percent: 10 },
       safeVariant: 'off',
       freeze: { frozen: true, by: 'oncall', reason: 'INC-2', until: expect.any(String) },
     });
@@ -470,12 +428,12 @@ describe('the incident freeze', () => {
     writeFileSync(plan, 'flag: checkout\ntreatment: "on"\ncontrol: "off"\nsteps: [10, 100]\n');
     const status = await run(['status', '--plan', plan, '--flags', file]);
     expect(status.out).toBe(
-      'flag checkout: rollout r1 running, step 2/2 (10%) since 2026-11-29T10:00:00.000Z\nfreeze: expired (was frozen by carol since 2026-01-01T00:00:00.000Z until 2026-01-01T02:00:00.000Z: INC-4)',
+      'flag checkout: rollout r-running running, step 2/2 (10%) since 2026-11-29T10:00:00.000Z\nfreeze: expired (was frozen by carol since 2026-01-01T00:00:00.000Z until 2026-01-01T02:00:00.000Z: INC-4)',
     );
     expect(
       JSON.parse((await run(['status', '--plan', plan, '--flags', file, '--json'])).out),
     ).toMatchObject({
-      rollout: { id: 'r1' },
+      rollout: { id: 'r-running' },
       freeze: { frozen: false, expired: true, by: 'carol' },
     });
     // an expired freeze is replaced by a new one

@@ -7,7 +7,8 @@ import { locatorFor, pathSegments } from '../../src/cli/json-location.js';
 import { main } from '../../src/cli/main.js';
 import { validate } from '../../src/cli/validate.js';
 import { validateText } from '../../src/cli/validate-file.js';
-import { fakeIo, scratchDir } from '../support/cli-io.js';
+import { fakeIo } from '../support/cli-io.js';
+import { scratchDir } from '../support/scratch.js';
 import { describeWithData, testbedDir } from '../support/shared-data.js';
 
 const scratch = scratchDir('cli-validate');

@@ -9,8 +9,9 @@ import { verify } from '../../src/cli/verify.js';
 import { parseExpectation } from '../../src/cli/verify-options.js';
 import { parseReplicaList } from '../../src/cli/verify-replicas.js';
 import { defaultTolerance, summarize } from '../../src/cli/verify-summary.js';
-import { fakeIo, scratchDir, stopsAfterEach } from '../support/cli-io.js';
+import { fakeIo } from '../support/cli-io.js';
 import { freePort } from '../support/ports.js';
+import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { servePortArgs, startServe, stopProcess } from '../support/serve-process.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 

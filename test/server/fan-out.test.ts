@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import { main } from '../../src/cli/main.js';
+import { fakeIo } from '../support/cli-io.js';
 import { clientFor, until } from '../support/provider-events.js';
+import { scratchDir, stopOnce, stopsAfterEach } from '../support/scratch.js';
 import { parseServeBanner, servePortArgs } from '../support/serve-process.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 import { serverOnFreePorts } from '../support/test-server.js';
@@ -15,15 +16,9 @@ import { serverOnFreePorts } from '../support/test-server.js';
  * over flagd's sync stream and fans them out to its own in-process providers.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-fan-out-'));
-const stops: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-afterAll(async () => {
-  await OpenFeature.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, file } = scratchDir('fan-out');
+const stops = stopsAfterEach();
+afterAll(() => OpenFeature.close());
 
 const colorFlags = (color: string) =>
   JSON.stringify({
@@ -36,39 +31,25 @@ const shopFlags = JSON.stringify({
 
 /** An upstream FlagServer on two flag files; resolves with its sync port and the files. */
 async function upstream() {
-  const colors = join(dir, `colors-${stops.length}.json`);
-  const shop = join(dir, `shop-${stops.length}.json`);
-  writeFileSync(colors, colorFlags('red'));
-  writeFileSync(shop, shopFlags);
-  const file = (path: string) => ({
+  const colors = file('colors.json', colorFlags('red'));
+  const shop = file('shop.json', shopFlags);
+  const source = (path: string) => ({
     name: path,
     source: new FileFlagSource(path, { pollIntervalMs: 50, debounceMs: 10 }),
   });
-  const server = serverOnFreePorts({ sources: [file(colors), file(shop)] });
+  const server = serverOnFreePorts({ sources: [source(colors), source(shop)] });
   const { syncPort } = await server.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await server.stop();
-  };
+  const stop = stopOnce(() => server.stop());
   stops.push(stop);
   return { syncPort, colors, shop, stop };
 }
 
 /** `rampflag serve <args>` in this process, until the test ends; resolves with its ports and output. */
 async function proxy(args: readonly string[]) {
-  const controller = new AbortController();
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = {
-    stdout: (l: string) => out.push(l),
-    stderr: (l: string) => err.push(l),
-    signal: controller.signal,
-  };
+  const { io, out, err, stop } = fakeIo();
   const running = main(['serve', ...args, ...servePortArgs()], io);
   stops.push(async () => {
-    controller.abort();
+    stop();
     expect(await running).toBe(0);
   });
   await until(() => out.length > 0 || err.length > 0, 'the proxy starting', 10_000);
@@ -174,12 +155,7 @@ describe('rampflag serve --uri grpc://… as a fan-out proxy', () => {
   });
 
   it('fails to start, exit 1, when the upstream cannot be reached', async () => {
-    const err: string[] = [];
-    const io = {
-      stdout: () => undefined,
-      stderr: (l: string) => err.push(l),
-      signal: new AbortController().signal,
-    };
+    const { io, err } = fakeIo();
     expect(await main(['serve', '--uri', 'grpc://127.0.0.1:1', ...servePortArgs()], io)).toBe(1);
     expect(err.join('\n')).toMatch(/rampflag serve: flagd sync stream: UNAVAILABLE/);
   });

@@ -1,119 +1,22 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FileFlagSource } from 'rampflag';
-import { AuditLog, verifyAudit, type AuditRecord } from '../../src/rollout/audit.js';
-import type { FlagServerOptions } from 'rampflag/server';
-import { serverOnFreePorts } from '../support/test-server.js';
+import { describe, expect, it } from 'vitest';
+import {
+  ADVANCE,
+  alert,
+  BANNER,
+  freshFiles,
+  rolling,
+  secured,
+  TOKENS,
+  webhook,
+} from '../support/management-api.js';
 import { clientFor, until } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-operations-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-});
-
-const TOKENS = {
-  reader: 'read-token-0123456789',
-  release: 'rollout-token-0123456789',
-  oncall: 'admin-token-0123456789',
-  alertmanager: 'alerts-token-0123456789',
-};
-const grants: NonNullable<FlagServerOptions['tokens']> = [
-  { name: 'reader', token: TOKENS.reader, roles: ['read'] },
-  { name: 'release', token: TOKENS.release, roles: ['rollout'] },
-  { name: 'oncall', token: TOKENS.oncall, roles: ['admin'] },
-  { name: 'alertmanager', token: TOKENS.alertmanager, roles: ['alerts'] },
-];
-
-/** A checkout flag mid-rollout: 10 % on, safe variant off. */
-const rolling = {
-  state: 'ENABLED',
-  variants: { on: true, off: false },
-  defaultVariant: 'off',
-  targeting: {
-    fractional: [
-      ['on', 100],
-      ['off', 900],
-    ],
-  },
-  metadata: {
-    'rollout.id': 'r1',
-    'rollout.status': 'running',
-    'rollout.step': 1,
-    'rollout.percent': 10,
-    'rollout.since': '2026-11-29T10:00:00.000Z',
-    'rollout.safeVariant': 'off',
-  },
-};
-const plain = { state: 'ENABLED', variants: { a: 'A', b: 'B' }, defaultVariant: 'a' };
-
-let files = 0;
-async function serve(options: Partial<FlagServerOptions> = {}) {
-  const file = join(dir, `flags-${files}.json`);
-  const auditPath = join(dir, `audit-${files++}.jsonl`);
-  writeFileSync(file, JSON.stringify({ flags: { checkout: rolling, banner: plain } }, null, 2));
-  const audit = new AuditLog(auditPath, { sync: false });
-  const server = serverOnFreePorts({
-    source: new FileFlagSource(file),
-    tokens: grants,
-    audit,
-    ...options,
-  });
-  const ports = await server.start();
-  stops.push(() => server.stop());
-  const call = async (
-    method: string,
-    path: string,
-    token: keyof typeof TOKENS | undefined,
-    body?: unknown,
-  ) => {
-    const res = await fetch(`http://127.0.0.1:${ports.managementPort}${path}`, {
-      method,
-      headers: {
-        'Content-Type': 'application/json',
-        ...(token === undefined ? {} : { Authorization: `Bearer ${TOKENS[token]}` }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as never };
-  };
-  const stored = () =>
-    (JSON.parse(readFileSync(file, 'utf8')) as { flags: Record<string, Record<string, unknown>> })
-      .flags;
-  const records = async (): Promise<readonly AuditRecord[]> => {
-    const verified = verifyAudit(readFileSync(auditPath, 'utf8'));
-    if (!verified.ok) throw new Error(verified.problem);
-    return verified.records;
-  };
-  return { ...ports, file, call, stored, records };
-}
-
-const alert = (labels: Record<string, string>, status = 'firing', fingerprint = 'f1') => ({
-  version: '4',
-  groupKey: '{}:{alertname="CheckoutErrors"}',
-  status,
-  receiver: 'rampflag',
-  groupLabels: {},
-  commonLabels: labels,
-  commonAnnotations: {},
-  externalURL: 'http://alertmanager:9093',
-  alerts: [
-    {
-      status,
-      labels: { alertname: 'CheckoutErrors', ...labels },
-      annotations: { summary: 'checkout errors over the SLO' },
-      startsAt: '2026-11-29T10:05:00Z',
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: 'http://prometheus/graph',
-      fingerprint,
-    },
-  ],
-});
+const serve = () => secured({}, freshFiles({ checkout: rolling(), banner: BANNER }));
+/** Alertmanager's webhook: an alert on the checkout flag fires. */
+const CHECKOUT_ALERT = webhook(alert({ flag_key: 'checkout' }));
 
 describe('the kill switch through the server', () => {
   it("serves the safe variant to connected providers, audits it under the token's name, and is idempotent", async () => {
@@ -143,7 +46,7 @@ describe('the kill switch through the server', () => {
       ['release', 'kill', 'checkout', true],
       ['release', 'kill', 'checkout', false],
     ]);
-    expect(log[0]).toMatchObject({ reason: 'INC-1', rolloutId: 'r1' });
+    expect(log[0]).toMatchObject({ reason: 'INC-1', rolloutId: 'r-running' });
     expect((log[0]?.before as Record<string, unknown>)['targeting']).toBeDefined();
   });
 
@@ -176,12 +79,7 @@ describe('the kill switch through the server', () => {
 describe('the alert webhook', () => {
   it('rolls back the rollout an alert names, once, and records the alert', async () => {
     const { call, stored, records } = await serve();
-    const first = await call(
-      'POST',
-      '/admin/alerts',
-      'alertmanager',
-      alert({ flag_key: 'checkout' }),
-    );
+    const first = await call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
       actions: [
@@ -192,18 +90,13 @@ describe('the alert webhook', () => {
       defaultVariant: 'off',
       metadata: { 'rollout.status': 'rolled-back', 'rollout.percent': 0 },
     });
-    const replay = await call(
-      'POST',
-      '/admin/alerts',
-      'alertmanager',
-      alert({ flag_key: 'checkout' }),
-    );
+    const replay = await call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(replay.body).toMatchObject({ actions: [{ duplicate: true, changed: false }] });
     const resolved = await call(
       'POST',
       '/admin/alerts',
       'alertmanager',
-      alert({ flag_key: 'checkout' }, 'resolved'),
+      webhook(alert({ flag_key: 'checkout' }, { status: 'resolved' })),
     );
     expect(resolved.body).toMatchObject({ actions: [{ action: 'none', changed: false }] });
     expect(stored()['checkout']).toMatchObject({ metadata: { 'rollout.status': 'rolled-back' } });
@@ -219,9 +112,8 @@ describe('the alert webhook', () => {
 
   it('changes nothing when the alert fires again later, or a kill follows the rollback', async () => {
     const { call, records } = await serve();
-    await call('POST', '/admin/alerts', 'alertmanager', alert({ flag_key: 'checkout' }));
-    const refired = alert({ flag_key: 'checkout' });
-    (refired.alerts[0] as { startsAt: string }).startsAt = '2026-11-29T11:00:00Z';
+    await call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
+    const refired = webhook(alert({ flag_key: 'checkout' }, { startsAt: '2026-11-29T11:00:00Z' }));
     const again = await call('POST', '/admin/alerts', 'alertmanager', refired);
     expect(again.body).toMatchObject({ actions: [{ action: 'kill', changed: false }] });
     expect((await call('POST', '/admin/flags/checkout/kill', 'release')).body).toMatchObject({
@@ -233,19 +125,15 @@ describe('the alert webhook', () => {
 
   it('refuses a forged webhook without the alerts credential, changing nothing', async () => {
     const { call, stored } = await serve();
-    expect(
-      (await call('POST', '/admin/alerts', undefined, alert({ flag_key: 'checkout' }))).status,
-    ).toBe(401);
-    expect(
-      (await call('POST', '/admin/alerts', 'oncall', alert({ flag_key: 'checkout' }))).status,
-    ).toBe(403);
+    expect((await call('POST', '/admin/alerts', undefined, CHECKOUT_ALERT)).status).toBe(401);
+    expect((await call('POST', '/admin/alerts', 'oncall', CHECKOUT_ALERT)).status).toBe(403);
     expect(stored()['checkout']).toMatchObject({ metadata: { 'rollout.status': 'running' } });
   });
 
   it('names what is wrong in a malformed payload', async () => {
     const { call } = await serve();
     const bad = await call('POST', '/admin/alerts', 'alertmanager', {
-      ...alert({}),
+      ...webhook(),
       alerts: [{ status: 'on' }],
     });
     expect(bad.status).toBe(400);
@@ -258,7 +146,7 @@ describe('the alert webhook', () => {
       'POST',
       '/admin/alerts',
       'alertmanager',
-      alert({ rampflag_freeze: 'yes' }, 'firing', 'f9'),
+      webhook(alert({ rampflag_freeze: 'yes' }, { status: 'firing', fingerprint: 'f9' })),
     );
     expect((await call('GET', '/admin/freeze', 'reader')).body).toMatchObject({
       frozen: true,
@@ -268,7 +156,7 @@ describe('the alert webhook', () => {
       'POST',
       '/admin/alerts',
       'alertmanager',
-      alert({ rampflag_freeze: 'yes' }, 'resolved', 'f9'),
+      webhook(alert({ rampflag_freeze: 'yes' }, { status: 'resolved', fingerprint: 'f9' })),
     );
     expect((await call('GET', '/admin/freeze', 'reader')).body).toMatchObject({ frozen: true });
   });
@@ -285,20 +173,7 @@ describe('the incident freeze', () => {
       reason: 'INC-2',
       by: 'oncall',
     });
-    const advance = {
-      flags: {
-        checkout: {
-          targeting: {
-            fractional: [
-              ['on', 250],
-              ['off', 750],
-            ],
-          },
-          metadata: { 'rollout.step': 2, 'rollout.percent': 25 },
-        },
-      },
-    };
-    const refused = await call('PATCH', '/admin/flags', 'release', advance);
+    const refused = await call('PATCH', '/admin/flags', 'release', ADVANCE);
     expect(refused.status).toBe(423);
     expect(refused.body).toMatchObject({
       error: expect.stringMatching(/frozen by oncall .*INC-2/),
@@ -349,7 +224,7 @@ describe('roles on the admin API', () => {
     expect(redefine.status).toBe(403);
     expect(redefine.body).toMatchObject({ error: expect.stringContaining('"variants"') });
     expect(
-      (await call('PATCH', '/admin/flags', 'oncall', { flags: { extra: plain } })).status,
+      (await call('PATCH', '/admin/flags', 'oncall', { flags: { extra: BANNER } })).status,
     ).toBe(200);
     expect((await call('PATCH', '/admin/flags', 'reader', { flags: { extra: null } })).status).toBe(
       403,

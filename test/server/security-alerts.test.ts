@@ -7,7 +7,7 @@ import {
   secured,
   webhook,
   type Loose,
-} from './security-fixture.js';
+} from '../support/management-api.js';
 
 const CHECKOUT = webhook(alert({ flag_key: 'checkout' }));
 const changes = (records: readonly { changed: boolean }[]) => records.filter((r) => r.changed);

@@ -8,7 +8,7 @@ import { RolloutController } from '../../src/rollout/controller.js';
 import { parsePlan } from '../../src/rollout/plan.js';
 import { functionReader, type EvidenceQuery } from '../../src/rollout/readers.js';
 import { adminWriter } from '../../src/rollout/writers.js';
-import { ADVANCE, TOKENS, freshFiles, secured, type Secured } from './security-fixture.js';
+import { ADVANCE, TOKENS, freshFiles, secured, type Secured } from '../support/management-api.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampflag-races-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

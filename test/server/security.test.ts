@@ -10,7 +10,7 @@ import {
   type Auth,
   type Loose,
   type Secured,
-} from './security-fixture.js';
+} from '../support/management-api.js';
 
 /** What an endpoint needs: a role, or (`traffic`) the rollout role for a change that only moves traffic. */
 type Need = 'read' | 'traffic' | 'rollout' | 'admin' | 'alerts';
@@ -389,7 +389,7 @@ describe('hostile input', () => {
 
 describe('an audit log that cannot be written', () => {
   const broken = async (): Promise<Secured> => {
-    const { unwritableAuditPath } = await import('./security-fixture.js');
+    const { unwritableAuditPath } = await import('../support/management-api.js');
     const { AuditLog } = await import('../../src/rollout/audit.js');
     return secured({ audit: new AuditLog(unwritableAuditPath(), { sync: false }) });
   };

@@ -1,24 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach } from 'vitest';
 import { FileFlagSource } from 'rampflag';
 import type { FlagServerOptions } from 'rampflag/server';
 import { AuditLog, verifyAudit, type AuditRecord } from '../../src/rollout/audit.js';
-import { serverOnFreePorts } from '../support/test-server.js';
+import { scratchDir, stopOnce, stopsAfterEach } from './scratch.js';
+import { serverOnFreePorts } from './test-server.js';
 
 /**
  * A FlagServer on free loopback ports over a flag file of its own, with role tokens and an audit
- * log, for the security suites: every request is real HTTP, every check reads the file and the log
- * as they are on disk.
+ * log, for the management API's suites (operations, security, `rampflag rollout --admin`): every
+ * request is real HTTP, every check reads the file and the log as they are on disk.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'rampflag-security-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-});
+const { dir } = scratchDir('management-api');
+const stops = stopsAfterEach();
 
 export const TOKENS = {
   reader: 'read-token-0123456789abcdef',
@@ -42,7 +37,7 @@ const fractional = (on: number) => ({
   ],
 });
 
-/** A flag mid-rollout at `percent` %, step `step`, safe variant `off`. */
+/** A flag mid-rollout at `percent` %, step `step`, safe variant `off`; its rollout is `r-<status>`. */
 export const rolling = (status = 'running', step = 1, percent = 10) => ({
   state: 'ENABLED',
   variants: { on: true, off: false },
@@ -58,11 +53,10 @@ export const rolling = (status = 'running', step = 1, percent = 10) => ({
   },
 });
 
-export const FLAGS = {
-  checkout: rolling(),
-  search: rolling('paused'),
-  banner: { state: 'ENABLED', variants: { a: 'A', b: 'B' }, defaultVariant: 'a' },
-};
+/** A flag with no rollout. */
+export const BANNER = { state: 'ENABLED', variants: { a: 'A', b: 'B' }, defaultVariant: 'a' };
+
+export const FLAGS = { checkout: rolling(), search: rolling('paused'), banner: BANNER };
 
 /** A PATCH that advances checkout's rollout to step 2, 25 %: what a freeze forbids. */
 export const ADVANCE = {
@@ -131,6 +125,7 @@ export type Loose = any;
 
 export interface Secured {
   readonly syncPort: number;
+  readonly httpPort: number;
   readonly managementPort: number;
   readonly file: string;
   readonly auditPath: string;
@@ -170,17 +165,13 @@ export async function secured(
     ...options,
   });
   const ports = await server.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await server.stop();
-  };
+  const stop = stopOnce(() => server.stop());
   stops.push(stop);
   const managementPort = ports.managementPort as number;
   const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
   return {
     syncPort: ports.syncPort,
+    httpPort: ports.httpPort,
     managementPort,
     file,
     auditPath,
