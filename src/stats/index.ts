@@ -1,6 +1,7 @@
 /**
  * Pure statistics shared by rollouts and experiments: anytime-valid confidence sequences,
- * stratified differences, sample ratio mismatch. No I/O.
+ * stratified differences, sample ratio mismatch, the tests and intervals of experiment analysis.
+ * No I/O.
  * @internal
  */
 export { confidenceSequence, differenceOf, rateOf, stratifiedDifference } from './sequential.js';
@@ -9,3 +10,35 @@ export { sampleRatioMismatch } from './srm.js';
 export type { SrmResult } from './srm.js';
 export { chiSquaredTail, lnGamma, upperGamma } from './gamma.js';
 export { binomial, seededRandom } from './random.js';
+export {
+  noncentralTCdf,
+  normalCdf,
+  normalQuantile,
+  normalTwoSidedP,
+  studentTCdf,
+  studentTQuantile,
+  studentTTwoSidedP,
+} from './distributions.js';
+export {
+  proportionDifference,
+  proportionInterval,
+  rate,
+  twoProportionZTest,
+} from './proportions.js';
+export type { ConfidenceInterval, Proportion, ZTestResult } from './proportions.js';
+export { meanDifference, welchInterval, welchTTest } from './means.js';
+export type { MeanSample, WelchResult } from './means.js';
+export { absoluteLift, meanRelativeLift, relativeLift } from './lift.js';
+export type { LiftInterval } from './lift.js';
+export { holm } from './holm.js';
+export type { HolmResult } from './holm.js';
+export { alwaysValidPValue, alwaysValidPValues } from './always-valid.js';
+export {
+  daysNeeded,
+  exactSampleSizeForProportions,
+  powerForMeans,
+  powerForProportions,
+  sampleSizeForMeans,
+  sampleSizeForProportions,
+} from './power.js';
+export type { MeansPlan, ProportionsPlan } from './power.js';
