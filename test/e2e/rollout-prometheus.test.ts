@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { rollout } from '../../src/cli/rollout.js';
 import { verifyAudit } from '../../src/rollout/audit.js';
+import { sendLoad, startService } from '../support/alert-loop.js';
 import {
   binary,
   describeWithBinary,
@@ -27,69 +27,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts examples/rollout-service.ts against `syncPort`; resolves with its port. */
-async function startService(
-  syncPort: number,
-  treatmentErrorRate: number,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', resolve('examples/rollout-service.ts')],
-    {
-      env: {
-        ...process.env,
-        SYNC_PORT: String(syncPort),
-        BASE_ERROR_RATE: '0.01',
-        TREATMENT_ERROR_RATE: String(treatmentErrorRate),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const port = await new Promise<number>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the service said nothing: ${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening (\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        ready(Number(match[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`the service exited ${code}: ${output}`)));
-  });
-  stops.push(() => stopProcess(child));
-  return { child, port };
-}
-
-/** Sends requests from random users (one in twenty in the internal ring) until stopped. */
-function load(port: number) {
-  let running = true;
-  let sent = 0;
-  const worker = async () => {
-    while (running) {
-      // a new user almost every request: counted in requests, the split is then as good as users
-      const i = Math.floor(Math.random() * 1e9);
-      const ring = Math.random() < 0.05 ? '&ring=internal' : '';
-      await fetch(`http://127.0.0.1:${port}/checkout?user=user-${i}${ring}`).then(
-        (r) => r.arrayBuffer(),
-        () => undefined,
-      );
-      sent++;
-    }
-  };
-  const workers = Array.from({ length: 8 }, worker);
-  return {
-    sent: () => sent,
-    stop: async () => {
-      running = false;
-      await Promise.all(workers);
-    },
-  };
-}
-
 interface Scenario {
   serve: ServeChild;
   service: { port: number };
@@ -109,7 +46,8 @@ async function scenario(name: string, treatmentErrorRate: number): Promise<Scena
     env: { ...process.env, RAMPFLAG_ADMIN_TOKEN: TOKEN },
   });
   stops.push(() => stopProcess(serve.child));
-  const service = await startService(serve.ports.sync, treatmentErrorRate);
+  const service = await startService(serve.ports.sync, { treatment: treatmentErrorRate });
+  stops.push(() => service.stop());
   const prometheus = await startPrometheus(prometheusBinary as string, [
     `127.0.0.1:${service.port}`,
   ]);
@@ -164,7 +102,7 @@ describeWithBinary(
   () => {
     it('ramps a healthy release to 100 %', async () => {
       const s = await scenario('healthy', 0.01);
-      const traffic = load(s.service.port);
+      const traffic = sendLoad(s.service.port, { workers: 8, internalShare: 0.05 });
       try {
         expect((await cli(s, 'start')).code).toBe(0);
         const run = await cli(s, 'run');
@@ -183,7 +121,7 @@ describeWithBinary(
 
     it('rolls back an injected regression: the safe variant is served and the audit log says why', async () => {
       const s = await scenario('regression', 0.5);
-      const traffic = load(s.service.port);
+      const traffic = sendLoad(s.service.port, { workers: 8, internalShare: 0.05 });
       try {
         expect((await cli(s, 'start')).code).toBe(0);
         const run = await cli(s, 'run');

@@ -148,14 +148,19 @@ export async function startService(
   return { child, port, stop: () => stopProcess(child) };
 }
 
-/** Requests from new random users to the service's `/checkout`, `workers` at a time, until stopped. */
-export function sendLoad(port: number, workers = 4) {
+/**
+ * Requests from new random users to the service's `/checkout`, `workers` at a time, until stopped;
+ * `internalShare` of them (0 to 1) from users in the internal ring.
+ */
+export function sendLoad(port: number, { workers = 4, internalShare = 0 } = {}) {
   let running = true;
   let sent = 0;
   const worker = async () => {
     while (running) {
+      // a new user almost every request: counted in requests, the split is then as good as users
       const user = `user-${Math.floor(Math.random() * 1e9)}`;
-      await fetch(`http://127.0.0.1:${port}/checkout?user=${user}`).then(
+      const ring = Math.random() < internalShare ? '&ring=internal' : '';
+      await fetch(`http://127.0.0.1:${port}/checkout?user=${user}${ring}`).then(
         (r) => r.arrayBuffer(),
         () => undefined,
       );

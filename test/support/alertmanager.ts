@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { freePort } from './ports.js';
+import { startOnFreePort, type LoopbackProcess } from './loopback-process.js';
 
 /** The Alertmanager configuration the operations example ships, which tests render from. */
 export const EXAMPLE_ALERTMANAGER_CONFIG = resolve('examples/operations/alertmanager.yml');
@@ -26,13 +24,8 @@ export interface AlertmanagerOptions {
 }
 
 /** A running Alertmanager: its URL, its configuration file, and a stop that removes its data. */
-export interface AlertmanagerProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
+export interface AlertmanagerProcess extends LoopbackProcess {
   readonly configFile: string;
-  /** What it logged (the last 64 KiB), for a failure message. */
-  output(): string;
-  stop(): Promise<void>;
 }
 
 const ms = (n: number) => `${Math.max(1, Math.round(n))}ms`;
@@ -98,47 +91,25 @@ export async function startAlertmanager(
   const dir = mkdtempSync(join(tmpdir(), 'rampflag-alertmanager-'));
   const configFile = join(dir, 'alertmanager.yml');
   writeFileSync(configFile, renderAlertmanagerConfig(options));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      path,
-      [
-        `--config.file=${configFile}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=', // one instance: no gossip, no waiting for peers to settle
-        '--log.level=debug', // each notification and its answer, for output()
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    const keep = (c: Buffer) => {
-      output = (output + c.toString()).slice(-65_536);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const url = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((done) => child.once('exit', done));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    };
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && child.exitCode === null) {
-      const ready = await fetch(`${url}/-/ready`).then(
+  const started = await startOnFreePort({
+    path,
+    dir,
+    args: (port) => [
+      `--config.file=${configFile}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=', // one instance: no gossip, no waiting for peers to settle
+      '--log.level=debug', // each notification and its answer, for output()
+    ],
+    ready: (url) =>
+      fetch(`${url}/-/ready`).then(
         (r) => r.ok,
         () => false,
-      );
-      if (ready) return { url, child, configFile, output: () => output, stop };
-      await sleep(100);
-    }
-    if (child.exitCode !== null && attempt < 3 && /address already in use/.test(output)) continue;
-    await stop();
-    throw new Error(`Alertmanager did not become ready: ${output.slice(-2000)}`);
-  }
+      ),
+    pollMs: 100,
+    failure: 'Alertmanager did not become ready',
+  });
+  return { ...started, configFile };
 }
 
 /** One alert as Alertmanager's API v2 (`GET /api/v2/alerts`) lists it. */

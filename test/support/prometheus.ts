@@ -1,11 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'vitest';
 import { isMap, isSeq, parseDocument } from 'yaml';
-import { freePort } from './ports.js';
+import { startOnFreePort, type LoopbackProcess } from './loopback-process.js';
 
 /** The operations example's Prometheus configuration and alert rules, which tests render from. */
 export const EXAMPLE_PROMETHEUS_CONFIG = resolve('examples/operations/prometheus.yml');
@@ -39,12 +38,7 @@ export function describeWithBinary(
 }
 
 /** A running Prometheus: its URL, and a stop that removes its data. */
-export interface PrometheusProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
+export type PrometheusProcess = LoopbackProcess;
 
 /** What else Prometheus does besides scraping: rules, alerting, a configuration to start from. */
 export interface PrometheusOptions {
@@ -126,43 +120,23 @@ export async function startPrometheus(
   const dir = mkdtempSync(join(tmpdir(), 'rampflag-prometheus-'));
   const config = join(dir, 'prometheus.yml');
   writeFileSync(config, renderPrometheusConfig(targets, options));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      path,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const url = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((done) => child.once('exit', done));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    };
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && child.exitCode === null) {
+  return startOnFreePort({
+    path,
+    dir,
+    args: (port) => [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    // ready once every target is scraped up
+    ready: async (url) => {
       const up = await fetch(`${url}/api/v1/query?query=up`)
         .then((r) => r.json() as Promise<{ data?: { result?: { value: [number, string] }[] } }>)
         .catch(() => undefined);
       const result = up?.data?.result ?? [];
-      if (result.length === targets.length && result.every((r) => r.value[1] === '1'))
-        return { url, child, output: () => output, stop };
-      await sleep(200);
-    }
-    if (child.exitCode !== null && attempt < 3 && /address already in use/.test(output)) continue;
-    await stop();
-    throw new Error(
-      `Prometheus did not come up and scrape ${targets.join(', ')}: ${output.slice(-2000)}`,
-    );
-  }
+      return result.length === targets.length && result.every((r) => r.value[1] === '1');
+    },
+    pollMs: 200,
+    failure: `Prometheus did not come up and scrape ${targets.join(', ')}`,
+  });
 }
