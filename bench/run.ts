@@ -265,14 +265,16 @@ if (!smoke) {
 // Robustness: chaos (restart, kill, partition under evaluation), load with a selector flood, the
 // time from a rollback decision to every provider serving the safe variant (bench/rollback.ts),
 // from an alert firing in Prometheus to every provider serving it (bench/alert-loop.ts, with the
-// real Prometheus and Alertmanager), and (smoke only; the ten-minute run is `npx tsx
-// bench/soak.ts`) a soak. Each prints its own tables.
+// real Prometheus and Alertmanager), the experiment statistics' simulations (A/A peeking, power at
+// the planned n, lift coverage; bench/experiment-sim.ts), and (smoke only; the ten-minute run is
+// `npx tsx bench/soak.ts`) a soak. Each prints its own tables.
 {
   const robustness: [string, string[]][] = [
     ['./chaos.ts', smoke ? ['--smoke'] : []],
     ['./load.ts', smoke ? ['--smoke'] : []],
     ['./rollback.ts', smoke ? ['--smoke'] : []],
     ['./alert-loop.ts', smoke ? ['--smoke'] : []],
+    ['./experiment-sim.ts', smoke ? ['--smoke'] : []],
     ...(smoke ? [['./soak.ts', ['--smoke']] as [string, string[]]] : []),
   ];
   for (const [script, args] of robustness) {

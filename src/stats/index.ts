@@ -28,7 +28,7 @@ export {
 export type { ConfidenceInterval, Proportion, ZTestResult } from './proportions.js';
 export { meanDifference, welchInterval, welchTTest } from './means.js';
 export type { MeanSample, WelchResult } from './means.js';
-export { absoluteLift, meanRelativeLift, relativeLift } from './lift.js';
+export { absoluteLift, meanRelativeLift, relativeLift, relativeLiftEstimate } from './lift.js';
 export type { LiftInterval } from './lift.js';
 export { holm } from './holm.js';
 export type { HolmResult } from './holm.js';
@@ -42,3 +42,15 @@ export {
   sampleSizeForProportions,
 } from './power.js';
 export type { MeansPlan, ProportionsPlan } from './power.js';
+export {
+  simulateLiftCoverage,
+  simulateMeansPower,
+  simulatePeeking,
+  simulateProportionsPower,
+} from './simulate.js';
+export type {
+  PeekingOptions,
+  PeekingResult,
+  PowerSimulationResult,
+  SimulatedShare,
+} from './simulate.js';

@@ -14,6 +14,7 @@
 import { normalQuantile } from './distributions.js';
 import { meanOf, type MeanSample } from './means.js';
 import { checkProportion, rate, type ConfidenceInterval, type Proportion } from './proportions.js';
+import type { Estimate } from './sequential.js';
 import { checkAlpha } from './validate.js';
 
 /** A lift with its interval and the standard error the interval came from. */
@@ -85,6 +86,19 @@ export function relativeLift(
     { mean: pt, variance: (pt * (1 - pt)) / treatment.users },
     alpha,
   );
+}
+
+/**
+ * p̂_t / p̂_c − 1 with its delta-method variance, as an estimate for the confidence sequence and the
+ * always-valid p-value on the relative scale (τ then a relative lift too). Undefined when the
+ * control has no users or no conversions, or the treatment no users.
+ */
+export function relativeLiftEstimate(
+  control: Proportion,
+  treatment: Proportion,
+): Estimate | undefined {
+  const { estimate, se } = relativeLift(control, treatment, 0.05);
+  return Number.isNaN(estimate) ? undefined : { estimate, variance: se * se };
 }
 
 /**

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   absoluteLift,
-  binomial,
   meanRelativeLift,
   relativeLift,
-  seededRandom,
+  relativeLiftEstimate,
+  simulateLiftCoverage,
   type MeanSample,
-  type Proportion,
 } from '../../src/stats/index.js';
 
 describe('absoluteLift', () => {
@@ -62,30 +61,6 @@ describe('relativeLift (delta method)', () => {
     expect(Number.isFinite(none.se)).toBe(true);
   });
 
-  /**
-   * Share of `simulations` seeded experiments whose interval covers the true value, with n users
-   * per variant at the given true rates.
-   */
-  function coverage(
-    pc: number,
-    pt: number,
-    n: number,
-    interval: (c: Proportion, t: Proportion) => { low: number; high: number },
-    truth: number,
-    simulations = 2_000,
-    seed = 2026,
-  ): number {
-    const random = seededRandom(seed);
-    let covered = 0;
-    for (let i = 0; i < simulations; i++) {
-      const c = { users: n, conversions: binomial(n, pc, random) };
-      const t = { users: n, conversions: binomial(n, pt, random) };
-      const { low, high } = interval(c, t);
-      if (low <= truth && truth <= high) covered++;
-    }
-    return covered / simulations;
-  }
-
   // 2,000 simulations: the Monte Carlo standard error of a 95 % coverage is 0.49 points, so
   // 93–97 % is ±4 standard errors around the nominal level.
   it.each([
@@ -96,16 +71,43 @@ describe('relativeLift (delta method)', () => {
   ])(
     'covers the true relative lift 93–97 %% of the time (95 %% interval; p_c %d, p_t %d, n %d)',
     (pc, pt, n) => {
-      const share = coverage(pc, pt, n, (c, t) => relativeLift(c, t, 0.05), pt / pc - 1);
-      expect(share).toBeGreaterThanOrEqual(0.93);
-      expect(share).toBeLessThanOrEqual(0.97);
+      const { relative } = simulateLiftCoverage({
+        controlRate: pc,
+        treatmentRate: pt,
+        users: n,
+        alpha: 0.05,
+        simulations: 2_000,
+        seed: 2026,
+      });
+      expect(relative.share).toBeGreaterThanOrEqual(0.93);
+      expect(relative.share).toBeLessThanOrEqual(0.97);
     },
   );
 
   it('and the absolute interval covers p_t − p_c 93–97 % of the time', () => {
-    const share = coverage(0.1, 0.12, 5_000, (c, t) => absoluteLift(c, t, 0.05), 0.02);
-    expect(share).toBeGreaterThanOrEqual(0.93);
-    expect(share).toBeLessThanOrEqual(0.97);
+    const { absolute } = simulateLiftCoverage({
+      controlRate: 0.1,
+      treatmentRate: 0.12,
+      users: 5_000,
+      alpha: 0.05,
+      simulations: 2_000,
+      seed: 2026,
+    });
+    expect(absolute.share).toBeGreaterThanOrEqual(0.93);
+    expect(absolute.share).toBeLessThanOrEqual(0.97);
+  });
+});
+
+describe('relativeLiftEstimate', () => {
+  it('is the relative lift with its delta-method variance, for the confidence sequence', () => {
+    const control = { users: 11_034, conversions: 189 };
+    const treatment = { users: 11_037, conversions: 104 };
+    const lift = relativeLift(control, treatment, 0.05);
+    expect(relativeLiftEstimate(control, treatment)).toEqual({
+      estimate: lift.estimate,
+      variance: lift.se ** 2,
+    });
+    expect(relativeLiftEstimate({ users: 10, conversions: 0 }, treatment)).toBeUndefined();
   });
 });
 
