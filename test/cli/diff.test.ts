@@ -5,6 +5,7 @@ import { createEvaluator } from '../../src/evaluator/index.js';
 import { diff } from '../../src/cli/diff.js';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../support/cli-io.js';
+import { boolFlag, percent } from '../support/flag-docs.js';
 import { freePort } from '../support/ports.js';
 import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { serverOnFreePorts } from '../support/test-server.js';
@@ -14,21 +15,6 @@ const stops = stopsAfterEach();
 afterEach(() => vi.unstubAllEnvs());
 
 type Json = Record<string, unknown>;
-
-/** A boolean flag whose targeting is `targeting`, off by default. */
-const boolFlag = (targeting?: unknown, extra: Json = {}): Json => ({
-  state: 'ENABLED',
-  variants: { on: true, off: false },
-  defaultVariant: 'off',
-  ...(targeting === undefined ? {} : { targeting }),
-  ...extra,
-});
-const percent = (on: number) => ({
-  fractional: [
-    ['on', on],
-    ['off', 100 - on],
-  ],
-});
 
 async function run(args: string[], tty = false, env: Json = {}) {
   const io = fakeIo({ tty });

@@ -6,6 +6,7 @@ import { distribution } from '../../src/cli/distribution.js';
 import { main } from '../../src/cli/main.js';
 import { chiSquaredTail } from '../../src/stats/index.js';
 import { fakeIo } from '../support/cli-io.js';
+import { boolFlag, percent } from '../support/flag-docs.js';
 import { freePort } from '../support/ports.js';
 import { scratchDir, stopsAfterEach } from '../support/scratch.js';
 import { serverOnFreePorts } from '../support/test-server.js';
@@ -16,40 +17,9 @@ afterEach(() => vi.unstubAllEnvs());
 
 type Json = Record<string, unknown>;
 
-const ramp = {
-  state: 'ENABLED',
-  variants: { on: true, off: false },
-  defaultVariant: 'off',
-  targeting: {
-    fractional: [
-      ['on', 10],
-      ['off', 90],
-    ],
-  },
-};
+const ramp = boolFlag(percent(10));
 /** Half of the canary ring gets it, 5 % of everyone else. */
-const ringed = {
-  state: 'ENABLED',
-  variants: { on: true, off: false },
-  defaultVariant: 'off',
-  targeting: {
-    if: [
-      { '==': [{ var: 'ring' }, 'canary'] },
-      {
-        fractional: [
-          ['on', 50],
-          ['off', 50],
-        ],
-      },
-      {
-        fractional: [
-          ['on', 5],
-          ['off', 95],
-        ],
-      },
-    ],
-  },
-};
+const ringed = boolFlag({ if: [{ '==': [{ var: 'ring' }, 'canary'] }, percent(50), percent(5)] });
 const plain = { state: 'ENABLED', variants: { a: 'A', b: 'B' }, defaultVariant: 'a' };
 const doc = { flags: { ramp, ringed, plain } };
 const flagsFile = () => file('flags.json', JSON.stringify(doc));

@@ -5,6 +5,7 @@ import {
   ADVANCE,
   alert,
   BANNER,
+  CHECKOUT_ALERT,
   freshFiles,
   rolling,
   secured,
@@ -15,8 +16,6 @@ import { clientFor, until } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 
 const serve = () => secured({}, freshFiles({ checkout: rolling(), banner: BANNER }));
-/** Alertmanager's webhook: an alert on the checkout flag fires. */
-const CHECKOUT_ALERT = webhook(alert({ flag_key: 'checkout' }));
 
 describe('the kill switch through the server', () => {
   it("serves the safe variant to connected providers, audits it under the token's name, and is idempotent", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CHECKOUT_ALERT,
   FLAGS,
   TOKENS,
   alert,
@@ -9,25 +10,24 @@ import {
   type Loose,
 } from '../support/management-api.js';
 
-const CHECKOUT = webhook(alert({ flag_key: 'checkout' }));
 const changes = (records: readonly { changed: boolean }[]) => records.filter((r) => r.changed);
 
 describe('a forged webhook', () => {
   it('is refused without the alerts credential (401) and with the admin token (403), changing nothing', async () => {
     const s = await secured();
     const before = s.bytes();
-    const none = await s.call('POST', '/admin/alerts', undefined, CHECKOUT);
+    const none = await s.call('POST', '/admin/alerts', undefined, CHECKOUT_ALERT);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');
-    expect((await s.call('POST', '/admin/alerts', 'oncall', CHECKOUT)).status).toBe(403);
-    expect((await s.call('POST', '/admin/alerts', 'release', CHECKOUT)).status).toBe(403);
+    expect((await s.call('POST', '/admin/alerts', 'oncall', CHECKOUT_ALERT)).status).toBe(403);
+    expect((await s.call('POST', '/admin/alerts', 'release', CHECKOUT_ALERT)).status).toBe(403);
     expect(
       (
         await s.call(
           'POST',
           '/admin/alerts',
           { header: `Bearer ${TOKENS.alertmanager}x` },
-          CHECKOUT,
+          CHECKOUT_ALERT,
         )
       ).status,
     ).toBe(401);
@@ -37,7 +37,7 @@ describe('a forged webhook', () => {
   it('is refused on a server with no tokens, even from loopback', async () => {
     const s = await secured({ tokens: [] });
     const before = s.bytes();
-    expect((await s.call('POST', '/admin/alerts', undefined, CHECKOUT)).status).toBe(401);
+    expect((await s.call('POST', '/admin/alerts', undefined, CHECKOUT_ALERT)).status).toBe(401);
     expect(s.bytes()).toEqual(before);
   });
 
@@ -47,7 +47,7 @@ describe('a forged webhook', () => {
       'POST',
       '/admin/alerts',
       { header: `bearer ${TOKENS.alertmanager}` },
-      CHECKOUT,
+      CHECKOUT_ALERT,
     );
     expect(answer.status).toBe(200);
     expect(answer.body.actions).toMatchObject([{ action: 'rollback', changed: true }]);
@@ -58,10 +58,10 @@ describe('a forged webhook', () => {
 describe('replayed and duplicated alerts', () => {
   it('acts on the same payload once: the second is a duplicate and writes nothing', async () => {
     const s = await secured();
-    const first = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT);
+    const first = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(first.body.actions).toMatchObject([{ action: 'rollback', changed: true }]);
     const after = s.bytes();
-    const second = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT);
+    const second = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(second.status).toBe(200);
     expect(second.body.actions).toMatchObject([
       { action: 'none', changed: false, duplicate: true },
@@ -97,12 +97,12 @@ describe('replayed and duplicated alerts', () => {
   it("changes nothing when Alertmanager repeats an alert after a restart: the flag is at its safe variant already (a 'no change' record)", async () => {
     const files = freshFiles();
     const first = await secured({}, files);
-    const fired = await first.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT);
+    const fired = await first.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(fired.body.actions).toMatchObject([{ action: 'rollback', changed: true }]);
     await first.stop();
     const second = await secured({}, files); // forgets what it handled: only the file remembers
     const file = second.bytes().file;
-    const repeat = await second.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT);
+    const repeat = await second.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(repeat.status).toBe(200);
     expect(repeat.body.actions).toHaveLength(1);
     expect(repeat.body.actions[0]).toMatchObject({ flag: 'checkout', changed: false });
@@ -121,7 +121,7 @@ describe('replayed and duplicated alerts', () => {
     const s = await secured();
     expect((await s.call('POST', '/admin/flags/checkout/kill', 'release')).status).toBe(200);
     const killed = s.bytes().file;
-    const answer = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT);
+    const answer = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(answer.body.actions[0]).toMatchObject({ changed: false });
     expect(s.bytes().file).toBe(killed);
     expect(s.stored()['checkout']?.['metadata']['rollout.status']).toBe('killed');
@@ -130,7 +130,9 @@ describe('replayed and duplicated alerts', () => {
   it('acts once on 10 identical webhooks at the same time: one change, the rest duplicates', async () => {
     const s = await secured();
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT)),
+      Array.from({ length: 10 }, () =>
+        s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
     const actions = answers.flatMap((a) => a.body.actions as Loose[]);
@@ -160,7 +162,7 @@ describe('replayed and duplicated alerts', () => {
 
   it('acts again on an alert that fires anew (a new start), without a second change', async () => {
     const s = await secured();
-    await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT);
+    await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     const anew = webhook(alert({ flag_key: 'checkout' }, { startsAt: '2026-11-29T11:00:00Z' }));
     const answer = await s.call('POST', '/admin/alerts', 'alertmanager', anew);
     expect(answer.body.actions[0]).toMatchObject({ changed: false });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ADVANCE,
+  CHECKOUT_ALERT,
   FLAGS,
   TOKENS,
   TRAFFIC_PATCH,
@@ -31,13 +32,7 @@ const ENDPOINTS: readonly [string, string, string, Need, unknown][] = [
   ['GET /admin/freeze', 'GET', '/admin/freeze', 'read', undefined],
   ['PUT /admin/freeze', 'PUT', '/admin/freeze', 'admin', { reason: 'INC-1', for: '1h' }],
   ['DELETE /admin/freeze', 'DELETE', '/admin/freeze', 'admin', undefined],
-  [
-    'POST /admin/alerts',
-    'POST',
-    '/admin/alerts',
-    'alerts',
-    webhook(alert({ flag_key: 'checkout' })),
-  ],
+  ['POST /admin/alerts', 'POST', '/admin/alerts', 'alerts', CHECKOUT_ALERT],
   ['GET /admin/audit', 'GET', '/admin/audit', 'read', undefined],
   ['GET /admin/delivery', 'GET', '/admin/delivery?version=0', 'read', undefined],
 ];
@@ -413,12 +408,7 @@ describe('an audit log that cannot be written', () => {
 
   it('still rolls back on an alert, and says so', async () => {
     const s = await broken();
-    const fired = await s.call(
-      'POST',
-      '/admin/alerts',
-      'alertmanager',
-      webhook(alert({ flag_key: 'checkout' })),
-    );
+    const fired = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(fired.status).toBe(200);
     expect(fired.body.actions[0]).toMatchObject({
       action: 'rollback',
@@ -503,12 +493,7 @@ describe('the kill switch', () => {
     await s.call('PATCH', '/admin/flags', 'release', {
       flags: { checkout: { metadata: { 'rollout.step': -1 } } },
     });
-    const fired = await s.call(
-      'POST',
-      '/admin/alerts',
-      'alertmanager',
-      webhook(alert({ flag_key: 'checkout' })),
-    );
+    const fired = await s.call('POST', '/admin/alerts', 'alertmanager', CHECKOUT_ALERT);
     expect(fired.status).toBe(200);
     expect(fired.body.actions[0]).toMatchObject({ action: 'kill', changed: true });
   });

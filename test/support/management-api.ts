@@ -99,6 +99,9 @@ export const alert = (
   fingerprint,
 });
 
+/** Alertmanager's webhook: an alert on the checkout flag fires. */
+export const CHECKOUT_ALERT = webhook(alert({ flag_key: 'checkout' }));
+
 /** How a request authenticates: a token's name, or a raw `Authorization` header value. */
 export type Auth = TokenName | { readonly header: string } | undefined;
 
