@@ -42,15 +42,7 @@ export {
   sampleSizeForProportions,
 } from './power.js';
 export type { MeansPlan, ProportionsPlan } from './power.js';
-export {
-  simulateLiftCoverage,
-  simulateMeansPower,
-  simulatePeeking,
-  simulateProportionsPower,
-} from './simulate.js';
-export type {
-  PeekingOptions,
-  PeekingResult,
-  PowerSimulationResult,
-  SimulatedShare,
-} from './simulate.js';
+export { simulateLiftCoverage, simulateMeansPower, simulateProportionsPower } from './simulate.js';
+export type { PowerSimulationResult, SimulatedShare } from './simulate.js';
+export { simulatePeeking } from './simulate-peeking.js';
+export type { PeekingOptions, PeekingResult } from './simulate-peeking.js';

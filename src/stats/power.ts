@@ -125,7 +125,8 @@ export function powerForMeans(plan: Omit<MeansPlan, 'power'> & { n: number }): n
 
 /**
  * Users per variant for the two-sample t-test to detect `difference` with the given power: the
- * smallest whole n with `powerForMeans` ≥ power (R's `power.t.test`, rounded up).
+ * smallest whole n with `powerForMeans` ≥ power (R's `power.t.test`, rounded up). Infinity for a
+ * difference too small against the sd to plan for at all (n beyond 1e308).
  */
 export function sampleSizeForMeans(plan: MeansPlan): number {
   checkAlpha(plan.alpha);
@@ -140,7 +141,7 @@ export function sampleSizeForMeans(plan: MeansPlan): number {
   const approximate = 2 * (z * (plan.sd / plan.difference)) ** 2;
   let low = 2;
   let high = Math.max(4, Math.ceil(approximate) + 1);
-  while (powerAt(high) < plan.power) high *= 2;
+  for (let doublings = 0; powerAt(high) < plan.power && doublings < 64; doublings++) high *= 2;
   low = Math.max(low, Math.floor(approximate) - 1);
   if (powerAt(low) >= plan.power) return low;
   // bisect over whole numbers: powerAt(low) < power ≤ powerAt(high)

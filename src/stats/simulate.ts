@@ -2,16 +2,14 @@
  * Seeded Monte Carlo checks of the experiment statistics, shared by test/stats and
  * bench/experiment-sim.ts (the tests run them small, the bench at full size):
  *
- * - A/A peeking: two identical variants read every day; the share of experiments in which the
- *   fixed-horizon z-test says "significant" at some look, against the always-valid tests'.
  * - Power: A/B at the planner's n, the share of experiments the fixed test detects, against the
  *   power the planner promised.
  * - Coverage of the lift intervals.
+ * - A/A peeking is in simulate-peeking.ts.
  *
  * Each figure comes with its Wilson 95 % interval: the Monte Carlo error.
  */
-import { alwaysValidPValue } from './always-valid.js';
-import { absoluteLift, relativeLift, relativeLiftEstimate } from './lift.js';
+import { absoluteLift, relativeLift } from './lift.js';
 import { welchTTest } from './means.js';
 import {
   powerForMeans,
@@ -19,7 +17,7 @@ import {
   sampleSizeForMeans,
   sampleSizeForProportions,
 } from './power.js';
-import { proportionDifference, proportionInterval, twoProportionZTest } from './proportions.js';
+import { proportionInterval, twoProportionZTest } from './proportions.js';
 import { binomial, seededRandom } from './random.js';
 
 /** A simulated share with its Monte Carlo (Wilson 95 %) interval. */
@@ -31,7 +29,8 @@ export interface SimulatedShare {
   readonly of: number;
 }
 
-function shareOf(count: number, of: number): SimulatedShare {
+/** count/of with its Wilson 95 % interval. @internal */
+export function shareOf(count: number, of: number): SimulatedShare {
   const { estimate, low, high } = proportionInterval({ users: of, conversions: count }, 0.05);
   return { share: estimate, low, high, count, of };
 }
@@ -41,74 +40,7 @@ function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-export interface PeekingOptions {
-  /** Conversion rate of both variants. */
-  readonly baseline: number;
-  /** New users per variant per day. */
-  readonly usersPerDay: number;
-  /** Looks, one a day (28 by default). */
-  readonly days?: number;
-  readonly simulations: number;
-  readonly alpha?: number;
-  /** Mixture scale on the relative lift (default 0.05, the analysis' default). */
-  readonly tauRelative?: number;
-  /** Mixture scale on the difference of rates (default baseline × tauRelative). */
-  readonly tauAbsolute?: number;
-  readonly seed?: number;
-}
-
-export interface PeekingResult {
-  readonly days: number;
-  /** The z-test at α, significant at one look or more. */
-  readonly fixedAtAnyLook: SimulatedShare;
-  /** The z-test at α at the last look only: its nominal use. */
-  readonly fixedAtEnd: SimulatedShare;
-  /** The always-valid p-value of the difference of rates ≤ α at some look. */
-  readonly sequentialDifference: SimulatedShare;
-  /** The always-valid p-value of the relative lift (delta method) ≤ α at some look. */
-  readonly sequentialRelative: SimulatedShare;
-}
-
-/** A/A experiments read daily: false-positive rates of the fixed and the sequential tests. */
-export function simulatePeeking(options: PeekingOptions): PeekingResult {
-  const { baseline, usersPerDay, simulations, days = 28, alpha = 0.05 } = options;
-  const tauRelative = options.tauRelative ?? 0.05;
-  const tauAbsolute = options.tauAbsolute ?? baseline * tauRelative;
-  const random = seededRandom(options.seed ?? 1);
-  let anyLook = 0;
-  let atEnd = 0;
-  let difference = 0;
-  let relative = 0;
-  for (let s = 0; s < simulations; s++) {
-    const control = { users: 0, conversions: 0 };
-    const treatment = { users: 0, conversions: 0 };
-    const seen = { any: false, difference: false, relative: false };
-    for (let day = 1; day <= days; day++) {
-      for (const variant of [control, treatment]) {
-        variant.users += usersPerDay;
-        variant.conversions += binomial(usersPerDay, baseline, random);
-      }
-      const { p } = twoProportionZTest(control, treatment);
-      if (p < alpha) seen.any = true;
-      if (day === days && p < alpha) atEnd++;
-      const d = proportionDifference(control, treatment);
-      if (d && alwaysValidPValue(d, tauAbsolute) <= alpha) seen.difference = true;
-      const r = relativeLiftEstimate(control, treatment);
-      if (r && alwaysValidPValue(r, tauRelative) <= alpha) seen.relative = true;
-    }
-    anyLook += Number(seen.any);
-    difference += Number(seen.difference);
-    relative += Number(seen.relative);
-  }
-  return {
-    days,
-    fixedAtAnyLook: shareOf(anyLook, simulations),
-    fixedAtEnd: shareOf(atEnd, simulations),
-    sequentialDifference: shareOf(difference, simulations),
-    sequentialRelative: shareOf(relative, simulations),
-  };
-}
-
+/** The planner's promise next to what simulation gives. */
 export interface PowerSimulationResult {
   /** Users per variant, from the planner. */
   readonly n: number;

@@ -131,6 +131,12 @@ describe('sampleSizeForMeans and powerForMeans', () => {
     }
   });
 
+  it('says Infinity for a difference no experiment can detect', () => {
+    expect(sampleSizeForMeans({ sd: 1, difference: 1e-200, alpha: 0.05, power: 0.8 })).toBe(
+      Infinity,
+    );
+  });
+
   it('rejects a zero difference or a non-positive sd', () => {
     expect(() => sampleSizeForMeans({ sd: 1, difference: 0, alpha: 0.05, power: 0.8 })).toThrow(
       RangeError,
