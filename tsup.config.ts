@@ -12,6 +12,7 @@ export default defineConfig([
       grpc: 'src/grpc/index.ts',
       server: 'src/server/index.ts',
       rollout: 'src/rollout/index.ts',
+      experiment: 'src/experiment/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -8,6 +8,7 @@ const alias = {
   'rampflag/grpc': fileURLToPath(new URL('./src/grpc/index.ts', import.meta.url)),
   'rampflag/server': fileURLToPath(new URL('./src/server/index.ts', import.meta.url)),
   'rampflag/rollout': fileURLToPath(new URL('./src/rollout/index.ts', import.meta.url)),
+  'rampflag/experiment': fileURLToPath(new URL('./src/experiment/index.ts', import.meta.url)),
   rampflag: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

@@ -267,9 +267,15 @@ try {
     const grpc = `if (typeof m.GrpcSyncSource !== 'function' || m.backoffDelay(0, 1000, 12000, () => 1) !== 1000) throw new Error('grpc exports');`;
     const server = `if (typeof m.FlagServer !== 'function') throw new Error('server exports');`;
     const rollout = `const p = m.parsePlan({ flag: 'f', treatment: 'on', control: 'off', steps: [1, 100] }); if (m.decide(p, { id: 'r', status: 'running', step: 0, since: 0 }, { steps: [] }, 0).action !== 'hold') throw new Error('rollout exports');`;
+    const experiment = `const t = m.createTrackingRecorder(); t.exposure('f', 'on', { targetingKey: 'u' }); if (t.totals('f').assignment.on !== 1 || m.EXPERIMENT_SERIES.exposures !== 'feature_flag_experiment_exposures_total') throw new Error('experiment exports');`;
     const check =
-      { './otel': otel, './grpc': grpc, './server': server, './rollout': rollout }[subpath] ??
-      evaluate;
+      {
+        './otel': otel,
+        './grpc': grpc,
+        './server': server,
+        './rollout': rollout,
+        './experiment': experiment,
+      }[subpath] ?? evaluate;
     run(process.execPath, [
       '--input-type=module',
       '-e',
@@ -318,7 +324,9 @@ try {
               ? `const s${i}: m${i}.FlagServerOptions | undefined = undefined;\nvoid s${i};`
               : subpath === './rollout'
                 ? `const p${i}: m${i}.RolloutPlan = m${i}.parsePlan('flag: f');\nvoid p${i};`
-                : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
+                : subpath === './experiment'
+                  ? `const t${i}: m${i}.TrackingRecorder = m${i}.createTrackingRecorder();\nvoid t${i};`
+                  : `const e${i}: m${i}.Evaluator = m${i}.createEvaluator();\nvoid e${i};`),
     )
     .join('\n');
   writeFileSync(join(scratch, 'check.ts'), typecheck);

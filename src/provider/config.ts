@@ -1,4 +1,4 @@
-import type { EvaluationContext } from '@openfeature/core';
+import type { EvaluationContext, TrackingEventDetails } from '@openfeature/core';
 
 /** How the provider gets its flags. `file` is flagd's offline mode. */
 export type ResolverType = 'rpc' | 'in-process' | 'file';
@@ -47,6 +47,35 @@ export interface FlagdProviderOptions {
   readonly fatalStatusCodes?: readonly string[];
   /** Maps the sync context to context merged into every evaluation. Default: the sync context. */
   readonly contextEnricher?: (syncContext: EvaluationContext | null) => EvaluationContext;
+}
+
+/**
+ * Where the provider sends what experiments are measured by: each exposure (an experiment flag's
+ * targeting assigning a variant) and each tracked event. A `TrackingRecorder` from
+ * `rampflag/experiment` is one. Both calls return at once and never throw.
+ */
+export interface ExperimentTracking {
+  /** An evaluation of experiment flag `flagKey` assigned `variant` by targeting (TARGETING_MATCH). */
+  exposure(flagKey: string, variant: string, context: EvaluationContext): void;
+  /** A tracked event (`client.track(eventName, context, details)`), with the flags it may count for. */
+  event(
+    eventName: string,
+    context: EvaluationContext,
+    details: TrackingEventDetails,
+    experiments: ExperimentAssignments,
+  ): void;
+}
+
+/** The experiment flags in service, and the variant each assigns a tracked event's context. */
+export interface ExperimentAssignments {
+  /** The flags that are experiments in the configuration in service. */
+  readonly flags: readonly string[];
+  /**
+   * The variant the flag's targeting assigns the event's context, recomputed by the provider's
+   * evaluator; `undefined` when targeting assigns none (the user falls through to the default
+   * variant, is outside the audience, or the flag is disabled or broken).
+   */
+  assign(flagKey: string): string | undefined;
 }
 
 /** Every option with its value after options, environment and defaults are applied. */

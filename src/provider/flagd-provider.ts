@@ -5,6 +5,7 @@ import type {
   Logger,
   Provider,
   ResolutionDetails,
+  TrackingEventDetails,
 } from '@openfeature/server-sdk';
 import {
   OpenFeatureEventEmitter,
@@ -16,6 +17,7 @@ import {
   isInvalidConfigurationError,
   type ConfigurationInput,
   type Evaluator,
+  type EvaluationResult,
   type EvaluatorOptions,
   type FlagChanges,
 } from '../evaluator/index.js';
@@ -24,6 +26,7 @@ import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import {
   FlagdConfigError,
   resolveConfig,
+  type ExperimentTracking,
   type FlagdConfig,
   type FlagdProviderOptions,
 } from './config.js';
@@ -34,7 +37,20 @@ export interface FlagdProviderSettings extends FlagdProviderOptions {
   readonly source?: FlagSource;
   /** Clock and limits of the in-process evaluator. */
   readonly evaluator?: Omit<EvaluatorOptions, 'logger'>;
+  /**
+   * Where experiment exposures and `track` events go: a `TrackingRecorder` from
+   * `rampflag/experiment`. Without it `track` does nothing.
+   */
+  readonly tracking?: ExperimentTracking;
+  /**
+   * Flags that are experiments besides those whose metadata (the flag's, or the flag set's) says
+   * `"experiment": true`.
+   */
+  readonly experiments?: readonly string[];
 }
+
+/** The flag-metadata key that makes a flag an experiment (`"experiment": true`). */
+const EXPERIMENT_METADATA = 'experiment';
 
 type State = 'idle' | 'ready' | 'stale' | 'error';
 
@@ -60,6 +76,10 @@ export class FlagdProvider implements Provider {
   readonly #logger: Logger | undefined;
   #enrichment: EvaluationContext | undefined;
   #state: State = 'idle';
+  readonly #tracking: ExperimentTracking | undefined;
+  readonly #experiments: ReadonlySet<string>;
+  /** The experiment flags of the configuration in service, found on the first `track` after a load. */
+  #experimentFlags: readonly string[] | undefined;
 
   constructor(options: FlagdProviderSettings = {}, logger?: Logger) {
     this.config = resolveConfig(options);
@@ -68,6 +88,8 @@ export class FlagdProvider implements Provider {
       ...options.evaluator,
       ...(logger === undefined ? {} : { logger }),
     });
+    this.#tracking = options.tracking;
+    this.#experiments = new Set(options.experiments ?? []);
     const given = options.source;
     this.#makeSource = given !== undefined ? async () => given : sourceFor(this.config);
   }
@@ -116,7 +138,8 @@ export class FlagdProvider implements Provider {
     value: boolean,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<boolean>> {
-    return this.#evaluator.resolveBoolean(key, value, this.#context(context));
+    const merged = this.#context(context);
+    return this.#exposed(key, merged, this.#evaluator.resolveBoolean(key, value, merged));
   }
 
   async resolveStringEvaluation(
@@ -124,7 +147,8 @@ export class FlagdProvider implements Provider {
     value: string,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<string>> {
-    return this.#evaluator.resolveString(key, value, this.#context(context));
+    const merged = this.#context(context);
+    return this.#exposed(key, merged, this.#evaluator.resolveString(key, value, merged));
   }
 
   async resolveNumberEvaluation(
@@ -132,7 +156,8 @@ export class FlagdProvider implements Provider {
     value: number,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<number>> {
-    return this.#evaluator.resolveNumber(key, value, this.#context(context));
+    const merged = this.#context(context);
+    return this.#exposed(key, merged, this.#evaluator.resolveNumber(key, value, merged));
   }
 
   async resolveObjectEvaluation<T extends JsonValue>(
@@ -140,7 +165,64 @@ export class FlagdProvider implements Provider {
     value: T,
     context: EvaluationContext,
   ): Promise<ResolutionDetails<T>> {
-    return this.#evaluator.resolveObject(key, value, this.#context(context));
+    const merged = this.#context(context);
+    return this.#exposed(key, merged, this.#evaluator.resolveObject(key, value, merged));
+  }
+
+  /**
+   * The OpenFeature Tracking API (`client.track(eventName, context, { value })`): with a `tracking`
+   * recorder, the event counts for the variant of each experiment flag, recomputed from the event's
+   * context (with the sync-context enrichment, as evaluations see it) by this provider's evaluator,
+   * or the variant served in the current request scope. Without one it does nothing. The client
+   * calls it only once the provider is ready; it never throws.
+   */
+  track(eventName: string, context: EvaluationContext, details: TrackingEventDetails): void {
+    const tracking = this.#tracking;
+    if (tracking === undefined) return;
+    const merged = this.#context(context);
+    const evaluator = this.#evaluator;
+    try {
+      tracking.event(eventName, merged, details, {
+        flags: this.#experimentKeys(),
+        assign(flagKey) {
+          const result = evaluator.resolveValue(flagKey, merged);
+          return result.reason === 'TARGETING_MATCH' ? result.variant : undefined;
+        },
+      });
+    } catch (error) {
+      this.#logger?.warn(`flagd provider: tracking failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Notes an experiment flag's evaluation that targeting assigned a variant, as an exposure. */
+  #exposed<T>(key: string, context: EvaluationContext, result: EvaluationResult<T>) {
+    const tracking = this.#tracking;
+    if (
+      tracking === undefined ||
+      result.reason !== 'TARGETING_MATCH' ||
+      result.variant === undefined
+    )
+      return result;
+    if (this.#experiments.has(key) || result.flagMetadata[EXPERIMENT_METADATA] === true) {
+      try {
+        tracking.exposure(key, result.variant, context);
+      } catch (error) {
+        this.#logger?.warn(`flagd provider: tracking failed: ${(error as Error).message}`);
+      }
+    }
+    return result;
+  }
+
+  /** The flags in service that are experiments (by option or by metadata), cached per configuration. */
+  #experimentKeys(): readonly string[] {
+    this.#experimentFlags ??= this.#evaluator
+      .flagKeys()
+      .filter(
+        (key) =>
+          this.#experiments.has(key) ||
+          this.#evaluator.resolveValue(key, {}).flagMetadata[EXPERIMENT_METADATA] === true,
+      );
+    return this.#experimentFlags;
   }
 
   /** The invocation context with the sync-context enrichment over it, as flagd's providers merge it. */
@@ -160,6 +242,7 @@ export class FlagdProvider implements Provider {
         syncContext === undefined ? this.#enrichment : this.config.contextEnricher(syncContext);
       const changes = this.#evaluator.setConfiguration(payload);
       this.#enrichment = enrichment;
+      this.#experimentFlags = undefined;
       return changes;
     } catch (error) {
       if (isInvalidConfigurationError(error)) throw error;

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { createTrackingRecorder } from 'rampflag/experiment';
+
+/** Every flag assigned by a function of the targeting key, as a provider's evaluator would. */
+const assignments = (flags: string[], assign: (key: string) => string) => (key: string) => ({
+  flags,
+  assign: () => assign(key),
+});
+const half = (key: string) => (Number(key.split('-')[1]) % 2 === 0 ? 'a' : 'b');
+const sum = (record: Readonly<Record<string, number>>) =>
+  Object.values(record).reduce((a, b) => a + b, 0);
+
+describe('tracking bounds', () => {
+  it('counts each user once however often they are exposed', () => {
+    const tracking = createTrackingRecorder();
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i < 50_000; i++) {
+        const key = `user-${i}`;
+        tracking.exposure('f', half(key), { targetingKey: key });
+      }
+    const exposed = sum(tracking.totals('f').assignment);
+    // 32-bit hashes: among 50,000 users a collision is possible, not likely
+    expect(exposed).toBeGreaterThanOrEqual(49_998);
+    expect(exposed).toBeLessThanOrEqual(50_000);
+  });
+
+  it('stops counting users past maxUsersPerFlag, says so, and keeps counting events', () => {
+    const tracking = createTrackingRecorder({ maxUsersPerFlag: 1000 });
+    const of = assignments(['f', 'g'], half);
+    for (let i = 0; i < 3000; i++) {
+      const key = `user-${i}`;
+      tracking.exposure('f', half(key), { targetingKey: key });
+      tracking.event('buy', { targetingKey: key }, { value: 1 }, of(key));
+    }
+    const f = tracking.totals('f');
+    expect(sum(f.assignment)).toBe(1000);
+    expect(f.overflowed).toBe(true);
+    const buy = f.metrics.find((m) => m.metric === 'buy')?.variants ?? [];
+    expect(buy.reduce((n, v) => n + v.conversions, 0)).toBe(1000);
+    const value = f.metrics.find((m) => m.metric === 'buy.value')?.variants ?? [];
+    expect(value.reduce((n, v) => n + (v.valueSum ?? 0), 0)).toBe(1000);
+    expect(sum(f.events['buy'] ?? {})).toBe(3000);
+    // each flag has its own bound
+    expect(tracking.totals('g').overflowed).toBe(true);
+    expect(tracking.totals('other').overflowed).toBe(false);
+  });
+
+  it('holds a million users in a few MiB of typed arrays, and nothing more past the bound', () => {
+    const tracking = createTrackingRecorder(); // maxUsersPerFlag 1,000,000
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 1_000_000; i++) tracking.exposure('f', 'a', { targetingKey: `u-${i}` });
+    const held = process.memoryUsage().arrayBuffers - before;
+    // 2^21 four-byte slots (8 MiB), plus the smaller tables left behind by growth until collected
+    expect(held).toBeLessThan(17 * 2 ** 20);
+    for (let i = 1_000_000; i < 1_200_000; i++)
+      tracking.exposure('f', 'b', { targetingKey: `u-${i}` });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThanOrEqual(held + 2 ** 20);
+    const totals = tracking.totals('f');
+    expect(totals.overflowed).toBe(true);
+    expect(sum(totals.assignment)).toBeLessThanOrEqual(1_000_000);
+  });
+
+  it('keeps event names few: an allowlist, or the first maxEvents names', () => {
+    const of = assignments(['f'], () => 'a');
+    const firstTwo = createTrackingRecorder({ maxEvents: 2 });
+    for (const name of [
+      'view',
+      'buy',
+      'refund',
+      'view',
+      'x'.repeat(65),
+      '',
+      7 as unknown as string,
+    ])
+      firstTwo.event(name, { targetingKey: 'u' }, {}, of('u'));
+    expect(Object.keys(firstTwo.totals('f').events)).toEqual(['buy', 'view']);
+    expect(firstTwo.diagnostics()).toMatchObject({ events: 3, dropped: 4 });
+
+    const listed = createTrackingRecorder({ events: ['buy'] });
+    for (const name of ['view', 'buy']) listed.event(name, { targetingKey: 'u' }, {}, of('u'));
+    expect(Object.keys(listed.totals('f').events)).toEqual(['buy']);
+    expect(listed.diagnostics()).toMatchObject({ events: 1, dropped: 1 });
+  });
+
+  it('refuses a bound that is not a positive integer', () => {
+    expect(() => createTrackingRecorder({ maxUsersPerFlag: 0 })).toThrow(RangeError);
+    expect(() => createTrackingRecorder({ maxUsersPerFlag: 1.5 })).toThrow(/maxUsersPerFlag/);
+    expect(() => createTrackingRecorder({ maxEvents: -1 })).toThrow(/maxEvents/);
+  });
+
+  it('never throws, whatever it is handed', () => {
+    const tracking = createTrackingRecorder({
+      requestScope: () => {
+        throw new Error('no scope');
+      },
+    });
+    const broken = {
+      flags: ['f'],
+      assign: () => {
+        throw new Error('no evaluator');
+      },
+    };
+    expect(() => {
+      tracking.exposure('f', 'a', null as never);
+      tracking.event('buy', undefined as never, undefined as never, broken);
+    }).not.toThrow();
+  });
+});
