@@ -2,6 +2,7 @@ import type { EvaluationContext, TrackingEventDetails } from '@openfeature/core'
 import { murmur3 } from '../evaluator/murmur3.js';
 import type { ExperimentAssignments, ExperimentTracking } from '../provider/config.js';
 import { experimentCounters, type CounterMeter } from './metrics.js';
+import { servedVariants } from './served-variants.js';
 import { FlagTally, type TrackingTotals } from './tracking-tally.js';
 
 export type { TrackingTotals } from './tracking-tally.js';
@@ -58,12 +59,6 @@ export interface TrackingRecorder extends ExperimentTracking {
   diagnostics(): TrackingDiagnostics;
 }
 
-/** What a request scope's evaluation of an experiment flag assigned, and to whom. */
-interface Served {
-  readonly variant: string;
-  readonly user: number | undefined;
-}
-
 const DEFAULT_MAX_USERS = 1_000_000;
 const DEFAULT_MAX_EVENTS = 32;
 const MAX_EVENT_NAME = 64;
@@ -74,6 +69,23 @@ function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1)
     throw new RangeError(`${name} must be a positive integer, not ${String(value)}`);
   return value;
+}
+
+/**
+ * Whether an event name is recorded: a string of 1 to 64 characters, in the allowlist when there is
+ * one, else among the first `max` names seen.
+ */
+function eventNames(allowlist: readonly string[] | undefined, max: number) {
+  const allowed = allowlist === undefined ? undefined : new Set(allowlist);
+  const seen = new Set<string>();
+  return (name: unknown): name is string => {
+    if (typeof name !== 'string' || name === '' || name.length > MAX_EVENT_NAME) return false;
+    if (allowed !== undefined) return allowed.has(name);
+    if (seen.has(name)) return true;
+    if (seen.size >= max) return false;
+    seen.add(name);
+    return true;
+  };
 }
 
 /** The 32-bit hash of the context's targeting key, or undefined without one. */
@@ -106,10 +118,9 @@ export function createTrackingRecorder(options: TrackingRecorderOptions = {}): T
   const maxUsers = positiveInteger(options.maxUsersPerFlag ?? DEFAULT_MAX_USERS, 'maxUsersPerFlag');
   const maxEvents = positiveInteger(options.maxEvents ?? DEFAULT_MAX_EVENTS, 'maxEvents');
   const counters = experimentCounters(options.meter);
-  const allowed = options.events === undefined ? undefined : new Set(options.events);
-  const names = new Set<string>();
+  const accepts = eventNames(options.events, maxEvents);
+  const served = servedVariants(options.requestScope);
   const tallies = new Map<string, FlagTally>();
-  const served = new WeakMap<object, Map<string, Served>>();
   const counts = { events: 0, unattributed: 0, dropped: 0, ignoredValues: 0 };
 
   const tally = (flagKey: string): FlagTally => {
@@ -117,22 +128,6 @@ export function createTrackingRecorder(options: TrackingRecorderOptions = {}): T
     if (found === undefined)
       tallies.set(flagKey, (found = new FlagTally(flagKey, maxUsers, counters)));
     return found;
-  };
-  const scope = (): object | undefined => {
-    try {
-      const current = options.requestScope?.();
-      return typeof current === 'object' && current !== null ? current : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const accepts = (name: unknown): name is string => {
-    if (typeof name !== 'string' || name === '' || name.length > MAX_EVENT_NAME) return false;
-    if (allowed !== undefined) return allowed.has(name);
-    if (names.has(name)) return true;
-    if (names.size >= maxEvents) return false;
-    names.add(name);
-    return true;
   };
   const valueOf = (details: TrackingEventDetails | undefined): number | undefined => {
     const value: unknown = details?.value;
@@ -145,12 +140,7 @@ export function createTrackingRecorder(options: TrackingRecorderOptions = {}): T
   const exposure = (flagKey: string, variant: string, context: EvaluationContext): void => {
     try {
       const user = userOf(context);
-      const current = scope();
-      if (current !== undefined) {
-        let byFlag = served.get(current);
-        if (byFlag === undefined) served.set(current, (byFlag = new Map()));
-        byFlag.set(flagKey, { variant, user });
-      }
+      served.note(flagKey, variant, user);
       if (user !== undefined) tally(flagKey).expose(variant, user);
     } catch {
       // counting must never break an evaluation
@@ -171,8 +161,7 @@ export function createTrackingRecorder(options: TrackingRecorderOptions = {}): T
       counts.events++;
       const user = userOf(context);
       const value = valueOf(details);
-      const current = scope();
-      const inScope = current === undefined ? undefined : served.get(current);
+      const inScope = served.current();
       let attributed = false;
       for (const flagKey of experiments.flags) {
         const seen = inScope?.get(flagKey);
