@@ -87,7 +87,7 @@ function panel(
   const upper = points.map((q) => `${f(x(q.t))},${f(clamp(q.p.high))}`);
   const lower = points.map((q) => `${f(x(q.t))},${f(clamp(q.p.low))}`).reverse();
   const line = points.map((q) => `${f(x(q.t))},${f(clamp(q.p.estimate))}`);
-  const grid = ticks(low, high, 4).map(
+  const grid = ticks(low, high, 5).map(
     (v) =>
       `<line x1="${LEFT}" x2="${LEFT + PLOT_W}" y1="${f(y(v))}" y2="${f(y(v))}" class="${v === 0 ? 'zero' : 'grid'}"/>` +
       text(
