@@ -4,6 +4,7 @@ import { diff } from './diff.js';
 import { distribution } from './distribution.js';
 import { drift } from './drift.js';
 import { evaluate } from './eval.js';
+import { experiment } from './experiment.js';
 import { get } from './get.js';
 import type { CliIo } from './io.js';
 import { rollout } from './rollout.js';
@@ -25,6 +26,12 @@ const COMMANDS: readonly CliCommand[] = [
     operands: '<command>',
     summary: 'guarded rollouts; kill, roll back, freeze; the audit log',
     run: rollout,
+  },
+  {
+    name: 'experiment',
+    operands: '<command>',
+    summary: 'A/B experiments: analyze (lifts, anytime-valid tests, Holm, SRM), plan (sample size)',
+    run: experiment,
   },
   {
     name: 'validate',
