@@ -190,7 +190,7 @@ export class FlagdProvider implements Provider {
         },
       });
     } catch (error) {
-      this.#logger?.warn(`flagd provider: tracking failed: ${(error as Error).message}`);
+      this.#trackingFailed(error);
     }
   }
 
@@ -203,25 +203,30 @@ export class FlagdProvider implements Provider {
       result.variant === undefined
     )
       return result;
-    if (this.#experiments.has(key) || result.flagMetadata[EXPERIMENT_METADATA] === true) {
+    if (this.#isExperiment(key, result.flagMetadata)) {
       try {
         tracking.exposure(key, result.variant, context);
       } catch (error) {
-        this.#logger?.warn(`flagd provider: tracking failed: ${(error as Error).message}`);
+        this.#trackingFailed(error);
       }
     }
     return result;
+  }
+
+  /** Whether a flag is an experiment: named in the `experiments` option, or by its metadata. */
+  #isExperiment(key: string, metadata: FlagMetadata): boolean {
+    return this.#experiments.has(key) || metadata[EXPERIMENT_METADATA] === true;
+  }
+
+  #trackingFailed(error: unknown): void {
+    this.#logger?.warn(`flagd provider: tracking failed: ${(error as Error).message}`);
   }
 
   /** The flags in service that are experiments (by option or by metadata), cached per configuration. */
   #experimentKeys(): readonly string[] {
     this.#experimentFlags ??= this.#evaluator
       .flagKeys()
-      .filter(
-        (key) =>
-          this.#experiments.has(key) ||
-          this.#evaluator.resolveValue(key, {}).flagMetadata[EXPERIMENT_METADATA] === true,
-      );
+      .filter((key) => this.#isExperiment(key, this.#evaluator.resolveValue(key, {}).flagMetadata));
     return this.#experimentFlags;
   }
 
