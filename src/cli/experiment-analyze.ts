@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analyze.js';
 import { experimentChart } from '../experiment/chart.js';
-import { fromCountsFile } from '../experiment/counts-file.js';
+import { fromCountsFile, MAX_COUNTS_FILE_BYTES } from '../experiment/counts-file.js';
 import { isExperimentSourceError } from '../experiment/errors.js';
 import { fromPrometheus } from '../experiment/prometheus-reader.js';
 import type { ExperimentData } from '../experiment/types.js';
@@ -99,6 +99,8 @@ async function read(options: Options, io: CliIo): Promise<ExperimentData> {
   if (options.counts !== undefined) {
     let text: string;
     try {
+      if (statSync(options.counts).size > MAX_COUNTS_FILE_BYTES)
+        throw new Error(`larger than ${MAX_COUNTS_FILE_BYTES / 1024 / 1024} MiB`);
       text = readFileSync(options.counts, 'utf8');
     } catch (error) {
       throw new CliError(`${options.counts}: ${(error as Error).message}`, 'usage');

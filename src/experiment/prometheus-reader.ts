@@ -40,6 +40,25 @@ interface Sampled {
   readonly values: ReadonlyMap<number, number>;
 }
 
+/** The body as text, or undefined (and the rest left unread) past `max` bytes. */
+async function boundedText(res: Response, max: number): Promise<string | undefined> {
+  const reader = res.body?.getReader();
+  if (reader === undefined) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 const label = (value: string) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 
 function promql(field: Field, flag: string): string {
@@ -148,7 +167,7 @@ export async function fromPrometheus(
       AbortSignal.timeout(options.timeoutMs ?? 10_000),
       ...(options.signal ? [options.signal] : []),
     ]);
-    let text: string;
+    let text: string | undefined;
     let status: number;
     try {
       const res = await fetch(`${base}${path}?${new URLSearchParams(params)}`, {
@@ -156,7 +175,7 @@ export async function fromPrometheus(
         signal,
       });
       status = res.status;
-      text = await res.text();
+      text = await boundedText(res, MAX_BODY);
     } catch (error) {
       throw new ExperimentSourceError(
         `Prometheus at ${base} cannot be reached: ${(error as Error).message}`,
@@ -164,7 +183,7 @@ export async function fromPrometheus(
         { cause: error },
       );
     }
-    if (text.length > MAX_BODY)
+    if (text === undefined)
       throw new ExperimentSourceError(`Prometheus at ${base} answered more than 32 MiB`, 'invalid');
     let body: { status?: string; error?: string; data?: { result?: unknown } } | undefined;
     try {

@@ -3,8 +3,9 @@ import type { ExperimentData, MetricData, VariantCounts } from './types.js';
 
 /** At most this many metrics × variants are analysed (a bound on hostile input). */
 export const MAX_COMPARISONS = 10_000;
-/** At most this many points of a series are analysed. */
+/** At most this many points of a series are analysed, and this many counts in all its points. */
 export const MAX_SERIES_POINTS = 2_000;
+export const MAX_SERIES_COUNTS = 200_000;
 
 const count = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
@@ -61,6 +62,14 @@ export function validateExperiment(data: ExperimentData): void {
   if (series.length > MAX_SERIES_POINTS)
     throw new ExperimentSourceError(
       `${series.length} series points: more than the ${MAX_SERIES_POINTS} analysed`,
+    );
+  const counts = series.reduce(
+    (n, p) => n + p.metrics.reduce((k, m) => k + m.variants.length, 0),
+    0,
+  );
+  if (counts > MAX_SERIES_COUNTS)
+    throw new ExperimentSourceError(
+      `${counts} counts in the series: more than the ${MAX_SERIES_COUNTS} analysed`,
     );
   for (const point of series)
     for (const metric of point.metrics)

@@ -382,6 +382,28 @@ describe('analyzeExperiment: input it refuses', () => {
     }
   });
 
+  it('refuses a series past its budget', () => {
+    const point = {
+      time: '2026-03-01T00:00:00Z',
+      metrics: [conversion({ off: [10, 1], on: [10, 2] })],
+    };
+    const data = experiment(point.metrics, { series: Array.from({ length: 2_001 }, () => point) });
+    expect(() => analyzeExperiment(data)).toThrow(
+      /^2001 series points: more than the 2000 analysed$/,
+    );
+    const wide = conversion(
+      Object.fromEntries(
+        Array.from({ length: 101 }, (_, i) => [i === 0 ? 'off' : `v${i}`, [10, 1]]),
+      ),
+    );
+    const many = experiment([wide], {
+      series: Array.from({ length: 2_000 }, () => ({ ...point, metrics: [wide] })),
+    });
+    expect(() => analyzeExperiment(many)).toThrow(
+      /^202000 counts in the series: more than the 200000 analysed$/,
+    );
+  });
+
   it('refuses an alpha or tau out of range', () => {
     const data = experiment([conversion({ off: [10, 1], on: [10, 2] })]);
     expect(() => analyzeExperiment(data, { alpha: 1 })).toThrow(/alpha must be in \(0, 1\)/);
