@@ -177,14 +177,8 @@ describe('rampflag distribution', () => {
       ring: i % 4 === 0 ? 'canary' : 'main',
     }));
     const subjects = file('users.jsonl', `${jsonl(contexts)}\n\n`);
-    const { report } = await runJson([
-      'ringed',
-      flagsFile(),
-      '--subjects-file',
-      subjects,
-      '--cohort',
-      'ring',
-    ]);
+    const args = ['ringed', flagsFile(), '--subjects-file', subjects, '--cohort', 'ring'];
+    const { report } = await runJson(args);
     expect(report.subjects).toEqual({ source: 'file', count: 2_000, file: subjects });
     expect(byVariant(report.variants)).toEqual(direct('ringed', contexts));
     for (const ring of ['canary', 'main']) {
@@ -205,14 +199,7 @@ describe('rampflag distribution', () => {
     expect(rest?.variants.map((v) => v.configuredShare)).toEqual([0.05, 0.95]);
     // two splits reach part of the subjects each: no single configured column
     expect(report.variants.every((v) => v.configuredShare === undefined)).toBe(true);
-    const { text } = await run([
-      'ringed',
-      flagsFile(),
-      '--subjects-file',
-      subjects,
-      '--cohort',
-      'ring',
-    ]);
+    const { text } = await run(args);
     expect(text()).toMatch(/By ring:\nring\s+subjects\s+off\s+on\nmain\s+1,500/);
   });
 
