@@ -220,12 +220,14 @@ export async function fromPrometheus(
   if (options.since !== undefined) {
     const points = Math.max(2, options.points ?? 60);
     const step = Math.max(1, Math.ceil((at - options.since) / 1000 / (points - 1)));
+    // the last point at `at`, the first at or after `since`
+    const start = at / 1000 - step * Math.floor((at - options.since) / 1000 / step);
     const range = await Promise.all(
       FIELDS.map(async (field) => {
         const query = promql(field, flag);
         const params = {
           query,
-          start: String(options.since! / 1000),
+          start: String(start),
           end: String(at / 1000),
           step: `${step}s`,
         };
