@@ -170,6 +170,10 @@ try {
       join(scratch, 'bad.json'),
       '{"flags":{"f":{"state":"ENABLED","variants":{"on":true},"defaultVariant":"of"}}}',
     );
+    writeFileSync(
+      join(scratch, 'counts.csv'),
+      'metric,variant,users,conversions\npurchase,off,10000,1000\npurchase,on,9500,1100\n',
+    );
     const bin = join(scratch, 'node_modules', '.bin', 'rampflag');
     const cases = [
       [
@@ -187,6 +191,9 @@ try {
       [['drift', 'flags.json', '--from', `grpc://127.0.0.1:${syncPort}`], 0, /./],
       [['verify', 'f', '--replica', `http://127.0.0.1:${httpPort}`, '--subjects', '50'], 0, /./],
       [['rollout', '--help'], 0, /^usage: rampflag rollout/m],
+      [['experiment', 'plan', '--baseline', '3%', '--lift', '5%'], 0, /users per variant/],
+      [['experiment', 'analyze', '--counts', 'counts.csv'], 0, /on vs off on purchase/],
+      [['experiment', 'analyze', '--counts', 'counts.csv', '--fail-on-srm'], 1, /MISMATCH/],
     ];
     for (const [args, expected, pattern] of cases) {
       const result = spawnSync(bin, args, {
