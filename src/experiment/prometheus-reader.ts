@@ -1,3 +1,4 @@
+import { boundedText } from '../sources/http-fetch.js';
 import { ExperimentSourceError } from './errors.js';
 import { EXPERIMENT_SERIES, valueMetricName } from './metrics.js';
 import type { ExperimentData, MetricData, SeriesPoint } from './types.js';
@@ -38,25 +39,6 @@ interface Sampled {
   readonly variant: string;
   readonly event: string;
   readonly values: ReadonlyMap<number, number>;
-}
-
-/** The body as text, or undefined (and the rest left unread) past `max` bytes. */
-async function boundedText(res: Response, max: number): Promise<string | undefined> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const label = (value: string) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
@@ -167,15 +149,12 @@ export async function fromPrometheus(
       AbortSignal.timeout(options.timeoutMs ?? 10_000),
       ...(options.signal ? [options.signal] : []),
     ]);
-    let text: string | undefined;
-    let status: number;
+    let res: Response;
     try {
-      const res = await fetch(`${base}${path}?${new URLSearchParams(params)}`, {
+      res = await fetch(`${base}${path}?${new URLSearchParams(params)}`, {
         headers: { ...options.headers },
         signal,
       });
-      status = res.status;
-      text = await boundedText(res, MAX_BODY);
     } catch (error) {
       throw new ExperimentSourceError(
         `Prometheus at ${base} cannot be reached: ${(error as Error).message}`,
@@ -183,8 +162,17 @@ export async function fromPrometheus(
         { cause: error },
       );
     }
-    if (text === undefined)
-      throw new ExperimentSourceError(`Prometheus at ${base} answered more than 32 MiB`, 'invalid');
+    const status = res.status;
+    let text: string;
+    try {
+      text = await boundedText(res, MAX_BODY);
+    } catch (error) {
+      throw new ExperimentSourceError(
+        `Prometheus at ${base} answered ${params['query']} badly: ${(error as Error).message}`,
+        'unreachable',
+        { cause: error },
+      );
+    }
     let body: { status?: string; error?: string; data?: { result?: unknown } } | undefined;
     try {
       body = JSON.parse(text) as typeof body;

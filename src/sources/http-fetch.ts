@@ -31,8 +31,8 @@ function networkProblem(error: unknown): string {
   return reason === undefined ? String(message ?? error) : `${message}: ${reason}`;
 }
 
-/** The body as UTF-8 text, refusing more than `maxBytes` without buffering past it. */
-async function boundedText(res: Response, maxBytes: number): Promise<string> {
+/** The body as UTF-8 text, refusing more than `maxBytes` without buffering past it. @internal */
+export async function boundedText(res: Response, maxBytes: number): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     await res.body?.cancel();

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment } from '../../src/experiment/analyze.js';
 import { fromCountsFile, fromCsv } from '../../src/experiment/counts-file.js';
@@ -374,6 +376,18 @@ describe('fromPrometheus', () => {
     expect(error).toMatchObject({ name: 'ExperimentSourceError', kind: 'invalid' });
     expect((error as Error).message).toMatch(
       /has no feature_flag_experiment_exposures_total for flag "a"b\\c"/,
+    );
+  });
+
+  it('reads no more than 32 MiB of an answer', async () => {
+    const server = createServer((_req, res) => res.end(Buffer.alloc(33 * 1024 * 1024, 32)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const error = await fromPrometheus(url, 'checkout', { control: 'off' }).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'ExperimentSourceError', kind: 'unreachable' });
+    expect((error as Error).message).toMatch(
+      /answered sum by .* badly: the body is \d+ bytes, over the limit of 33554432$/,
     );
   });
 
