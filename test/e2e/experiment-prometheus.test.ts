@@ -13,6 +13,7 @@ import {
   type ExperimentData,
 } from 'rampflag/experiment';
 import { experiment } from '../../src/cli/experiment.js';
+import { seededRandom } from '../../src/stats/index.js';
 import { fakeIo } from '../support/cli-io.js';
 import { binary, describeWithBinary, startPrometheus } from '../support/prometheus.js';
 
@@ -21,17 +22,6 @@ const stops: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
 });
-
-/** mulberry32, so the traffic is the same every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A service with a checkout experiment whose tracking counters Prometheus scrapes from /metrics. */
 async function trackedService() {
@@ -76,7 +66,7 @@ describeWithBinary(prometheusBinary, 'experiment analysis from a real Prometheus
   it("reads the tracking recorder's counters as the recorder counts them, and analyses them alike", async () => {
     const service = await trackedService();
     const started = Date.now();
-    const random = seeded(7);
+    const random = seededRandom(7);
     for (let i = 0; i < 3_000; i++) {
       const context = { targetingKey: `user-${i}` };
       const on = await service.client.getBooleanValue('checkout', false, context);
