@@ -29,8 +29,10 @@ export function alwaysValidPValue(estimate: Estimate, tau: number): number {
   // the same floor as confidenceSequence, so the two agree when V is 0
   const v = Math.max(estimate.variance, Number.MIN_VALUE);
   const t2 = tau * tau;
+  // θ̂²/(2V) first: with V near 0 it is 0 for θ̂ = 0 (p = 1) and ∞ otherwise (p = 0), not 0/0
   const logP =
-    0.5 * (Math.log(v + t2) - Math.log(v)) - (t2 * estimate.estimate ** 2) / (2 * v * (v + t2));
+    0.5 * (Math.log(v + t2) - Math.log(v)) -
+    ((estimate.estimate * estimate.estimate) / (2 * v)) * (t2 / (v + t2));
   return logP >= 0 ? 1 : Math.exp(logP);
 }
 

@@ -94,8 +94,9 @@ export function confidenceSequence(estimate: Estimate, alpha: number, tau: numbe
   if (!(tau > 0)) throw new RangeError(`tau must be positive, got ${tau}`);
   const v = Math.max(estimate.variance, Number.MIN_VALUE);
   const t2 = tau * tau;
+  // in this order so that a V near 0 (values without spread) gives ~0, not 0·∞ = NaN
   const half = Math.sqrt(
-    ((v * (v + t2)) / t2) * (2 * Math.log(1 / alpha) + Math.log((v + t2) / v)),
+    v * ((v + t2) / t2) * (2 * Math.log(1 / alpha) + Math.log(v + t2) - Math.log(v)),
   );
   return { ...estimate, lower: estimate.estimate - half, upper: estimate.estimate + half };
 }

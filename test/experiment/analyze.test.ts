@@ -269,6 +269,25 @@ describe('analyzeExperiment: mean metrics', () => {
     expect(c?.verdict).toMatch(/^on (better than|vs) off on revenue: /);
   });
 
+  it('compares values without spread: equal means are no difference, different means a certain one', () => {
+    const same = (variant: string, value: number): VariantCounts => counts(variant, [value, value]);
+    const analysis = analyzeExperiment(
+      experiment([
+        { metric: 'price', kind: 'mean', variants: [same('off', 5), same('on', 5)] },
+        { metric: 'fee', kind: 'mean', variants: [same('off', 5), same('on', 6)] },
+      ]),
+    );
+    const [price, fee] = analysis.comparisons;
+    expect(price?.sequential?.pValue).toBe(1);
+    expect(price?.outcome).toBe('inconclusive');
+    expect(price?.verdict).toBe(
+      'on vs off on price: no significant difference: 0.0 % (95 % CI 0.0 % … 0.0 %), sequential p = 1.00 (Holm 1.00)',
+    );
+    expect(fee?.sequential?.pValue).toBe(0);
+    expect(fee?.sequential?.relative.low).toBeCloseTo(0.2, 12);
+    expect(fee?.outcome).toBe('better');
+  });
+
   it('needs two users per variant for a mean', () => {
     const c = analyzeExperiment(
       experiment([

@@ -36,6 +36,19 @@ describe('alwaysValidPValue', () => {
     expect(previous).toBeLessThan(1e-6);
   });
 
+  it('has the limits of V → 0 at V = 0: a point interval, p = 0 for an effect and 1 for none', () => {
+    // values without spread (every user worth the same) give V = 0; the formulas underflow there
+    for (const variance of [0, 1e-320, Number.MIN_VALUE]) {
+      expect(alwaysValidPValue({ estimate: 0, variance }, 0.05)).toBe(1);
+      expect(alwaysValidPValue({ estimate: 0.2, variance }, 0.05)).toBe(0);
+      const none = confidenceSequence({ estimate: 0, variance }, 0.05, 0.05);
+      expect(Math.max(-none.lower, none.upper)).toBeLessThan(1e-100);
+      const some = confidenceSequence({ estimate: 0.2, variance }, 0.05, 0.05);
+      expect(Number.isFinite(some.lower) && Number.isFinite(some.upper)).toBe(true);
+      expect(some.lower).toBeCloseTo(0.2, 12);
+    }
+  });
+
   // The property the issue asks for: p ≤ α exactly when the α-level confidence sequence excludes 0.
   it('is ≤ α exactly when confidenceSequence at α excludes 0 (50,000 random cases)', () => {
     fc.assert(
