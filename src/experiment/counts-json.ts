@@ -112,6 +112,27 @@ function experiment(doc: unknown, options: CountsFileOptions): ExperimentData {
   };
 }
 
+/** The deepest nesting of arrays and objects read (a counts file nests 7 deep at most). */
+const MAX_JSON_DEPTH = 32;
+
+/** The offset where `text` nests deeper than {@link MAX_JSON_DEPTH}, or -1: checked before parsing, which recurses. */
+function tooDeep(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_JSON_DEPTH) return i;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return -1;
+}
+
 function lineAt(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
@@ -124,6 +145,11 @@ function lineAt(text: string, offset: number): number {
  * of the first bad entry.
  */
 export function experimentFromJson(text: string, options: CountsFileOptions = {}): ExperimentData {
+  const deep = tooDeep(text);
+  if (deep >= 0)
+    throw new ExperimentSourceError(
+      `line ${lineAt(text, deep)}: nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   if (errors.length > 0 || tree === undefined)

@@ -176,6 +176,19 @@ describe('fromCountsFile: JSON', () => {
       'flag: must be a non-empty string',
     );
   });
+
+  it('refuses JSON nested deeper than any counts file, before parsing it, naming the line', () => {
+    const deep = (open: string, close: string) =>
+      `{"flag": "x", "control": "off",\n "metrics": ${open.repeat(200_000)}${close.repeat(200_000)}}`;
+    for (const text of [deep('[', ']'), deep('{"a":', '}')]) {
+      const error = failure(() => fromCountsFile(text));
+      expect(error.name).toBe('ExperimentSourceError');
+      expect(error.message).toBe('line 2: nested deeper than 32 levels');
+    }
+    // brackets inside strings are not nesting
+    const quoted = { ...doc, flag: '[{'.repeat(100) };
+    expect(fromCountsFile(JSON.stringify(quoted)).flag).toBe(quoted.flag);
+  });
 });
 
 describe('fromRecorder', () => {
