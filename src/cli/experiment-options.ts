@@ -43,13 +43,14 @@ export function parseNumber(
 /** `on=50,off=50` (or `on:1 off:1`) as weights per variant. */
 export function parseShares(text: string): Record<string, number> {
   const entries = text.split(/[\s,]+/).filter((s) => s !== '');
-  const out: Record<string, number> = {};
+  const out = new Map<string, number>();
   for (const entry of entries) {
     const match = /^(.+?)[=:](\d+(?:\.\d+)?)%?$/.exec(entry);
     if (match === null)
       throw new CliError(`--shares: "${entry}" is not variant=weight (e.g. on=50,off=50)`, 'usage');
-    out[match[1] as string] = Number(match[2]);
+    out.set(match[1] as string, Number(match[2]));
   }
   if (entries.length < 2) throw new CliError('--shares needs two variants or more', 'usage');
-  return out;
+  // fromEntries defines own properties: a variant called __proto__ is kept, not a prototype
+  return Object.fromEntries(out);
 }

@@ -23,11 +23,13 @@ export function srmOf(data: ExperimentData): SrmCheck {
   const observed =
     data.assignment ?? Object.fromEntries(first.map((v) => [v.variant, v.users] as const));
   const names = [...new Set([...Object.keys(observed), ...Object.keys(data.expectedShares ?? {})])];
-  const weights = names.map((n) =>
-    data.expectedShares === undefined ? 1 : (data.expectedShares[n] ?? 0),
-  );
+  // own names only: a variant called `constructor` or `__proto__` is no inherited property
+  const own = (record: Readonly<Record<string, number>>, n: string) =>
+    Object.hasOwn(record, n) ? (record[n] as number) : 0;
+  const shares = data.expectedShares;
+  const weights = names.map((n) => (shares === undefined ? 1 : own(shares, n)));
   const total = weights.reduce((a, w) => a + w, 0);
-  const counts = names.map((n) => observed[n] ?? 0);
+  const counts = names.map((n) => own(observed, n));
   const result = sampleRatioMismatch(counts, weights);
   return {
     observed: Object.fromEntries(names.map((n, i) => [n, counts[i] as number])),
@@ -37,9 +39,8 @@ export function srmOf(data: ExperimentData): SrmCheck {
   };
 }
 
-export /** The SRM warning for people. */
 /** The SRM warning for people. */
-function srmWarning(srm: SrmCheck): string {
+export function srmWarning(srm: SrmCheck): string {
   const names = Object.keys(srm.observed);
   const users = names.map((n) => `${n} ${(srm.observed[n] ?? 0).toLocaleString('en-US')}`);
   const shares = names.map((n) => `${((srm.expected[n] ?? 0) * 100).toFixed(1)} %`);

@@ -122,6 +122,30 @@ describe('rampflag experiment analyze --counts', () => {
     ).toBe(0);
   });
 
+  it('takes --shares for variants of any name, __proto__ and constructor included', async () => {
+    const path = file(
+      'odd-names.csv',
+      'metric,variant,users,conversions\npurchase,__proto__,10000,1000\npurchase,constructor,9000,900\n',
+    );
+    const { code, text } = await run(
+      'analyze',
+      '--counts',
+      path,
+      '--shares',
+      '__proto__=10,constructor=9',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const srm = (
+      JSON.parse(text()) as { srm: { expected: Record<string, number>; pValue: number } }
+    ).srm;
+    expect(Object.entries(srm.expected)).toEqual([
+      ['__proto__', 10 / 19],
+      ['constructor', 9 / 19],
+    ]);
+    expect(srm.pValue).toBeCloseTo(1, 9);
+  });
+
   it("writes the chart of the lift over time with --chart, from the counts file's series", async () => {
     const series = [1, 2, 3, 4].map((d) => ({
       time: `2026-03-0${d}T00:00:00Z`,

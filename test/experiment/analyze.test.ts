@@ -318,6 +318,47 @@ describe('analyzeExperiment: sample ratio mismatch', () => {
     );
   });
 
+  it("reads shares and assignments by the variants' own names: constructor, toString, __proto__", () => {
+    // built from entries: an object literal's `constructor` is typed as Object's
+    const counts = Object.fromEntries([
+      ['off', [1_000, 10]],
+      ['constructor', [1_000, 20]],
+    ] as const satisfies [string, [number, number]][]);
+    const metrics = [conversion(counts)];
+    const shares = JSON.parse('{"off": 1, "constructor": 1, "__proto__": 0}') as Record<
+      string,
+      number
+    >;
+    const analysis = analyzeExperiment(
+      experiment(metrics, {
+        expectedShares: shares,
+        assignment: JSON.parse('{"off": 1000, "constructor": 1000, "__proto__": 0}') as Record<
+          string,
+          number
+        >,
+      }),
+    );
+    expect(analysis.srm.observed).toEqual(
+      shares && { off: 1000, constructor: 1000, ['__proto__']: 0 },
+    );
+    expect(Object.values(analysis.srm.expected)).toEqual([0.5, 0.5, 0]);
+    expect(analysis.srm.pValue).toBe(1);
+    // a variant no share names is traffic where none was expected, whatever its name
+    const stray = analyzeExperiment(
+      experiment(metrics, {
+        expectedShares: { off: 1, constructor: 1 },
+        assignment: { off: 1000, constructor: 1000, toString: 5 },
+      }),
+    ).srm;
+    expect(stray.expected['toString']).toBe(0);
+    expect(stray.mismatch).toBe(true);
+    const missing = analyzeExperiment(
+      experiment(metrics, { expectedShares: { off: 1, constructor: 1, valueOf: 1 } }),
+    ).srm;
+    expect(missing.observed['valueOf']).toBe(0);
+    expect(missing.mismatch).toBe(true);
+  });
+
   it('tests against the expected shares, and the assignment counts when given', () => {
     const metrics = [conversion({ off: [2_500, 100], on: [7_500, 330] })];
     expect(
