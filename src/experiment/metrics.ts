@@ -9,7 +9,10 @@
  * `event` (the tracking event's name) on all but exposures.
  */
 export const EXPERIMENT_METRICS = {
-  /** Distinct users evaluated into each variant of an experiment flag (its exposures). */
+  /**
+   * Distinct users assigned each variant of an experiment flag (its exposures): evaluated into it,
+   * or tracked with it, so that every converter is among them.
+   */
   exposures: 'feature_flag.experiment.exposures',
   /** Distinct users attributed at least one event of the name (its converters). */
   conversions: 'feature_flag.experiment.conversions',
@@ -83,7 +86,8 @@ export function experimentCounters(meter: CounterMeter | undefined): ExperimentC
   const { exposures, conversions, events, value, valueSquares } = EXPERIMENT_METRICS;
   return {
     exposures: meter.createCounter(exposures, {
-      description: 'Distinct users evaluated into each variant of an experiment flag',
+      description:
+        'Distinct users assigned each variant of an experiment flag (evaluated or tracked)',
       unit: '{user}',
     }),
     conversions: meter.createCounter(conversions, {

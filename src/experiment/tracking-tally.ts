@@ -52,20 +52,24 @@ export class FlagTally {
 
   /** An exposure of `user` to `variant`: counted once per user and variant. */
   expose(variant: string, user: number): void {
-    const tally = this.#variant(variant);
-    if (tally.exposed.add(user) === 'added') this.#counters.exposures.add(1, tally.labels);
+    this.#expose(this.#variant(variant), user);
   }
 
   /**
-   * An event attributed to `variant`: always an event; with a user, a converter (once per user)
-   * and, with a value, the user's value total (sum and sum of squares over users kept exact).
+   * An event attributed to `variant`: always an event; with a user, an exposure of that user
+   * (intention to treat: the user is assigned the variant whether or not an evaluation here showed
+   * it, so every converter is among the variant's users), a converter (once per user) and, with a
+   * value, the user's value total (sum and sum of squares over users kept exact). A user past
+   * `maxUsers` is in no count.
    */
   event(variant: string, name: string, user: number | undefined, value: number | undefined): void {
-    const tally = this.#event(this.#variant(variant), name);
+    const assigned = this.#variant(variant);
+    const tally = this.#event(assigned, name);
     const counters = this.#counters;
     tally.events++;
     counters.events.add(1, tally.labels);
     if (user === undefined) return;
+    if (this.#expose(assigned, user) === 'full') return;
     const added = tally.converters.add(user);
     if (added === 'full') return;
     if (added === 'added') counters.conversions.add(1, tally.labels);
@@ -112,6 +116,12 @@ export class FlagTally {
       overflowed: this.#exposures.overflowed || this.#converters.overflowed,
       events,
     };
+  }
+
+  #expose(tally: VariantTally, user: number): 'added' | 'present' | 'full' {
+    const added = tally.exposed.add(user);
+    if (added === 'added') this.#counters.exposures.add(1, tally.labels);
+    return added;
   }
 
   #variant(variant: string): VariantTally {

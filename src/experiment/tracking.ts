@@ -101,8 +101,9 @@ function userOf(context: EvaluationContext | undefined): number | undefined {
  * `client.track(event, context, { value })` counts for the variant of each experiment flag:
  * the one the request was served when a request scope is open and evaluated the flag for the same
  * targeting key, else the one the flag's targeting assigns the tracked context now (intention to
- * treat, by assignment). Per flag, variant and event it counts events, converters (distinct users
- * with an event), and each user's value total (sum and sum of squares over users), and exports
+ * treat, by assignment; the user is then among the variant's exposures too, evaluated here or
+ * not, so converters never outnumber users). Per flag, variant and event it counts events,
+ * converters (distinct users with an event), and each user's value total (sum and sum of squares over users), and exports
  * them as the counters of {@link EXPERIMENT_METRICS}. Events without a targeting key count as
  * events only. It never throws.
  *

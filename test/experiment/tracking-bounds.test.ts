@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTrackingRecorder } from 'rampflag/experiment';
+import { analyzeExperiment, createTrackingRecorder, fromRecorder } from 'rampflag/experiment';
 
 /** Every flag assigned by a function of the targeting key, as a provider's evaluator would. */
 const assignments = (flags: string[], assign: (key: string) => string) => (key: string) => ({
@@ -43,6 +43,27 @@ describe('tracking bounds', () => {
     // each flag has its own bound
     expect(tracking.totals('g').overflowed).toBe(true);
     expect(tracking.totals('other').overflowed).toBe(false);
+  });
+
+  it('keeps converters among their variant’s users: a user tracked but never evaluated here is assigned too', () => {
+    const tracking = createTrackingRecorder({ maxUsersPerFlag: 1000 });
+    const of = assignments(['f'], half);
+    // 500 users evaluated; 3000 users buy, most of them never evaluated in this process
+    for (let i = 0; i < 500; i++)
+      tracking.exposure('f', half(`user-${i}`), { targetingKey: `user-${i}` });
+    for (let i = 0; i < 3000; i++)
+      tracking.event('buy', { targetingKey: `user-${i}` }, { value: 1 }, of(`user-${i}`));
+    const totals = tracking.totals('f');
+    expect(sum(totals.assignment)).toBe(1000);
+    expect(totals.overflowed).toBe(true);
+    for (const m of totals.metrics)
+      for (const v of m.variants) {
+        expect(v.conversions).toBeLessThanOrEqual(v.users);
+        expect(v.users).toBe(totals.assignment[v.variant]);
+      }
+    const buy = totals.metrics.find((m) => m.metric === 'buy')?.variants ?? [];
+    expect(buy.reduce((n, v) => n + v.conversions, 0)).toBe(1000);
+    expect(() => analyzeExperiment(fromRecorder(tracking, 'f', { control: 'a' }))).not.toThrow();
   });
 
   it('holds a million users in a few MiB of typed arrays, and nothing more past the bound', () => {

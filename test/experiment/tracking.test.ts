@@ -144,8 +144,9 @@ describe('FlagdProvider.track with a tracking recorder', () => {
     client.track('purchase', { country: 'fr', targetingKey: 'u1' }, { value: 5 });
     const totals = tracking.totals('promo');
     expect(totals.events).toEqual({ purchase: { on: 2 } });
-    expect(totals.assignment).toEqual({ on: 0 }); // the evaluation had no targeting key
-    expect(metric(totals, 'purchase')['on']).toEqual({ variant: 'on', users: 0, conversions: 1 });
+    // the evaluation had no targeting key; u1, tracked, is assigned `on` (intention to treat)
+    expect(totals.assignment).toEqual({ on: 1 });
+    expect(metric(totals, 'purchase')['on']).toEqual({ variant: 'on', users: 1, conversions: 1 });
     expect(metric(totals, 'purchase.value')['on']).toMatchObject({
       valueSum: 5,
       valueSumSquares: 25,
