@@ -60,28 +60,41 @@ export class FlagTally {
    * (intention to treat: the user is assigned the variant whether or not an evaluation here showed
    * it, so every converter is among the variant's users), a converter (once per user) and, with a
    * value, the user's value total (sum and sum of squares over users kept exact). A user past
-   * `maxUsers` is in no count.
+   * `maxUsers` is in no count. Returns false when the value was refused because a sum would
+   * overflow to ∞ (the event and the converter still count).
    */
-  event(variant: string, name: string, user: number | undefined, value: number | undefined): void {
+  event(
+    variant: string,
+    name: string,
+    user: number | undefined,
+    value: number | undefined,
+  ): boolean {
     const assigned = this.#variant(variant);
     const tally = this.#event(assigned, name);
     const counters = this.#counters;
     tally.events++;
     counters.events.add(1, tally.labels);
-    if (user === undefined) return;
-    if (this.#expose(assigned, user) === 'full') return;
+    if (user === undefined) return true;
+    if (this.#expose(assigned, user) === 'full') return true;
     const added = tally.converters.add(user);
-    if (added === 'full') return;
+    if (added === 'full') return true;
     if (added === 'added') counters.conversions.add(1, tally.labels);
-    if (value === undefined) return;
-    const before = tally.converters.addValue(user, value);
+    if (value === undefined) return true;
     // (before + value)² − before²: the change in this user's square
-    const squares = value * (2 * before + value);
+    const squares = value * (2 * tally.converters.valueOf(user) + value);
+    if (
+      !Number.isFinite(squares) ||
+      !Number.isFinite(tally.valueSum + value) ||
+      !Number.isFinite(tally.valueSumSquares + squares)
+    )
+      return false;
+    tally.converters.addValue(user, value);
     tally.valueSum += value;
     tally.valueSumSquares += squares;
     tally.hasValues = true;
     counters.value.add(value, tally.labels);
     counters.valueSquares.add(squares, tally.labels);
+    return true;
   }
 
   /** The counts as the analysis reads them; `control` defaults to the first variant by name. */

@@ -43,7 +43,10 @@ export interface TrackingDiagnostics {
   readonly unattributed: number;
   /** Events dropped: a name not in `events`, past `maxEvents`, or not a string of 1 to 64 characters. */
   readonly dropped: number;
-  /** Values ignored because they were not a finite number ≥ 0 (their events still count). */
+  /**
+   * Values ignored because they were not a finite number ≥ 0, or would make a sum of values or of
+   * squares overflow (their events still count).
+   */
   readonly ignoredValues: number;
 }
 
@@ -164,15 +167,17 @@ export function createTrackingRecorder(options: TrackingRecorderOptions = {}): T
       const value = valueOf(details);
       const inScope = served.current();
       let attributed = false;
+      let refused = false;
       for (const flagKey of experiments.flags) {
         const seen = inScope?.get(flagKey);
         const variant =
           seen !== undefined && seen.user === user ? seen.variant : experiments.assign(flagKey);
         if (variant === undefined) continue;
-        tally(flagKey).event(variant, eventName, user, value);
+        if (!tally(flagKey).event(variant, eventName, user, value)) refused = true;
         attributed = true;
       }
       if (!attributed) counts.unattributed++;
+      if (refused) counts.ignoredValues++;
     } catch {
       // nor an application's tracking call
     }

@@ -58,6 +58,12 @@ export class UserTable {
     return 'added';
   }
 
+  /** A held user's value (0 for a user not held, or without values). */
+  valueOf(hash: number): number {
+    const slot = this.#slot(key(hash));
+    return this.#keys[slot] === EMPTY ? 0 : (this.#values?.[slot] ?? 0);
+  }
+
   /** Adds `amount` to a held user's value and returns the value before (0 for a user not held). */
   addValue(hash: number, amount: number): number {
     const slot = this.#slot(key(hash));

@@ -103,6 +103,29 @@ describe('tracking bounds', () => {
     expect(listed.diagnostics()).toMatchObject({ events: 1, dropped: 1 });
   });
 
+  it('ignores a value that would make a sum or a sum of squares overflow, and counts it as ignored', () => {
+    const tracking = createTrackingRecorder();
+    const of = assignments(['f'], () => 'a');
+    tracking.exposure('f', 'a', { targetingKey: 'u-0' });
+    const buy = (user: string, value: number) =>
+      tracking.event('buy', { targetingKey: user }, { value }, of(user));
+    buy('u-1', 1e308); // its square overflows
+    buy('u-1', 1e150);
+    buy('u-1', 2);
+    buy('u-2', 1e154);
+    buy('u-2', 1e154); // u-2's total squared overflows
+    buy('u-3', 1e154); // the sum of squares over users overflows
+    expect(tracking.diagnostics()).toMatchObject({ events: 6, ignoredValues: 3 });
+    const value = tracking.totals('f').metrics.find((m) => m.metric === 'buy.value');
+    const a = value?.variants.find((v) => v.variant === 'a');
+    expect(a?.valueSum).toBe(1e150 + 2 + 1e154);
+    expect(Number.isFinite(a?.valueSumSquares)).toBe(true);
+    expect(tracking.totals('f').events['buy']).toEqual({ a: 6 });
+    expect(() => analyzeExperiment(fromRecorder(tracking, 'f', { control: 'a' }))).toThrow(
+      /only the control has counts/,
+    );
+  });
+
   it('refuses a bound that is not a positive integer', () => {
     expect(() => createTrackingRecorder({ maxUsersPerFlag: 0 })).toThrow(RangeError);
     expect(() => createTrackingRecorder({ maxUsersPerFlag: 1.5 })).toThrow(/maxUsersPerFlag/);
