@@ -102,7 +102,7 @@ export class FlagTally {
     const variants = [...this.#variants].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const names = [...new Set(variants.flatMap(([, v]) => [...v.events.keys()]))].sort();
     const metrics: MetricData[] = [];
-    const events: Record<string, Record<string, number>> = {};
+    const events = new Map<string, Record<string, number>>();
     for (const name of names) {
       const rows = variants.map(([variant, v]) => ({ variant, v, e: v.events.get(name) }));
       const base = ({ variant, v, e }: (typeof rows)[number]): VariantCounts => ({
@@ -119,7 +119,7 @@ export class FlagTally {
         }));
         metrics.push({ metric: valueMetricName(name), kind: 'mean', variants: variantsWithValues });
       }
-      events[name] = Object.fromEntries(rows.map(({ variant, e }) => [variant, e?.events ?? 0]));
+      events.set(name, Object.fromEntries(rows.map(({ variant, e }) => [variant, e?.events ?? 0])));
     }
     return {
       flag: this.#key,
@@ -127,7 +127,8 @@ export class FlagTally {
       metrics,
       assignment: Object.fromEntries(variants.map(([variant, v]) => [variant, v.exposed.size])),
       overflowed: this.#exposures.overflowed || this.#converters.overflowed,
-      events,
+      // own properties, whatever the names (an event called __proto__ included)
+      events: Object.fromEntries(events),
     };
   }
 

@@ -126,6 +126,19 @@ describe('tracking bounds', () => {
     );
   });
 
+  it('keeps events of any name: __proto__ and constructor are events like others', () => {
+    const tracking = createTrackingRecorder();
+    const of = assignments(['f'], () => 'a');
+    for (const name of ['__proto__', 'constructor', '__proto__'])
+      tracking.event(name, { targetingKey: 'u' }, {}, of('u'));
+    const totals = tracking.totals('f');
+    expect(Object.entries(totals.events)).toEqual([
+      ['__proto__', { a: 2 }],
+      ['constructor', { a: 1 }],
+    ]);
+    expect(totals.metrics.map((m) => m.metric)).toEqual(['__proto__', 'constructor']);
+  });
+
   it('refuses a bound that is not a positive integer', () => {
     expect(() => createTrackingRecorder({ maxUsersPerFlag: 0 })).toThrow(RangeError);
     expect(() => createTrackingRecorder({ maxUsersPerFlag: 1.5 })).toThrow(/maxUsersPerFlag/);
