@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analyze.js';
 import { experimentChart } from '../experiment/chart.js';
@@ -93,15 +93,38 @@ function time(text: string, option: string): number {
   return t;
 }
 
+/**
+ * A file's text, refused past `max` bytes without reading more than that: a regular file by its
+ * size, anything else (a pipe, a device) by what it gives.
+ */
+function readBounded(path: string, max: number): string {
+  const tooLarge = () => new Error(`larger than ${max / 1024 / 1024} MiB`);
+  const fd = openSync(path, 'r');
+  try {
+    if (fstatSync(fd).size > max) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      total += read;
+      if (total > max) throw tooLarge();
+      chunks.push(chunk.subarray(0, read));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function read(options: Options, io: CliIo): Promise<ExperimentData> {
   if ((options.counts === undefined) === (options.prometheus === undefined))
     throw new CliError('give --counts <file> or --prometheus <url>, one of the two', 'usage');
   if (options.counts !== undefined) {
     let text: string;
     try {
-      if (statSync(options.counts).size > MAX_COUNTS_FILE_BYTES)
-        throw new Error(`larger than ${MAX_COUNTS_FILE_BYTES / 1024 / 1024} MiB`);
-      text = readFileSync(options.counts, 'utf8');
+      text = readBounded(options.counts, MAX_COUNTS_FILE_BYTES);
     } catch (error) {
       throw new CliError(`${options.counts}: ${(error as Error).message}`, 'usage');
     }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experiment } from '../../src/cli/experiment.js';
@@ -224,6 +224,15 @@ describe('rampflag experiment analyze --counts', () => {
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(message);
   });
+
+  it.runIf(existsSync('/dev/zero'))(
+    'reads no more than 10 MiB of a counts file that is no regular file (a pipe, /dev/zero)',
+    async () => {
+      const { code, err } = await run('analyze', '--counts', '/dev/zero');
+      expect(code).toBe(2);
+      expect(err).toEqual(['rampflag experiment analyze: /dev/zero: larger than 10 MiB']);
+    },
+  );
 
   it('names the line and field of a bad row, and exits 2', async () => {
     const path = file(
