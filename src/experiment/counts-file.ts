@@ -47,9 +47,12 @@ export function csvFields(line: string): string[] | undefined {
   }
 }
 
+/** A decimal number, as a person writes one (`Number` would also take `0x10`, `0b11` and `0o7`). */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
 function number(text: string | undefined, where: string, field: string): number | undefined {
   if (text === undefined || text === '') return undefined;
-  const value = Number(text);
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
   if (!Number.isFinite(value))
     throw new ExperimentSourceError(`${where}, field ${field}: "${text}" is not a number`);
   return value;

@@ -103,6 +103,14 @@ describe('fromCountsFile: CSV', () => {
     ],
     ['metric,variant,users,conversions\npurchase,,10,1', /^line 2, field variant: empty$/],
     [
+      'metric,variant,users,conversions\npurchase,off,0x10,1',
+      /^line 2, field users: "0x10" is not a number$/,
+    ],
+    [
+      'metric,variant,users,conversions,value_sum,value_sum_squares\np,off,10,1,0b11,9',
+      /^line 2, field value_sum: "0b11" is not a number$/,
+    ],
+    [
       'metric,variant,users,conversions\npurchase,off,10,1\npurchase,off,10,1',
       /^line 3: metric "purchase", variant "off" is given twice$/,
     ],
