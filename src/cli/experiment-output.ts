@@ -4,7 +4,7 @@ import {
   type ExperimentAnalysis,
 } from '../experiment/analyze.js';
 import type { EstimateInterval, VariantSummary } from '../experiment/compare.js';
-import { levelText, pText, signedNumber } from '../experiment/format.js';
+import { levelText, pIs, pText, signedNumber } from '../experiment/format.js';
 import type { MetricKind } from '../experiment/types.js';
 import type { CliIo } from './io.js';
 import { colorsFor, table } from './output.js';
@@ -87,7 +87,7 @@ function srmLine(io: CliIo, analysis: ExperimentAnalysis): string {
     .join(' / ');
   const chi = Number.isFinite(srm.statistic) ? srm.statistic.toFixed(2) : '∞';
   const verdict = srm.mismatch ? c.bold(c.red('SAMPLE RATIO MISMATCH')) : c.green('no mismatch');
-  return `Users: ${users} (expected ${shares}); SRM χ² = ${chi}, p = ${pText(srm.pValue)}: ${verdict}`;
+  return `Users: ${users} (expected ${shares}); SRM χ² = ${chi}, p ${pIs(srm.pValue)}: ${verdict}`;
 }
 
 /** Prints an analysis for people: the headline, the SRM check, a table per metric, the verdicts and the warnings. */

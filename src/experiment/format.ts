@@ -28,6 +28,12 @@ export function pText(p: number): string {
   return p < 1e-15 ? '< 1e-15' : p.toExponential(1);
 }
 
+/** A p-value after its name: `= 0.43`, or `< 1e-15` (so `p < 1e-15`, not `p = < 1e-15`). */
+export function pIs(p: number): string {
+  const text = pText(p);
+  return text.startsWith('<') ? text : `= ${text}`;
+}
+
 /** A level such as 95 % from α = 0.05: `95 %`, `99.5 %`. */
 export function levelText(alpha: number): string {
   return `${Number(((1 - alpha) * 100).toPrecision(4))} %`;

@@ -1,5 +1,5 @@
 import { sampleRatioMismatch } from '../stats/index.js';
-import { pText } from './format.js';
+import { pIs } from './format.js';
 import type { ExperimentData } from './types.js';
 
 /** Sample ratio mismatch is declared under this χ² p-value (as for rollouts). */
@@ -45,5 +45,5 @@ export function srmWarning(srm: SrmCheck): string {
   const users = names.map((n) => `${n} ${(srm.observed[n] ?? 0).toLocaleString('en-US')}`);
   const shares = names.map((n) => `${((srm.expected[n] ?? 0) * 100).toFixed(1)} %`);
   const chi = Number.isFinite(srm.statistic) ? srm.statistic.toFixed(1) : '∞';
-  return `Sample ratio mismatch: users ${users.join(' / ')} against expected ${shares.join(' / ')} (χ² = ${chi}, p = ${pText(srm.pValue)}): assignment or counting is broken, and no comparison can be trusted.`;
+  return `Sample ratio mismatch: users ${users.join(' / ')} against expected ${shares.join(' / ')} (χ² = ${chi}, p ${pIs(srm.pValue)}): assignment or counting is broken, and no comparison can be trusted.`;
 }

@@ -1,5 +1,5 @@
 import type { EstimateInterval, RawComparison } from './compare.js';
-import { levelText, pText, signedNumber, signedPercent } from './format.js';
+import { levelText, pIs, pText, signedNumber, signedPercent } from './format.js';
 import type { MetricKind } from './types.js';
 
 /** What a comparison shows, after Holm's correction. */
@@ -43,7 +43,7 @@ function numbers(input: VerdictInput): string {
   const label = input.sequential ? 'sequential p' : 'p';
   const holm =
     input.family > 1 && input.adjusted !== undefined ? ` (Holm ${pText(input.adjusted)})` : '';
-  return `${fmt(estimate)}${unit} (${levelText(input.alpha)} CI ${fmt(low)} … ${fmt(high)}), ${label} = ${pText(raw ?? Number.NaN)}${holm}`;
+  return `${fmt(estimate)}${unit} (${levelText(input.alpha)} CI ${fmt(low)} … ${fmt(high)}), ${label} ${pIs(raw ?? Number.NaN)}${holm}`;
 }
 
 /** The outcome: significant after Holm's correction, in the direction the estimate points. */
@@ -92,7 +92,7 @@ export function peekingWarning(input: VerdictInput): string | undefined {
   const sequential = raw.sequential.pValue < alpha;
   if (fixed === sequential) return undefined;
   const pair = `${raw.treatment.variant} vs ${raw.control.variant} on ${metric}`;
-  const ps = `fixed-horizon p = ${pText(raw.fixed.pValue)}, sequential p = ${pText(raw.sequential.pValue)}`;
+  const ps = `fixed-horizon p ${pIs(raw.fixed.pValue)}, sequential p ${pIs(raw.sequential.pValue)}`;
   return fixed
     ? `${pair}: significant at a fixed horizon but not by the anytime-valid test (${ps}). The fixed-horizon p-value holds only if this is the one look planned in advance at the planned sample size; if the results were looked at before (peeking), trust the sequential one and keep the experiment running.`
     : `${pair}: significant by the anytime-valid test but not at a fixed horizon (${ps}): a borderline result (the two tests estimate the variance differently).`;

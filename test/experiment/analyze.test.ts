@@ -112,6 +112,14 @@ describe('analyzeExperiment: conversion metrics', () => {
     expect(analysis.warnings).toEqual([]);
   });
 
+  it('says p < 1e-15, not p = < 1e-15, for a p-value too small to print', () => {
+    const analysis = analyzeExperiment(
+      experiment([conversion({ off: [1_000_000, 100_000], on: [900_000, 108_000] })]),
+    );
+    expect(analysis.comparisons[0]?.verdict).toMatch(/, sequential p < 1e-15$/);
+    expect(analysis.warnings[0]).toMatch(/\(χ² = [\d.]+, p < 1e-15\)/);
+  });
+
   it('calls a decrease better when lower is better', () => {
     const metric = {
       ...conversion({ off: [10_000, 1_200], on: [10_000, 1_000] }, 'refund'),
