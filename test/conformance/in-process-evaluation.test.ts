@@ -1,4 +1,5 @@
 import { describeInProcessTestbed } from '../support/in-process-testbed.js';
+import { SUPPLEMENT_FEATURES } from '../support/testbed.js';
 
 // The testbed's in-process provider scenarios that evaluate, against `rampflag serve`.
 describeInProcessTestbed('in-process provider against rampflag serve (evaluation)', [
@@ -7,4 +8,5 @@ describeInProcessTestbed('in-process provider against rampflag serve (evaluation
   'metadata',
   'disabled',
   'selector',
+  ...SUPPLEMENT_FEATURES,
 ]);

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   OpenFeature,
   ProviderEvents,
@@ -12,7 +12,7 @@ import { FlagdProvider } from '../../src/index.js';
 import { evaluateWithClient, evaluationSteps, type FlagWorld } from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir, describeWithData } from '../support/shared-data.js';
-import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
+import { EVALUATOR_TAGS, mergedTestbedFlags, SUPPLEMENT_FEATURES } from '../support/testbed.js';
 
 interface ProviderWorld extends FlagWorld {
   selector?: string | undefined;
@@ -92,12 +92,13 @@ describeWithData(testbedDir, 'flagd-testbed provider suites (file mode)', () => 
   const close = async (w: ProviderWorld) => {
     await w.provider?.onClose();
   };
-  for (const feature of ['evaluation', 'targeting', 'metadata', 'disabled', 'events']) {
+  const testbedFeatures = ['evaluation', 'targeting', 'metadata', 'disabled', 'events'].map(
+    (feature) => join(testbedDir as string, 'gherkin', `${feature}.feature`),
+  );
+  for (const file of [...testbedFeatures, ...SUPPLEMENT_FEATURES]) {
+    const feature = basename(file, '.feature');
     describe(`${feature}.feature`, () => {
-      const all = loadPickles(
-        join(testbedDir as string, 'gherkin', `${feature}.feature`),
-        EVALUATOR_TAGS,
-      );
+      const all = loadPickles(file, EVALUATOR_TAGS);
       // events: only the change scenario; the others need a connection to lose
       const pickles =
         feature === 'events' ? all.filter((p) => p.name === 'Flag change event') : all;

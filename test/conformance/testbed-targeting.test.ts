@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import {
@@ -8,7 +8,7 @@ import {
 } from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir, describeWithData } from '../support/shared-data.js';
-import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
+import { EVALUATOR_TAGS, mergedTestbedFlags, SUPPLEMENT_FEATURES } from '../support/testbed.js';
 
 // flagd-testbed/gherkin targeting.feature and evaluation.feature: the provider-level scenarios,
 // whose setup is only "a flagd provider serving the testbed flags", run against the evaluator.
@@ -28,6 +28,13 @@ describeWithData(testbedDir, 'flagd-testbed targeting and evaluation suites', ()
     describe(feature, () => {
       const pickles = loadPickles(join(testbedDir as string, 'gherkin', feature), EVALUATOR_TAGS);
       it('has scenarios', () => expect(pickles.length).toBeGreaterThan(10));
+      defineScenarios(pickles, steps, tally, newWorld);
+    });
+  }
+  for (const file of SUPPLEMENT_FEATURES) {
+    describe(basename(file), () => {
+      const pickles = loadPickles(file, EVALUATOR_TAGS);
+      it('has scenarios', () => expect(pickles.length).toBeGreaterThan(0));
       defineScenarios(pickles, steps, tally, newWorld);
     });
   }

@@ -1,3 +1,5 @@
+// An independent, byte-oriented MurmurHash3 port checked against the C++ reference.
+import murmurReference from 'murmurhash3js-revisited';
 import { describe, expect, it } from 'vitest';
 import { outcome, withRule } from './helpers.js';
 
@@ -55,10 +57,19 @@ describe('fractional', () => {
 
   it.each([
     ['no targeting key', {}],
-    ['an empty targeting key', { targetingKey: '' }],
     ['a numeric targeting key', { targetingKey: 12345 }],
   ])('is null with %s', (_name, context) => {
     expect(resolve({ fractional: suits }, context).reason).toBe('DEFAULT');
+  });
+
+  it('buckets an empty targeting key on the flag key alone, as flagd Go and Java do', () => {
+    // flagd-spec §b.6.2 step 4: "" is a string, so the key is "f" + "" (flagd-core JS, and rampflag
+    // before, returned null). The expected bucket comes from an independent MurmurHash3 of "f".
+    const hash = murmurReference.x86.hash32(new TextEncoder().encode('f'), 0) >>> 0;
+    const bucket = Number((BigInt(hash) * 100n) >> 32n);
+    const expected = suits[Math.floor(bucket / 25)]?.[0];
+    const result = resolve({ fractional: suits }, { targetingKey: '' });
+    expect(result).toMatchObject({ reason: 'TARGETING_MATCH', value: expected });
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   OpenFeature,
   ProviderEvents,
@@ -193,8 +193,9 @@ function steps(launchpad: Launchpad) {
 }
 
 /**
- * Declares the testbed's in-process provider scenarios of `features` against `rampflag serve`
- * child processes, serving the testbed flags through re-created launchpad configs.
+ * Declares the testbed's in-process provider scenarios of `features` (testbed feature names, or
+ * paths of supplement feature files) against `rampflag serve` child processes, serving the testbed
+ * flags through re-created launchpad configs.
  */
 export function describeInProcessTestbed(title: string, features: readonly string[]): void {
   describeWithData(testbedDir, title, () => {
@@ -213,8 +214,11 @@ export function describeInProcessTestbed(title: string, features: readonly strin
     vi.setConfig({ testTimeout: 60_000 }); // a lost connection takes seconds to come back
     beforeAll(() => launchpad?.port('default'));
     for (const feature of features) {
-      describe(`${feature}.feature`, () => {
-        const file = join(testbedDir as string, 'gherkin', `${feature}.feature`);
+      // a testbed feature by name, or a supplement's path (SUPPLEMENT_FEATURES)
+      const file = feature.endsWith('.feature')
+        ? feature
+        : join(testbedDir as string, 'gherkin', `${feature}.feature`);
+      describe(`${basename(file, '.feature')}.feature`, () => {
         const pickles = loadPickles(file, IN_PROCESS_TAGS);
         it('has scenarios', () => expect(pickles.length).toBeGreaterThan(0));
         defineScenarios(pickles, steps(launchpad as Launchpad), tally, newWorld, close);

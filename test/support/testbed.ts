@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json =>
@@ -27,3 +28,11 @@ export function mergedTestbedFlags(testbedDir: string): Json {
 
 /** The tag filter for an in-process evaluator at flagd 0.16 / testbed v3.9.0. */
 export const EVALUATOR_TAGS = 'not @fractional-v1 and not @fractional-v3 and not @deprecated';
+
+/**
+ * rampflag's own scenarios in the testbed's step language, against the testbed's flags, for cases
+ * the testbed leaves out (test/fixtures/testbed-supplement): run beside its own feature files.
+ */
+export const SUPPLEMENT_FEATURES: readonly string[] = ['empty-targeting-key.feature'].map((name) =>
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'testbed-supplement', name),
+);

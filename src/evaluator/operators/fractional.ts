@@ -42,11 +42,15 @@ function parseBuckets(buckets: readonly unknown[]): Table | string {
   return { variants, weights, ends, total };
 }
 
-/** The targeting key when it makes a valid implicit bucketing key (`flagKey + targetingKey`). */
-function targetingKeyOf(env: Env): string | null {
+/**
+ * The targeting key when it makes a valid implicit bucketing key (`flagKey + targetingKey`): any
+ * string, the empty one too (flagd Go and Java bucket `""` on the flag key alone; flagd-core JS
+ * returns `null` there, a divergence flagd-spec §b.6.2 says not to follow). @internal
+ */
+export function targetingKeyOf(env: Env): string | null {
   const root = env.root as { targetingKey?: unknown } | null | undefined;
   const key = root === null || root === undefined ? undefined : root.targetingKey;
-  return typeof key === 'string' && key !== '' ? key : null;
+  return typeof key === 'string' ? key : null;
 }
 
 /** Picks the bucket of the key `prefix + suffix`. */
