@@ -83,6 +83,7 @@ export function sequentialSampleSize(
   while (!enough(high)) [low, high] = [high, high * 2];
   while (high - low > 1) {
     const mid = Math.floor((low + high) / 2);
+    if (mid <= low || mid >= high) break; // past 2^53 no whole number lies between them
     if (enough(mid)) high = mid;
     else low = mid;
   }

@@ -144,9 +144,11 @@ export function sampleSizeForMeans(plan: MeansPlan): number {
   for (let doublings = 0; powerAt(high) < plan.power && doublings < 64; doublings++) high *= 2;
   low = Math.max(low, Math.floor(approximate) - 1);
   if (powerAt(low) >= plan.power) return low;
-  // bisect over whole numbers: powerAt(low) < power ≤ powerAt(high)
+  // bisect over whole numbers: powerAt(low) < power ≤ powerAt(high); past 2^53 doubles are
+  // further apart than 1, and the search ends where no double lies between the two
   while (high - low > 1) {
     const mid = Math.floor((low + high) / 2);
+    if (mid <= low || mid >= high) break;
     if (powerAt(mid) >= plan.power) high = mid;
     else low = mid;
   }

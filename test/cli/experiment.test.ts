@@ -362,6 +362,13 @@ describe('rampflag experiment plan', () => {
     expect(plan.days).toBe(Math.ceil((2 * plan.perVariant) / 20_000));
   });
 
+  it('plans a lift too small for any experiment in finite time, as an astronomical number of users', () => {
+    const plan = planExperiment({ baseline: 0.03, relativeLift: 1e-9 });
+    expect(plan.perVariant).toBeGreaterThan(1e20);
+    expect(plan.sequential?.perVariant).toBeGreaterThan(plan.perVariant);
+    expect(Number.isFinite(plan.sequential?.perVariant)).toBe(true);
+  });
+
   it('plans each comparison at α / (variants − 1), a mean with --sd and --difference, and prints JSON', async () => {
     const three = await run(
       'plan',

@@ -131,6 +131,18 @@ describe('sampleSizeForMeans and powerForMeans', () => {
     }
   });
 
+  it('plans a tiny difference past 2^53 users from the normal approximation, without looping forever', () => {
+    // the bisection over whole numbers cannot split an interval where doubles are 2 or more apart
+    const z = 1.959963984540054 + 0.8416212335729143;
+    for (const [sd, difference] of [
+      [40, 1e-9],
+      [1, 1e-7],
+    ] as const) {
+      const n = sampleSizeForMeans({ sd, difference, alpha: 0.05, power: 0.8 });
+      expect(n / (2 * (z * (sd / difference)) ** 2)).toBeCloseTo(1, 9);
+    }
+  });
+
   it('says Infinity for a difference no experiment can detect', () => {
     expect(sampleSizeForMeans({ sd: 1, difference: 1e-200, alpha: 0.05, power: 0.8 })).toBe(
       Infinity,
