@@ -43,5 +43,6 @@ export type {
   EvaluatorOptions,
   FlagChanges,
   Explanation,
+  FractionalBucketing,
   ValidationIssue,
 } from './evaluator/index.js';

@@ -1,6 +1,6 @@
 import type { FlagMetadata, JsonValue, Logger } from '@openfeature/core';
 import type { TraceEntry } from './rule.js';
-import type { Clock, EvaluationResult, EvaluatorOptions } from './types.js';
+import type { Clock, EvaluationResult, EvaluatorOptions, FractionalBucketing } from './types.js';
 import { explanation, type Explanation } from './explain.js';
 import { targetingOf } from './configuration.js';
 import { compileFlag, operatorsFor } from './flag.js';
@@ -65,6 +65,7 @@ class FlagdEvaluator implements Evaluator {
   readonly #logger: Logger;
   readonly #limits: Limits;
   readonly #budget: number;
+  readonly #fractional: FractionalBucketing;
   #lastText: string | undefined;
   /** Set while an evaluation runs: a re-entrant call (from a logger, say) gets its own env. */
   #busy = false;
@@ -78,6 +79,7 @@ class FlagdEvaluator implements Evaluator {
       maxRuleNodes: options.maxRuleNodes ?? DEFAULT_LIMITS.maxRuleNodes,
     };
     this.#budget = options.maxEvaluationWork ?? DEFAULT_EVALUATION_WORK;
+    this.#fractional = bucketingOf(options.fractional);
     this.#env = new EvaluationEnv(this.#clock, this.#logger, this.#budget);
   }
 
@@ -87,7 +89,8 @@ class FlagdEvaluator implements Evaluator {
     try {
       const configuration = readInput(input, this.#limits);
       const warn = (message: string) => this.#logger.warn(message);
-      next = buildSnapshot(configuration, this.#store.snapshot, this.#limits, warn);
+      const previous = this.#store.snapshot;
+      next = buildSnapshot(configuration, previous, this.#limits, warn, this.#fractional);
     } catch (error) {
       // Nothing but an InvalidConfigurationError leaves: a caller (a source's data handler, the
       // admin API) then keeps the last good flags and reports the problem.
@@ -139,7 +142,7 @@ class FlagdEvaluator implements Evaluator {
     const targeting = flag === undefined ? undefined : targetingOf(flag.definition);
     if (flag !== undefined && targeting !== undefined) {
       // Recompile this one flag with tracing; the hot path stays free of it.
-      const operators = operatorsFor(snapshot.evaluators, this.#limits);
+      const operators = operatorsFor(snapshot.evaluators, this.#limits, this.#fractional);
       const tracedFlag = compileFlag(flag.definition, targeting, operators, {
         maxDepth: this.#limits.maxDepth,
         warn: () => undefined,
@@ -164,6 +167,12 @@ class FlagdEvaluator implements Evaluator {
     this.#busy = false;
     return result;
   }
+}
+
+/** The `fractional` option, checked: a misspelt version must not quietly bucket by v2. */
+function bucketingOf(option: unknown): FractionalBucketing {
+  if (option === undefined || option === 'v2' || option === 'v3') return option ?? 'v2';
+  throw new RangeError(`fractional: ${JSON.stringify(option)} is neither 'v2' nor 'v3'`);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { hasVariant, type FlagDefinition } from './configuration.js';
 import type { Operator, Rule } from './rule.js';
-import type { EvaluationResult, ResolutionReason } from './types.js';
+import type { EvaluationResult, FractionalBucketing, ResolutionReason } from './types.js';
 import { compileRule } from './compile.js';
-import { OPERATORS } from './operators/index.js';
+import { FRACTIONAL_V3_OPERATORS, OPERATORS } from './operators/index.js';
 import { refOperator } from './operators/ref.js';
 
 /** A flag ready to evaluate: its rule compiled, its successful results built once. @internal */
@@ -26,15 +26,18 @@ export interface FlagCompileOptions {
 }
 
 /**
- * The operator table for one configuration: the standard set plus `$ref` to its evaluators. Use one
- * table per load: `$ref` compiles each shared evaluator once and hands the rule to every reference.
+ * The operator table for one configuration: the standard set (with `fractional` of the bucketing
+ * chosen) plus `$ref` to its evaluators. Use one table per load: `$ref` compiles each shared
+ * evaluator once and hands the rule to every reference.
  */
 export function operatorsFor(
   evaluators: ReadonlyMap<string, unknown>,
   limits: { readonly maxDepth: number; readonly maxRuleNodes: number },
+  fractional: FractionalBucketing = 'v2',
 ): ReadonlyMap<string, Operator> {
   const budget = { maxDepth: limits.maxDepth, maxNodes: limits.maxRuleNodes };
-  return new Map([...OPERATORS, ['$ref', refOperator(evaluators, budget)]]);
+  const bucketing = fractional === 'v3' ? FRACTIONAL_V3_OPERATORS : [];
+  return new Map([...OPERATORS, ...bucketing, ['$ref', refOperator(evaluators, budget)]]);
 }
 
 /** Compiles one flag; a targeting error is kept on the flag, never thrown. @internal */

@@ -18,6 +18,7 @@ export type {
   EvaluationResult,
   EvaluatorOptions,
   FlagValueType,
+  FractionalBucketing,
   JsonObject,
   JsonValue,
   ResolutionReason,

@@ -14,6 +14,7 @@ import { RuleError, type Operator } from './rule.js';
 import { lintRule } from './lint.js';
 import { parseConfigurationText } from './parse-text.js';
 import type { Snapshot } from './store.js';
+import type { FractionalBucketing } from './types.js';
 
 /** Limits applied to every configuration. @internal */
 export interface Limits {
@@ -82,8 +83,9 @@ export function buildSnapshot(
   previous: Snapshot,
   limits: Limits,
   warn: (message: string) => void,
+  fractional: FractionalBucketing = 'v2',
 ): Snapshot {
-  const operators = operatorsFor(configuration.evaluators, limits);
+  const operators = operatorsFor(configuration.evaluators, limits, fractional);
   const flags = new Map<string, CompiledFlag>();
   for (const { definition, targeting } of configuration.flags) {
     const old = previous.flags.get(definition.key);

@@ -30,7 +30,13 @@ export type TraceEntry =
 
 /** How `fractional` chose a bucket. */
 export interface FractionalDecision {
+  /**
+   * What was hashed: the string key under v2 bucketing (`flagKey + targetingKey` when implicit);
+   * under v3, the bucketing value as JSON (`[flagKey, targetingKey]` when implicit).
+   */
   readonly bucketingKey: string;
+  /** v3 only: the deterministic CBOR bytes that were hashed, in hex. */
+  readonly cbor?: string;
   readonly hash: number;
   readonly totalWeight: number;
   readonly bucket: number;

@@ -27,6 +27,18 @@ export interface EvaluationResult<T> {
   readonly flagMetadata: FlagMetadata;
 }
 
+/**
+ * How `fractional` turns a bucketing value into a hash (flagd-spec §b.6.4):
+ * - `v2`: MurmurHash3 of the UTF-8 bytes of a string key; the implicit key is
+ *   `flagKey + targetingKey`. flagd's algorithm since 0.15 and its default.
+ * - `v3`: MurmurHash3 of the deterministic CBOR (RFC 8949 §4.2.1) of the bucketing value, which may
+ *   be a string, number, boolean or object; the implicit key is the array `[flagKey, targetingKey]`.
+ *   Accepted by flagd (ADR "Harden Hashing Consistency And Add Support For Non-string Attributes"),
+ *   tested by flagd-testbed's `@fractional-v3` scenarios, not yet flagd's default. Every subject's
+ *   bucket changes from v2's.
+ */
+export type FractionalBucketing = 'v2' | 'v3';
+
 /** Options of {@link createEvaluator}. */
 export interface EvaluatorOptions {
   /** Time source for `$flagd.timestamp`; defaults to `Date`. */
@@ -54,4 +66,10 @@ export interface EvaluatorOptions {
    * Default 100,000.
    */
   readonly maxEvaluationWork?: number;
+  /**
+   * The `fractional` bucketing: `'v2'` (default, as flagd) or `'v3'` (CBOR-encoded bucketing
+   * values, so numbers, booleans and objects bucket without `cat`; every bucket moves). See
+   * {@link FractionalBucketing}.
+   */
+  readonly fractional?: FractionalBucketing;
 }

@@ -35,7 +35,10 @@ import {
 export interface FlagdProviderSettings extends FlagdProviderOptions {
   /** Flags from this source (an `InMemoryFlagSource` in tests, say) instead of the resolver's. */
   readonly source?: FlagSource;
-  /** Clock and limits of the in-process evaluator. */
+  /**
+   * Clock, limits and `fractional` bucketing of the in-process evaluator: `{ fractional: 'v3' }`
+   * buckets as flagd's v3 (CBOR-encoded bucketing values); v2, flagd's default, when left out.
+   */
   readonly evaluator?: Omit<EvaluatorOptions, 'logger'>;
   /**
    * Where experiment exposures and `track` events go: a `TrackingRecorder` from

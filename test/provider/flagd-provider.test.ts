@@ -63,6 +63,34 @@ describe('FlagdProvider', () => {
     expect(await client.getStringValue('tier', '', { region: 'eu' })).toBe('gold');
   });
 
+  it("buckets with flagd's v3 fractional under evaluator: { fractional: 'v3' }, else v2", async () => {
+    const flags = {
+      flags: {
+        split: {
+          state: 'ENABLED',
+          variants: { a: 'a', b: 'b', none: 'none' },
+          defaultVariant: 'none',
+          targeting: { fractional: [{ var: 'id' }, ['a', 50], ['b', 50]] },
+        },
+      },
+    };
+    const source = () => new ManualSource((s) => s.configuration(flags));
+    const v3 = await clientFor(
+      new FlagdProvider({ source: source(), evaluator: { fractional: 'v3' } }),
+    );
+    const v2 = await clientFor(new FlagdProvider({ source: source() }));
+    // v3 hashes the number's CBOR; v2 needs a string key, so a number gives the default
+    const details = await v3.client.getStringDetails('split', '', { id: 123 });
+    expect(details).toMatchObject({
+      reason: 'TARGETING_MATCH',
+      value: expect.stringMatching(/^[ab]$/),
+    });
+    expect(await v2.client.getStringDetails('split', '', { id: 123 })).toMatchObject({
+      reason: 'DEFAULT',
+      value: 'none',
+    });
+  });
+
   it('is FATAL when the first connection fails with a fatal status code', async () => {
     const failing: FlagSource = {
       start: async () => {

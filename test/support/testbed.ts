@@ -30,6 +30,12 @@ export function mergedTestbedFlags(testbedDir: string): Json {
 export const EVALUATOR_TAGS = 'not @fractional-v1 and not @fractional-v3 and not @deprecated';
 
 /**
+ * The tag filter for an evaluator with the option `fractional: 'v3'`: the `@fractional-v3` vectors
+ * in place of v2's, and every scenario that holds whatever the bucketing.
+ */
+export const EVALUATOR_V3_TAGS = 'not @fractional-v1 and not @fractional-v2 and not @deprecated';
+
+/**
  * rampflag's own scenarios in the testbed's step language, against the testbed's flags, for cases
  * the testbed leaves out (test/fixtures/testbed-supplement): run beside its own feature files.
  */

@@ -4,6 +4,7 @@ import { arrayOperators } from './arrays.js';
 import { comparisonOperators } from './comparison.js';
 import { dataOperators } from './data.js';
 import { fractionalOperators } from './fractional.js';
+import { fractionalV3Operators } from './fractional-v3.js';
 import { logicOperators } from './logic.js';
 import { semVerOperators } from './sem-ver.js';
 import { stringComparisonOperators } from './string-comparison.js';
@@ -22,4 +23,13 @@ export const OPERATORS: ReadonlyMap<string, Operator> = new Map(
     ...semVerOperators,
     ...stringComparisonOperators,
   }),
+);
+
+/**
+ * The operators that take the place of {@link OPERATORS}' under the evaluator option
+ * `fractional: 'v3'`: `fractional` (and its legacy name) with CBOR-encoded bucketing values.
+ * @internal
+ */
+export const FRACTIONAL_V3_OPERATORS: ReadonlyMap<string, Operator> = new Map(
+  Object.entries(fractionalV3Operators),
 );
