@@ -5,6 +5,7 @@ import {
   meanRelativeLift,
   proportionInterval,
   relativeLift,
+  relativeLiftEstimate,
   studentTQuantile,
   twoProportionZTest,
   welchInterval,
@@ -126,9 +127,15 @@ function sequentialOf(
   alpha: number,
   tau: number,
 ): SequentialResult | undefined {
-  const c = estimateOf(kind, control);
-  const t = estimateOf(kind, treatment);
-  const relative = c && t ? relativeEstimate(c, t) : undefined;
+  let relative: Estimate | undefined;
+  if (kind === 'conversion') {
+    // the estimate the simulations of src/stats test (smoothed rates for the variance)
+    relative = relativeLiftEstimate(proportion(control), proportion(treatment));
+  } else {
+    const c = estimateOf(kind, control);
+    const t = estimateOf(kind, treatment);
+    relative = c && t ? relativeEstimate(c, t) : undefined;
+  }
   if (relative === undefined) return undefined;
   const cs = confidenceSequence(relative, alpha, tau);
   return {

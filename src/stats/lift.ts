@@ -88,17 +88,34 @@ export function relativeLift(
   );
 }
 
+/** p(1 − p)/n with p smoothed as (x + ½)/(n + 1), as `proportionDifference` does: never 0. */
+function smoothedVariance({ users, conversions }: Proportion): number {
+  const p = (conversions + 0.5) / (users + 1);
+  return (p * (1 - p)) / users;
+}
+
 /**
- * p̂_t / p̂_c − 1 with its delta-method variance, as an estimate for the confidence sequence and the
- * always-valid p-value on the relative scale (τ then a relative lift too). Undefined when the
- * control has no users or no conversions, or the treatment no users.
+ * p̂_t / p̂_c − 1 with its delta-method variance (V_t + R̂²·V_c)/p̂_c², as the estimate of the
+ * confidence sequence and the always-valid p-value on the relative scale (τ then a relative lift
+ * too): the experiment analysis' anytime-valid test. Each V is p(1 − p)/n with p smoothed as
+ * (x + ½)/(n + 1), so that a variant without conversions yet (or with nothing but) does not make
+ * the variance 0 and the test certain. Undefined when the control has no users or no conversions,
+ * or the treatment no users.
  */
 export function relativeLiftEstimate(
   control: Proportion,
   treatment: Proportion,
 ): Estimate | undefined {
-  const { estimate, se } = relativeLift(control, treatment, 0.05);
-  return Number.isNaN(estimate) ? undefined : { estimate, variance: se * se };
+  checkProportion('control', control);
+  checkProportion('treatment', treatment);
+  const pc = rate(control);
+  const pt = rate(treatment);
+  if (!(pc > 0) || Number.isNaN(pt)) return undefined;
+  const ratio = pt / pc;
+  return {
+    estimate: ratio - 1,
+    variance: (smoothedVariance(treatment) + ratio * ratio * smoothedVariance(control)) / (pc * pc),
+  };
 }
 
 /**

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { compareVariants } from '../../src/experiment/compare.js';
 import {
   absoluteLift,
+  alwaysValidPValue,
+  confidenceSequence,
   meanRelativeLift,
   relativeLift,
   relativeLiftEstimate,
@@ -99,15 +102,48 @@ describe('relativeLift (delta method)', () => {
 });
 
 describe('relativeLiftEstimate', () => {
-  it('is the relative lift with its delta-method variance, for the confidence sequence', () => {
+  it('is the relative lift with the delta-method variance of rates smoothed as (x + ½)/(n + 1)', () => {
     const control = { users: 11_034, conversions: 189 };
     const treatment = { users: 11_037, conversions: 104 };
-    const lift = relativeLift(control, treatment, 0.05);
-    expect(relativeLiftEstimate(control, treatment)).toEqual({
-      estimate: lift.estimate,
-      variance: lift.se ** 2,
-    });
+    const smoothed = ({ users, conversions }: typeof control) => {
+      const p = (conversions + 0.5) / (users + 1);
+      return (p * (1 - p)) / users;
+    };
+    const [pc, pt] = [189 / 11_034, 104 / 11_037];
+    const estimate = relativeLiftEstimate(control, treatment);
+    expect(estimate?.estimate).toBeCloseTo(relativeLift(control, treatment, 0.05).estimate, 15);
+    expect(estimate?.variance).toBeCloseTo(
+      smoothed(treatment) / pc ** 2 + (pt ** 2 * smoothed(control)) / pc ** 4,
+      15,
+    );
+    // no conversions in the treatment yet: a variance all the same
+    expect(relativeLiftEstimate(control, { users: 50, conversions: 0 })?.variance).toBeGreaterThan(
+      0,
+    );
     expect(relativeLiftEstimate({ users: 10, conversions: 0 }, treatment)).toBeUndefined();
+  });
+
+  it("is the estimate of the analysis' anytime-valid test, so the simulations test what runs", () => {
+    for (const [nc, xc, nt, xt] of [
+      [40, 3, 38, 0],
+      [400, 31, 390, 45],
+      [20_000, 600, 20_100, 640],
+    ] as const) {
+      const raw = compareVariants(
+        'conversion',
+        { variant: 'a', users: nc, conversions: xc },
+        { variant: 'b', users: nt, conversions: xt },
+        0.05,
+        0.05,
+      );
+      const estimate = relativeLiftEstimate(
+        { users: nc, conversions: xc },
+        { users: nt, conversions: xt },
+      );
+      expect(raw.sequential?.pValue).toBeCloseTo(alwaysValidPValue(estimate!, 0.05), 12);
+      const cs = confidenceSequence(estimate!, 0.05, 0.05);
+      expect(raw.sequential?.relative.low).toBeCloseTo(cs.lower, 12);
+    }
   });
 });
 
