@@ -247,6 +247,24 @@ describe('rampflag experiment analyze --counts', () => {
   });
 });
 
+describe("the README's Experiments example", () => {
+  it('runs as shown: the counts file it shows, analysed, print what it shows', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Experiments'));
+    const block =
+      /```\n\$ cat checkout\.csv\n([^$]*)\$ rampflag experiment (analyze [^\n]*)\n([^`]*)```/.exec(
+        section,
+      );
+    expect(block).not.toBeNull();
+    const [, counts, command, shown] = block as unknown as [string, string, string, string];
+    const path = file('checkout.csv', counts);
+    const args = command.split(' ').map((a) => (a === 'checkout.csv' ? path : a));
+    const { code, text } = await run(...args);
+    expect(code).toBe(0);
+    expect(text()).toBe(shown.trimEnd());
+  });
+});
+
 describe('rampflag experiment analyze --prometheus', () => {
   const t0 = Date.UTC(2026, 2, 1) / 1000;
   const grow = (per: number) => [0, 1, 2].map((d) => [t0 + d * 86_400, per * d] as const);
