@@ -8,12 +8,15 @@ export const MAX_SERIES_POINTS = 2_000;
 export const MAX_SERIES_COUNTS = 200_000;
 
 const count = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+/** A number of users: past 2^53 doubles no longer count one by one (and sums of them overflow). */
+const users = (n: unknown) => count(n) && (n as number) <= Number.MAX_SAFE_INTEGER;
 
 function checkVariant(where: string, kind: MetricData['kind'], v: VariantCounts): void {
   const at = `${where}, variant "${v.variant}"`;
-  if (!count(v.users)) throw new ExperimentSourceError(`${at}: users must be a count ≥ 0`);
-  if (!count(v.conversions))
-    throw new ExperimentSourceError(`${at}: conversions must be a count ≥ 0`);
+  if (!users(v.users))
+    throw new ExperimentSourceError(`${at}: users must be a count ≥ 0 and ≤ 2^53`);
+  if (!users(v.conversions))
+    throw new ExperimentSourceError(`${at}: conversions must be a count ≥ 0 and ≤ 2^53`);
   if (kind === 'conversion' && v.conversions > v.users)
     throw new ExperimentSourceError(
       `${at}: ${v.conversions} conversions for ${v.users} users (conversions count users)`,
@@ -22,6 +25,11 @@ function checkVariant(where: string, kind: MetricData['kind'], v: VariantCounts)
     if (!Number.isFinite(v.valueSum) || !count(v.valueSumSquares))
       throw new ExperimentSourceError(
         `${at}: a mean metric needs valueSum and valueSumSquares (a sum of squares ≥ 0)`,
+      );
+    const sum = v.valueSum as number;
+    if (!Number.isFinite(sum * sum))
+      throw new ExperimentSourceError(
+        `${at}: valueSum ${sum} is too large to analyse (its square overflows)`,
       );
   }
 }
@@ -81,7 +89,7 @@ export function validateExperiment(data: ExperimentData): void {
   const shares = Object.values(data.expectedShares ?? { any: 1 });
   if (!(shares.reduce((a, w) => a + w, 0) > 0))
     throw new ExperimentSourceError('expected shares must not all be 0');
-  for (const [name, users] of Object.entries(data.assignment ?? {}))
-    if (!count(users))
-      throw new ExperimentSourceError(`assignment of "${name}" must be a count ≥ 0`);
+  for (const [name, assigned] of Object.entries(data.assignment ?? {}))
+    if (!users(assigned))
+      throw new ExperimentSourceError(`assignment of "${name}" must be a count ≥ 0 and ≤ 2^53`);
 }

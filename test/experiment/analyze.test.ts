@@ -411,7 +411,26 @@ describe('analyzeExperiment: input it refuses', () => {
     [
       'negative users',
       experiment([conversion({ off: [-1, 0], on: [10, 1] })]),
-      /^metric "purchase", variant "off": users must be a count ≥ 0$/,
+      /^metric "purchase", variant "off": users must be a count ≥ 0 and ≤ 2\^53$/,
+    ],
+    [
+      'counts past 2^53, where whole numbers are no longer exact',
+      experiment([conversion({ off: [1e308, 1e300], on: [1e308, 2e300] })]),
+      /^metric "purchase", variant "off": users must be a count ≥ 0 and ≤ 2\^53$/,
+    ],
+    [
+      'value sums whose square overflows',
+      experiment([
+        {
+          metric: 'revenue',
+          kind: 'mean',
+          variants: [
+            { variant: 'off', users: 100, conversions: 0, valueSum: 1e200, valueSumSquares: 1e300 },
+            { variant: 'on', users: 100, conversions: 0, valueSum: 1e200, valueSumSquares: 1e300 },
+          ],
+        },
+      ]),
+      /^metric "revenue", variant "off": valueSum 1e\+200 is too large to analyse \(its square overflows\)$/,
     ],
     [
       'a mean without sums',
