@@ -130,6 +130,7 @@ const TRANSPORTS: Readonly<Record<string, string>> = {
   grpc: 'gRPC',
   sse: 'SSE',
   'ofrep-sse': 'OFREP SSE',
+  'grpc-events': 'gRPC events',
 };
 
 /** `gRPC 150/150, SSE 50/50`: the transports with streams open. */

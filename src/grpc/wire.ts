@@ -9,8 +9,8 @@ import type { JsonObject, JsonValue } from '@openfeature/core';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Appends protobuf fields to a growing byte list. */
-class Writer {
+/** Appends protobuf fields to a growing byte list. @internal */
+export class Writer {
   readonly bytes: number[] = [];
 
   varint(value: number): this {
@@ -20,6 +20,17 @@ class Writer {
       v >>>= 7;
     }
     this.bytes.push(v);
+    return this;
+  }
+
+  /** A 64-bit varint: an int64 in two's complement (negative values take ten bytes). */
+  varint64(value: bigint): this {
+    let v = BigInt.asUintN(64, value);
+    while (v > 0x7fn) {
+      this.bytes.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    this.bytes.push(Number(v));
     return this;
   }
 
@@ -51,8 +62,8 @@ class Writer {
   }
 }
 
-/** Reads protobuf fields from bytes. */
-class Reader {
+/** Reads protobuf fields from bytes. @internal */
+export class Reader {
   offset = 0;
   constructor(private readonly buf: Uint8Array) {}
 
@@ -71,6 +82,18 @@ class Reader {
       shift += 7;
       if (shift > 63) throw new RangeError('varint too long');
     }
+  }
+
+  /** A 64-bit varint as a signed int64. */
+  varint64(): bigint {
+    let result = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      if (this.offset >= this.buf.length) throw new RangeError('truncated varint');
+      const byte = this.buf[this.offset++] as number;
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return BigInt.asIntN(64, result);
+    }
+    throw new RangeError('varint too long');
   }
 
   bytes(): Uint8Array {

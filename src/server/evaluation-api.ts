@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EvaluationContext } from '@openfeature/core';
+import type { EvaluationContext, JsonObject, JsonValue } from '@openfeature/core';
 import type { EvaluationResult, Evaluator } from '../evaluator/index.js';
 import { pathOf, readJsonBody, sendJson, type EvaluationDeps } from './http-util.js';
 
@@ -15,15 +15,17 @@ const PATH =
 
 /** Called with every flag evaluated, for metrics. */
 type Observe = (key: string, result: EvaluationResult<unknown>) => void;
-type Kind = 'Boolean' | 'String' | 'Int' | 'Float' | 'Object' | 'All';
+type ResolveKind = 'Boolean' | 'String' | 'Int' | 'Float' | 'Object';
+type Kind = ResolveKind | 'All';
 
 function connectError(res: ServerResponse, code: string, message: string, status: number): void {
   sendJson(res, status, { code, message });
 }
 
-function resolve(
+/** @internal */
+export function resolve(
   evaluator: Evaluator,
-  kind: Exclude<Kind, 'All'>,
+  kind: ResolveKind,
   key: string,
   context: EvaluationContext,
 ): EvaluationResult<unknown> {
@@ -41,11 +43,7 @@ function resolve(
 }
 
 /** A `Resolve*` response body: v1 always has a value and variant; v2 leaves them out when unset. */
-function responseBody(
-  result: EvaluationResult<unknown>,
-  kind: Exclude<Kind, 'All'>,
-  v2: boolean,
-): object {
+function responseBody(result: EvaluationResult<unknown>, kind: ResolveKind, v2: boolean): object {
   const body: Record<string, unknown> = { reason: result.reason, metadata: result.flagMetadata };
   if (result.variant !== undefined || !v2) {
     // flagd's int64 is a JSON string; it truncates, as Go's int64(float) does
@@ -55,14 +53,40 @@ function responseBody(
   return body;
 }
 
-/** `ResolveAll` (v1): every flag that resolves to a value, typed by its value. */
-function resolveAll(evaluator: Evaluator, context: EvaluationContext, observe: Observe): object {
-  const flags: Record<string, unknown> = {};
+/** One flag of `ResolveAll`: its value's JSON type picks the field it travels in. @internal */
+export interface AnyFlagResult {
+  readonly reason: string;
+  readonly variant: string;
+  readonly value: JsonValue;
+  readonly metadata: JsonObject;
+}
+
+/** `ResolveAll` (v1): every flag that resolves to a value. @internal */
+export function resolveAllFlags(
+  evaluator: Evaluator,
+  context: EvaluationContext,
+  observe: Observe,
+): { flags: Record<string, AnyFlagResult>; metadata: JsonObject } {
+  const flags: Record<string, AnyFlagResult> = {};
   for (const key of evaluator.flagKeys()) {
     const result = evaluator.resolveValue(key, context);
     observe(key, result);
     if (result.reason === 'ERROR' || result.variant === undefined) continue;
-    const value = result.value;
+    flags[key] = {
+      reason: result.reason,
+      variant: result.variant,
+      value: result.value as JsonValue,
+      metadata: result.flagMetadata as JsonObject,
+    };
+  }
+  return { flags, metadata: evaluator.metadata as JsonObject };
+}
+
+/** `ResolveAll` in Connect JSON: the value as `boolValue`, `stringValue`, `doubleValue` or `objectValue`. */
+function resolveAll(evaluator: Evaluator, context: EvaluationContext, observe: Observe): object {
+  const { flags, metadata } = resolveAllFlags(evaluator, context, observe);
+  const json: Record<string, unknown> = {};
+  for (const [key, { value, ...rest }] of Object.entries(flags)) {
     const typed =
       typeof value === 'boolean'
         ? { boolValue: value }
@@ -71,14 +95,45 @@ function resolveAll(evaluator: Evaluator, context: EvaluationContext, observe: O
           : typeof value === 'number'
             ? { doubleValue: value }
             : { objectValue: value };
-    flags[key] = {
-      reason: result.reason,
-      variant: result.variant,
-      ...typed,
-      metadata: result.flagMetadata,
+    json[key] = { reason: rest.reason, variant: rest.variant, ...typed, metadata: rest.metadata };
+  }
+  return { flags: json, metadata };
+}
+
+/** Why a `Resolve<T>` call fails, as a Connect code (gRPC's status, in snake case). @internal */
+export interface ResolveFailure {
+  readonly code: 'not_found' | 'invalid_argument' | 'data_loss' | 'unknown';
+  readonly message: string;
+}
+
+/**
+ * A `Resolve<T>` call's result, or the status flagd answers it with (flagd-spec §b.3): an error
+ * code's status, and NOT_FOUND for v1 when there is no value to return. @internal
+ */
+export function resolveCall(
+  evaluator: Evaluator,
+  kind: ResolveKind,
+  key: string,
+  context: EvaluationContext,
+  v2: boolean,
+  observe: Observe,
+): EvaluationResult<unknown> | ResolveFailure {
+  const result = resolve(evaluator, kind, key, context);
+  observe(key, result);
+  if (result.errorCode !== undefined) {
+    const [code] = CONNECT_ERRORS[result.errorCode] ?? ['unknown'];
+    return {
+      code: code as ResolveFailure['code'],
+      message: result.errorMessage ?? result.errorCode,
     };
   }
-  return { flags, metadata: evaluator.metadata };
+  if (result.variant === undefined && !v2)
+    // v1 cannot say "no value" (a code default or a disabled flag): flagd answers NOT_FOUND
+    return {
+      code: 'not_found',
+      message: `flag "${key}" has no value to return (${result.reason}); use flagd.evaluation.v2`,
+    };
+  return result;
 }
 
 /**
@@ -130,19 +185,11 @@ export async function handleEvaluation(
     connectError(res, 'invalid_argument', 'flagKey must be a string', 400);
     return true;
   }
-  const result = resolve(evaluator, kind, body.flagKey, context);
-  observe(body.flagKey, result);
-  if (result.errorCode !== undefined) {
-    const [code, status] = CONNECT_ERRORS[result.errorCode] ?? ['unknown', 500];
-    connectError(res, code, result.errorMessage ?? result.errorCode, status);
-  } else if (result.variant === undefined && !v2) {
-    // v1 cannot say "no value" (a code default or a disabled flag): flagd answers NOT_FOUND
-    connectError(
-      res,
-      'not_found',
-      `flag "${body.flagKey}" has no value to return (${result.reason}); use flagd.evaluation.v2`,
-      404,
-    );
-  } else sendJson(res, 200, responseBody(result, kind, v2));
+  const outcome = resolveCall(evaluator, kind, body.flagKey, context, v2, observe);
+  if ('code' in outcome) {
+    const status =
+      outcome.code === 'not_found' ? 404 : outcome.code === 'invalid_argument' ? 400 : 500;
+    connectError(res, outcome.code, outcome.message, status);
+  } else sendJson(res, 200, responseBody(outcome, kind, v2));
   return true;
 }

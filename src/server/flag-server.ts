@@ -25,6 +25,8 @@ import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
 import { parseSelector, type Selector } from './selector.js';
 import { DEFAULT_MAX_SELECTIONS, ServedFlags } from './served-flags.js';
 import { addSyncService } from './sync-service.js';
+import { handleGrpcStream, type GrpcEvaluationDeps } from './grpc-evaluation.js';
+import { serveHttp2, type Http2Side } from './h2c.js';
 import { SourceStore } from './source-store.js';
 import { DEFAULT_MAX_STREAM_BUFFER_BYTES, Subscribers } from './subscribers.js';
 
@@ -172,6 +174,7 @@ export class FlagServer {
   readonly #flags: ServedFlags;
   #grpc: grpc.Server | undefined;
   readonly #listeners: NetServer[] = [];
+  readonly #http2: Http2Side[] = [];
   readonly #metrics = new ServerMetrics();
   readonly #subscribers: Subscribers;
   readonly #limits: ServerLimits;
@@ -248,6 +251,7 @@ export class FlagServer {
       this.#options.httpPort ?? 8013,
       (req, res) => this.#routeHttp(req, res),
       'evaluation',
+      this.#grpcEvaluation(),
     );
     const admin = this.#adminDeps(host);
     const managementPort = await this.#listen(
@@ -268,6 +272,8 @@ export class FlagServer {
   /** Ends every stream, then closes the listeners and the sources. */
   async stop(): Promise<void> {
     this.#subscribers.endAll();
+    for (const side of this.#http2) side.closeAll(1000);
+    this.#http2.length = 0;
     const grpcServer = this.#grpc;
     await new Promise<void>((resolve) =>
       grpcServer ? grpcServer.tryShutdown(() => resolve()) : resolve(),
@@ -353,7 +359,24 @@ export class FlagServer {
     return bind(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
   }
 
-  #listen(host: string, port: number, handler: HttpHandler, name: ListenerName): Promise<number>;
+  /** flagd's evaluation service over gRPC, on the evaluation port's HTTP/2 connections. */
+  #grpcEvaluation(): GrpcEvaluationDeps {
+    return {
+      pick: (header) => this.#flags.evaluatorFor(parseSelector(header)),
+      evaluated: this.#evaluated,
+      subscribe: (call, header) => this.#subscribers.addGrpcEvents(call, parseSelector(header)),
+      maxDepth: this.#limits.maxDepth,
+      requestTimeoutMs: this.#limits.requestTimeoutMs,
+    };
+  }
+
+  #listen(
+    host: string,
+    port: number,
+    handler: HttpHandler,
+    name: ListenerName,
+    grpcDeps?: GrpcEvaluationDeps,
+  ): Promise<number>;
   #listen(
     host: string,
     port: PortOption,
@@ -365,6 +388,7 @@ export class FlagServer {
     port: PortOption,
     handler: HttpHandler,
     name: ListenerName,
+    grpcDeps?: GrpcEvaluationDeps,
   ): Promise<number | undefined> {
     if (port === null) return Promise.resolve(undefined);
     const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -387,10 +411,24 @@ export class FlagServer {
         this.#limits.requestTimeoutMs,
       ),
     };
+    const alpn = grpcDeps === undefined ? {} : { ALPNProtocols: ['h2', 'http/1.1'] };
     const server = tls
-      ? createHttpsServer({ ...limits, cert: tls.cert, key: tls.key }, listener)
+      ? createHttpsServer({ ...limits, ...alpn, cert: tls.cert, key: tls.key }, listener)
       : createHttpServer(limits, listener);
     server.maxConnections = this.#limits.maxConnections;
+    if (grpcDeps !== undefined)
+      this.#http2.push(
+        serveHttp2(
+          server,
+          tls !== undefined,
+          (stream, headers) => handleGrpcStream(stream, headers, grpcDeps),
+          {
+            headersTimeoutMs: limits.headersTimeout,
+            idleTimeoutMs: this.#limits.keepAliveTimeoutMs,
+            maxConcurrentStreams: 1000,
+          },
+        ),
+      );
     this.#listeners.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', (error) => reject(listenError(error, name, port)));

@@ -1,3 +1,4 @@
+import type { Transport } from './subscribers.js';
 import type { EvaluationResult } from '../evaluator/index.js';
 
 type Labels = Readonly<Record<string, string>>;
@@ -74,7 +75,7 @@ export class ServerMetrics {
     });
   }
 
-  streams(transport: 'grpc' | 'sse' | 'ofrep-sse', delta: 1 | -1): void {
+  streams(transport: Transport, delta: 1 | -1): void {
     this.#add('rampflag_sync_streams', { transport }, delta);
   }
 

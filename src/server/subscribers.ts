@@ -5,13 +5,23 @@ import type { ServerMetrics } from './metrics.js';
 import type { Selector } from './selector.js';
 import type { ServedFlags } from './served-flags.js';
 import type { SyncCall } from './sync-service.js';
+import type { GrpcServerStream } from './grpc-evaluation.js';
+import { encodeEventMessage } from '../grpc/evaluation-wire.js';
+import { changedFlags } from './event-changes.js';
 
 /** The default of `ServerLimits.maxStreamBufferBytes`: 16 MiB. @internal */
 export const DEFAULT_MAX_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
 
 const REFETCH = 'event: message\ndata: {"type":"refetchEvaluation"}\n\n';
 
-type Transport = 'grpc' | 'sse' | 'ofrep-sse';
+/** The transports of streams: `grpc-events` is the evaluation service's `EventStream`. @internal */
+export type Transport = 'grpc' | 'sse' | 'ofrep-sse' | 'grpc-events';
+
+/** How often an `EventStream` gets flagd's `keep_alive` event (flagd-spec §d.2): 20 s. @internal */
+export const EVENT_KEEP_ALIVE_MS = 20_000;
+
+const READY = encodeEventMessage({ type: 'provider_ready' });
+const KEEP_ALIVE = encodeEventMessage({ type: 'keep_alive' });
 
 /**
  * How far the open sync streams are delivered with one configuration version: `sent` streams are
@@ -50,6 +60,8 @@ interface StreamIo {
   buffered(): number;
   /** Closes a stream whose client stopped reading, freeing what it buffered where it can. */
   drop(details: string): void;
+  /** Writes a keep-alive message, if the transport has one. */
+  keepAlive?(): void;
 }
 
 /** One open stream: how to send it its selection, and the JSON it last received. */
@@ -87,17 +99,23 @@ export class Subscribers {
   readonly #open = new Set<Subscriber>();
   readonly #maxBufferBytes: number;
   readonly #waiters = new Set<Waiter>();
+  readonly #keepAliveMs: number;
+  #keepAlive: NodeJS.Timeout | undefined;
+  /** `configuration_change` messages of this broadcast, by the JSON they go from and to. */
+  readonly #changes = new Map<string, Map<string, Uint8Array | null>>();
 
   constructor(
     flags: ServedFlags,
     metrics: ServerMetrics,
     logger: Logger,
     maxBufferBytes = DEFAULT_MAX_STREAM_BUFFER_BYTES,
+    keepAliveMs = EVENT_KEEP_ALIVE_MS,
   ) {
     this.#flags = flags;
     this.#metrics = metrics;
     this.#logger = logger;
     this.#maxBufferBytes = maxBufferBytes;
+    this.#keepAliveMs = keepAliveMs;
   }
 
   /** How many streams are open. */
@@ -130,6 +148,72 @@ export class Subscribers {
     call.on('close', closed);
   }
 
+  /**
+   * An `EventStream` of the evaluation service: `provider_ready` now, then `configuration_change`
+   * with the keys of the flags of its selection that changed, and `keep_alive` every 20 s.
+   */
+  addGrpcEvents(call: GrpcServerStream, selector: Selector): void {
+    let pending = 0;
+    let last: string | undefined;
+    const write = (message: Uint8Array, written: (error?: Error | null) => void) => {
+      pending += message.length;
+      call.write(message, (error) => {
+        pending -= message.length;
+        written(error);
+      });
+    };
+    const subscriber = this.#subscriber('grpc-events', selector, {
+      send: (written) => {
+        const json = this.#flags.json(selector);
+        const message = last === undefined ? READY : this.#changeMessage(last, json);
+        last = json;
+        if (message === null) written();
+        else write(message, written);
+      },
+      end: (code, details) => call.end(code, details),
+      buffered: () => pending,
+      drop: () => call.reset(), // a status would wait behind what the client does not read
+      keepAlive: () => write(KEEP_ALIVE, () => {}),
+    });
+    call.onClose(() => this.#remove(subscriber));
+    this.#keepAlive ??= setInterval(() => this.#keepAliveAll(), this.#keepAliveMs).unref();
+  }
+
+  /** The `configuration_change` from one JSON of a selection to the next, once per broadcast. */
+  #changeMessage(from: string, to: string): Uint8Array | null {
+    let byFrom = this.#changes.get(to);
+    if (byFrom === undefined) this.#changes.set(to, (byFrom = new Map()));
+    let message = byFrom.get(from);
+    if (message === undefined) {
+      const flags = changedFlags(from, to);
+      message =
+        Object.keys(flags).length === 0
+          ? null
+          : encodeEventMessage({ type: 'configuration_change', data: { flags } });
+      byFrom.set(from, message);
+    }
+    return message;
+  }
+
+  #keepAliveAll(): void {
+    let events = 0;
+    for (const subscriber of this.#open) {
+      if (subscriber.keepAlive === undefined) continue;
+      events++;
+      if (subscriber.buffered() > this.#maxBufferBytes) this.#overflow(subscriber);
+      else
+        try {
+          subscriber.keepAlive();
+        } catch (error) {
+          this.#fail(subscriber, error);
+        }
+    }
+    if (events === 0) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
+  }
+
   /** An SSE stream: sync snapshots (`sse`), or OFREP's re-fetch notifications (`ofrep-sse`). */
   addSse(res: ServerResponse, selector: Selector, kind: 'sse' | 'ofrep-sse'): void {
     res.writeHead(200, {
@@ -157,6 +241,7 @@ export class Subscribers {
 
   /** Sends every subscriber whose selection changed what it serves. */
   broadcast(): void {
+    this.#changes.clear();
     for (const subscriber of this.#open) {
       try {
         const json = this.#flags.json(subscriber.selector);
@@ -173,6 +258,7 @@ export class Subscribers {
         this.#fail(subscriber, error);
       }
     }
+    this.#changes.clear();
   }
 
   /**
@@ -180,6 +266,8 @@ export class Subscribers {
    * while the published JS provider ignores a stream that ends with OK and stays disconnected.
    */
   endAll(): void {
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
     for (const subscriber of [...this.#open]) {
       this.#remove(subscriber);
       subscriber.end(grpc.status.UNAVAILABLE, 'the flag server is shutting down');
@@ -196,6 +284,7 @@ export class Subscribers {
       grpc: { streams: 0, sent: 0 },
       sse: { streams: 0, sent: 0 },
       'ofrep-sse': { streams: 0, sent: 0 },
+      'grpc-events': { streams: 0, sent: 0 },
     };
     let sent = 0;
     for (const subscriber of this.#open) {

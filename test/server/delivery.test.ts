@@ -112,6 +112,7 @@ describe('delivery of a configuration version to the sync streams', () => {
         grpc: { streams: 1, sent: 0 },
         sse: { streams: 0, sent: 0 },
         'ofrep-sse': { streams: 0, sent: 0 },
+        'grpc-events': { streams: 0, sent: 0 },
       },
     });
   });
