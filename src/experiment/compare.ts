@@ -59,7 +59,7 @@ export interface RawComparison {
   readonly treatment: VariantSummary;
   /** treatment − control (points of rate, or units of value per user). */
   readonly absolute: EstimateInterval | undefined;
-  /** treatment / control − 1, by the delta method; none when the control's rate or mean is 0. */
+  /** treatment / control − 1, by the delta method; none unless the control's rate or mean is above 0. */
   readonly relative: EstimateInterval | undefined;
   readonly fixed: FixedTest | undefined;
   readonly sequential: SequentialResult | undefined;
@@ -162,9 +162,11 @@ function meanParts(control: VariantCounts, treatment: VariantCounts, alpha: numb
   const t = meanSample(treatment);
   const welch = welchTTest(c, t);
   const relative = meanRelativeLift(c, t, alpha);
+  // a lift relative to a negative mean has no meaning (and the sequential test has none either)
+  const base = c.n > 0 ? c.sum / c.n : Number.NaN;
   return {
     absolute: interval(welchInterval(c, t, alpha)),
-    relative: Number.isNaN(relative.estimate) ? undefined : interval(relative),
+    relative: Number.isNaN(relative.estimate) || !(base > 0) ? undefined : interval(relative),
     fixed: { test: 'welch', statistic: welch.t, df: welch.df, pValue: welch.p } as const,
   };
 }

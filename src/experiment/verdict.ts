@@ -75,7 +75,9 @@ export function verdictText(input: VerdictInput, outcome: Outcome): string {
       );
       if (thin !== undefined)
         return `${b} vs ${a} on ${metric}: not enough data (${thin.users} users in ${thin.variant})`;
-      return `${b} vs ${a} on ${metric}: no relative lift while ${a}'s ${input.kind === 'mean' ? 'mean is' : 'rate is'} 0`;
+      const base = raw.control.value?.estimate ?? 0;
+      const value = base < 0 ? `${signedNumber(base)} (not above 0)` : '0';
+      return `${b} vs ${a} on ${metric}: no relative lift while ${a}'s ${input.kind === 'mean' ? 'mean' : 'rate'} is ${value}`;
     }
   }
 }

@@ -296,6 +296,36 @@ describe('analyzeExperiment: mean metrics', () => {
     expect(fee?.outcome).toBe('better');
   });
 
+  it('has no relative lift over a control whose mean is negative, and says so', () => {
+    const analysis = analyzeExperiment(
+      experiment([
+        {
+          metric: 'profit',
+          kind: 'mean',
+          variants: [counts('off', [-1, 0, -0.5]), counts('on', [1, 0.5, 0])],
+        },
+      ]),
+    );
+    const c = analysis.comparisons[0];
+    expect(c?.relative).toBeUndefined();
+    expect(c?.sequential).toBeUndefined();
+    expect(c?.absolute?.estimate).toBeCloseTo(1, 12);
+    expect(c?.verdict).toBe(
+      "on vs off on profit: no relative lift while off's mean is −0.50 (not above 0)",
+    );
+    const fixed = analyzeExperiment(
+      experiment([
+        {
+          metric: 'profit',
+          kind: 'mean',
+          variants: [counts('off', [-1, 0, -0.5]), counts('on', [1, 0.5, 0])],
+        },
+      ]),
+      { sequential: false },
+    ).comparisons[0];
+    expect(fixed?.verdict).toMatch(/^on (better than|vs) off on profit: .*\+1\.00 per user/);
+  });
+
   it('needs two users per variant for a mean', () => {
     const c = analyzeExperiment(
       experiment([
