@@ -1,5 +1,6 @@
 import type { ExperimentAnalysis, LiftPoint } from './analyze.js';
 import { levelText, signedPercent } from './format.js';
+import { coord as f, svgText as text, ticks } from '../chart/svg.js';
 
 /** Options of {@link experimentChart}. */
 export interface ChartOptions {
@@ -28,32 +29,6 @@ const PALETTE = [
   '#4d7c0f',
   '#b45309',
 ];
-
-const f = (n: number) => n.toFixed(1);
-/** Text and attribute values escaped for SVG (XML). */
-export const esc = (text: string) =>
-  text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-
-function text(x: number, y: number, body: string, attrs = ''): string {
-  return `<text x="${f(x)}" y="${f(y)}" ${attrs}>${esc(body)}</text>`;
-}
-
-/** Round tick steps (1, 2, 5 × 10^k) covering [min, max] with about `count` ticks. */
-function ticks(min: number, max: number, count: number): number[] {
-  const raw = (max - min) / count;
-  if (!(raw > 0)) return [min];
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
-  const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step / 1e6; v += step)
-    out.push(Math.round(v / step) * step);
-  return out;
-}
 
 /** The lift's range shown: the intervals after the first fifth of the time, 0 included. */
 function yRange(points: readonly { t: number; p: LiftPoint }[], end: number): [number, number] {

@@ -1,5 +1,6 @@
 import { formatDuration } from './duration.js';
 import type { RolloutRun, TracePoint } from './simulate-run.js';
+import { coord as f, svgText as text, ticks } from '../chart/svg.js';
 
 /** What the chart says besides the trace. */
 export interface ChartLabels {
@@ -17,25 +18,6 @@ const TOP = { y: 64, h: 150 }; // the treatment share
 const BOTTOM = { y: 262, h: 190 }; // the guardrail's interval
 const PLOT_W = W - LEFT - RIGHT;
 const COLOURS = { share: '#2563eb', band: '#f59e0b', estimate: '#b45309', limit: '#dc2626' };
-
-const f = (n: number) => n.toFixed(1);
-const esc = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** Round tick steps (1, 2, 5 × 10^k) covering [min, max] with about `count` ticks. */
-function ticks(min: number, max: number, count: number): number[] {
-  const raw = (max - min) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
-  const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step / 1e6; v += step)
-    out.push(Math.round(v / step) * step);
-  return out;
-}
-
-function text(x: number, y: number, body: string, attrs = ''): string {
-  return `<text x="${f(x)}" y="${f(y)}" ${attrs}>${esc(body)}</text>`;
-}
 
 /** The treatment share over time as a step line, with its axis. */
 function sharePanel(
