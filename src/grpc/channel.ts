@@ -48,9 +48,10 @@ export const MAX_SYNC_MESSAGE_BYTES = 16 * 1024 * 1024 + 1024 * 1024;
  * A gRPC client for flagd's options. With `keepAliveTime`, HTTP/2 pings go every `keepAliveTime`
  * ms, and a ping not answered within as long again ends the connection, so a silent network
  * partition is noticed within about twice `keepAliveTime` (gRPC's default would wait 20 s).
+ * `extra` adds channel options (the RPC resolver's reconnect backoff).
  * @internal
  */
-export function channelFor(options: ChannelOptions): grpc.Client {
+export function channelFor(options: ChannelOptions, extra: grpc.ChannelOptions = {}): grpc.Client {
   const { keepAliveTime } = options;
   const { target, authority } = targetOf(options);
   const channelOptions: grpc.ChannelOptions = {
@@ -60,6 +61,7 @@ export function channelFor(options: ChannelOptions): grpc.Client {
       ? { 'grpc.keepalive_time_ms': keepAliveTime, 'grpc.keepalive_timeout_ms': keepAliveTime }
       : {}),
     ...(authority === null ? {} : { 'grpc.default_authority': authority }),
+    ...extra,
   };
   return new grpc.Client(target, credentialsOf(options), channelOptions);
 }

@@ -8,19 +8,22 @@ import type {
   TrackingEventDetails,
 } from '@openfeature/server-sdk';
 import {
+  ErrorCode,
   OpenFeatureEventEmitter,
   ProviderEvents,
   ProviderFatalError,
+  StandardResolutionReasons,
 } from '@openfeature/server-sdk';
 import {
   createEvaluator,
   isInvalidConfigurationError,
   type ConfigurationInput,
   type Evaluator,
-  type EvaluationResult,
   type EvaluatorOptions,
   type FlagChanges,
 } from '../evaluator/index.js';
+import type { ResolveKind } from '../grpc/evaluation-wire.js';
+import type { RpcListener, RpcResolver } from '../grpc/rpc-resolver.js';
 import { FileFlagSource } from '../sources/file.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import {
@@ -58,9 +61,10 @@ const EXPERIMENT_METADATA = 'experiment';
 type State = 'idle' | 'ready' | 'stale' | 'error';
 
 /**
- * An OpenFeature server provider that evaluates flagd flag definitions in-process, a drop-in
- * replacement for `@openfeature/flagd-provider` in file mode (`offlineFlagSourcePath`), or fed by any
- * {@link FlagSource}. Its metadata name is `flagd`, so dashboards that group by provider keep working.
+ * An OpenFeature server provider for flagd, a drop-in replacement for `@openfeature/flagd-provider`
+ * in each of its modes: `rpc` (the default: flagd, or `rampflag serve`, evaluates; STATIC results
+ * are cached), `in-process` (flagd's sync stream, evaluated here), `file` (`offlineFlagSourcePath`),
+ * or fed by any {@link FlagSource}. Its metadata name is `flagd`, so dashboards that group by provider keep working.
  *
  * @example
  * await OpenFeature.setProviderAndWait(new FlagdProvider({ offlineFlagSourcePath: './flags.json' }));
@@ -76,6 +80,9 @@ export class FlagdProvider implements Provider {
   /** The source, made on first initialisation (the gRPC one is loaded only when needed). */
   #source: FlagSource | undefined;
   readonly #makeSource: () => Promise<FlagSource>;
+  /** `resolverType: 'rpc'` without a source: evaluations go to flagd's evaluation service. */
+  readonly #rpcMode: boolean;
+  #rpc: RpcResolver | undefined;
   readonly #logger: Logger | undefined;
   #enrichment: EvaluationContext | undefined;
   #state: State = 'idle';
@@ -94,7 +101,15 @@ export class FlagdProvider implements Provider {
     this.#tracking = options.tracking;
     this.#experiments = new Set(options.experiments ?? []);
     const given = options.source;
-    this.#makeSource = given !== undefined ? async () => given : sourceFor(this.config);
+    this.#rpcMode = given === undefined && this.config.resolverType === 'rpc';
+    if (this.#rpcMode && this.config.offlineFlagSourcePath !== null) {
+      throw new FlagdConfigError(
+        'offlineFlagSourcePath is read in file mode: set resolverType to "in-process" (as with ' +
+          '@openfeature/flagd-provider) or "file"; resolverType "rpc" (the default) ignores it',
+      );
+    }
+    this.#makeSource =
+      given !== undefined ? async () => given : this.#rpcMode ? noSource : sourceFor(this.config);
   }
 
   /** The flag-set metadata of the flags in service. */
@@ -114,12 +129,12 @@ export class FlagdProvider implements Provider {
       );
     });
     try {
-      this.#source ??= await this.#makeSource();
-      await Promise.race([this.#source.start(this.#sink), deadline]);
+      await Promise.race([this.#start(), deadline]);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && this.config.fatalStatusCodes.includes(code)) {
         await this.#source?.stop();
+        await this.#rpc?.stop();
         throw new ProviderFatalError(`fatal status ${code}: ${(error as Error).message}`);
       }
       // A source that keeps trying (a sync stream) may still deliver: that brings READY.
@@ -131,8 +146,41 @@ export class FlagdProvider implements Provider {
     this.#state = 'ready';
   }
 
+  /** Starts the source, or in RPC mode the resolver (grpc-js is loaded only then). */
+  async #start(): Promise<void> {
+    if (this.#rpcMode) {
+      if (this.#rpc === undefined) {
+        const { RpcResolver } = await import('../grpc/rpc-resolver.js');
+        this.#rpc = new RpcResolver(this.config);
+      }
+      return this.#rpc.start(this.#rpcListener);
+    }
+    this.#source ??= await this.#makeSource();
+    return this.#source.start(this.#sink);
+  }
+
+  /** Evaluates over RPC; before `initialize` there is no resolver, and the result says so. */
+  async #remote<T extends JsonValue>(
+    kind: ResolveKind,
+    key: string,
+    value: T,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
+    const rpc = this.#rpc;
+    if (rpc === undefined)
+      return {
+        value,
+        reason: StandardResolutionReasons.ERROR,
+        errorCode: ErrorCode.PROVIDER_NOT_READY,
+        errorMessage: 'the flagd RPC resolver is not initialised',
+      };
+    const result = await rpc.resolve(kind, key, value, context);
+    return this.#exposed(key, context, result);
+  }
+
   async onClose(): Promise<void> {
     await this.#source?.stop();
+    await this.#rpc?.stop();
     this.#state = 'idle';
   }
 
@@ -142,6 +190,7 @@ export class FlagdProvider implements Provider {
     context: EvaluationContext,
   ): Promise<ResolutionDetails<boolean>> {
     const merged = this.#context(context);
+    if (this.#rpcMode) return this.#remote('Boolean', key, value, merged);
     return this.#exposed(key, merged, this.#evaluator.resolveBoolean(key, value, merged));
   }
 
@@ -151,6 +200,7 @@ export class FlagdProvider implements Provider {
     context: EvaluationContext,
   ): Promise<ResolutionDetails<string>> {
     const merged = this.#context(context);
+    if (this.#rpcMode) return this.#remote('String', key, value, merged);
     return this.#exposed(key, merged, this.#evaluator.resolveString(key, value, merged));
   }
 
@@ -160,6 +210,7 @@ export class FlagdProvider implements Provider {
     context: EvaluationContext,
   ): Promise<ResolutionDetails<number>> {
     const merged = this.#context(context);
+    if (this.#rpcMode) return this.#remote('Float', key, value, merged);
     return this.#exposed(key, merged, this.#evaluator.resolveNumber(key, value, merged));
   }
 
@@ -169,6 +220,7 @@ export class FlagdProvider implements Provider {
     context: EvaluationContext,
   ): Promise<ResolutionDetails<T>> {
     const merged = this.#context(context);
+    if (this.#rpcMode) return this.#remote('Object', key, value, merged);
     return this.#exposed(key, merged, this.#evaluator.resolveObject(key, value, merged));
   }
 
@@ -198,7 +250,11 @@ export class FlagdProvider implements Provider {
   }
 
   /** Notes an experiment flag's evaluation that targeting assigned a variant, as an exposure. */
-  #exposed<T>(key: string, context: EvaluationContext, result: EvaluationResult<T>) {
+  #exposed<R extends { reason?: string; variant?: string; flagMetadata?: FlagMetadata }>(
+    key: string,
+    context: EvaluationContext,
+    result: R,
+  ): R {
     const tracking = this.#tracking;
     if (
       tracking === undefined ||
@@ -206,7 +262,7 @@ export class FlagdProvider implements Provider {
       result.variant === undefined
     )
       return result;
-    if (this.#isExperiment(key, result.flagMetadata)) {
+    if (this.#isExperiment(key, result.flagMetadata ?? {})) {
       try {
         tracking.exposure(key, result.variant, context);
       } catch (error) {
@@ -261,6 +317,21 @@ export class FlagdProvider implements Provider {
     }
   }
 
+  /** The RPC resolver's event stream, as provider events (errors and STALE as a source's). */
+  readonly #rpcListener: RpcListener = {
+    ready: () => {
+      if (this.#state === 'idle' || this.#state === 'ready') return;
+      this.#state = 'ready';
+      this.events.emit(ProviderEvents.Ready);
+    },
+    changed: (flagsChanged) => {
+      if (this.#state === 'idle') return;
+      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: [...flagsChanged] });
+    },
+    error: (error) => this.#sink.error(error),
+    stale: () => this.#sink.stale(),
+  };
+
   readonly #sink: FlagSourceSink = {
     configuration: (payload, syncContext) => {
       const changes = this.#load(payload, syncContext);
@@ -308,14 +379,10 @@ function sourceFor(config: FlagdConfig): () => Promise<FlagSource> {
       return new GrpcSyncSource(config);
     };
   }
-  if (config.offlineFlagSourcePath !== null) {
-    throw new FlagdConfigError(
-      'offlineFlagSourcePath is read in file mode: set resolverType to "in-process" (as with ' +
-        '@openfeature/flagd-provider) or "file"; resolverType "rpc" (the default) ignores it',
-    );
-  }
-  throw new FlagdConfigError(
-    'resolverType "rpc" needs flagd\'s evaluation API, which this version of rampflag does not have yet: ' +
-      'use resolverType "in-process" (flagd\'s sync stream), offlineFlagSourcePath for a flag file, or a source',
-  );
+  throw new FlagdConfigError(`resolverType "${config.resolverType}" has no flag source`);
+}
+
+/** RPC mode has no flag source: flagd evaluates. */
+async function noSource(): Promise<never> {
+  throw new FlagdConfigError('resolverType "rpc" evaluates on flagd and has no flag source');
 }
