@@ -54,14 +54,27 @@ export class Writer {
   }
 
   string(s: string): void {
+    // Optimistically ASCII (the usual key): the header for s.length, then the char codes as bytes.
+    const start = this.length;
+    this.head(3, s.length);
+    this.reserve(s.length);
+    const { bytes } = this;
+    const at = this.length;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return this.utf8(s, start);
+      bytes[at + i] = c;
+    }
+    this.length = at + s.length;
+  }
+
+  /** `s` with a non-ASCII character, written again from `start`: its UTF-8 length decides the head. */
+  private utf8(s: string, start: number): void {
     const n = utf8Length(s);
+    this.length = start;
     this.head(3, n);
     this.reserve(n);
-    if (n === s.length) {
-      // every UTF-16 unit outside ASCII takes two or more bytes: equal lengths mean ASCII
-      const { bytes } = this;
-      for (let i = 0; i < n; i++) bytes[this.length + i] = s.charCodeAt(i);
-    } else encoder.encodeInto(s, this.bytes.subarray(this.length, this.length + n));
+    encoder.encodeInto(s, this.bytes.subarray(this.length, this.length + n));
     this.length += n;
   }
 

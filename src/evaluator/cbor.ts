@@ -117,13 +117,28 @@ export function cborHash(value: unknown, env: Env): number {
   return bytes === undefined ? -1 : murmur3Bytes(bytes, bytes.length);
 }
 
+/** The buffer of {@link cborPairHash}: `[first, ` stays written while `first` (a flag key) repeats. */
+let pair = new Writer(256);
+let pairFirst: string | undefined;
+let pairPrefix = 0;
+
 /** The hash of the CBOR array `[first, second]`: v3's implicit key `[flagKey, targetingKey]`. @internal */
 export function cborPairHash(first: string, second: string): number {
-  shared.length = 0;
-  shared.byte(0x82);
-  shared.string(first);
-  shared.string(second);
-  return hashShared();
+  if (first !== pairFirst) {
+    pair.length = 0;
+    pair.byte(0x82);
+    pair.string(first);
+    pairFirst = first;
+    pairPrefix = pair.length;
+  }
+  pair.length = pairPrefix;
+  pair.string(second);
+  const hash = murmur3Bytes(pair.bytes, pair.length);
+  if (pair.bytes.length > KEEP_BYTES) {
+    pair = new Writer(256);
+    pairFirst = undefined;
+  }
+  return hash;
 }
 
 /**

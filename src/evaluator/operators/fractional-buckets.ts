@@ -110,10 +110,10 @@ export function variantAt(table: Table, bucket: number): unknown {
   return variants[index];
 }
 
-/** What `explain` shows of one decision. @internal */
+/** What `explain` shows of one decision; `key` is what was hashed (v2: the string key). @internal */
 export function decision(
   table: Table,
-  key: { readonly bucketingKey: string; readonly cbor?: string },
+  key: string | { readonly bucketingKey: string; readonly cbor?: string },
   hash: number,
   bucket: number,
   variant: unknown,
@@ -127,7 +127,7 @@ export function decision(
   return {
     kind: 'fractional',
     path,
-    ...key,
+    ...(typeof key === 'string' ? { bucketingKey: key } : key),
     hash,
     totalWeight: table.total,
     bucket,

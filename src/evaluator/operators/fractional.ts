@@ -27,8 +27,7 @@ function pick(table: Table, prefix: string, suffix: string, env: Env, path: stri
   const bucket = bucketOf(hash, table.total);
   const variant = variantAt(table, bucket);
   if (env.trace !== undefined) {
-    const key = { bucketingKey: prefix + suffix };
-    env.trace.push(decision(table, key, hash, bucket, variant, path));
+    env.trace.push(decision(table, prefix + suffix, hash, bucket, variant, path));
   }
   return variant;
 }
