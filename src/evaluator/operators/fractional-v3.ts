@@ -1,4 +1,4 @@
-import type { Env, Operator, Rule } from '../rule.js';
+import type { Env, Operator } from '../rule.js';
 import { cborHash, cborPairHash, encodeCbor } from '../cbor.js';
 import { bucketOf } from '../murmur3.js';
 import { typeName } from '../json-path.js';
@@ -51,37 +51,43 @@ const fractionalV3: Operator = {
   compile(args, scope) {
     const parts = compileParts(args, scope);
     const { keyRule, fixed, path } = parts;
-    if (keyRule === undefined && typeof fixed === 'object') {
+    if (typeof fixed === 'object') {
+      // The common cases: a literal bucket table, keyed implicitly or by an expression.
       const table = fixed;
-      return (_data, env) => {
-        const hash = implicitHash(env);
-        return hash < 0 ? null : pick(table, hash, IMPLICIT, env, path);
+      if (keyRule === undefined) {
+        return (_data, env) => {
+          const hash = implicitHash(env);
+          return hash < 0 ? null : pick(table, hash, IMPLICIT, env, path);
+        };
+      }
+      return (data, env) => {
+        const value = keyRule(data, env);
+        if (Array.isArray(value)) return bucketOn(value, parts, data, env); // a bucket after all
+        const hash = cborHash(value, env);
+        return hash < 0 ? unbucketable(value, env) : pick(table, hash, value, env, path);
       };
     }
-    return dynamic(keyRule, parts);
+    return (data, env) =>
+      bucketOn(keyRule === undefined ? IMPLICIT : keyRule(data, env), parts, data, env);
   },
 };
 
-/** Any bucketing value, bucket lists computed when they are not literal. */
-function dynamic(keyRule: Rule | undefined, parts: FractionalParts): Rule {
-  return (data, env) => {
-    let extra: unknown[] | undefined;
-    let value: unknown = IMPLICIT;
-    if (keyRule !== undefined) {
-      value = keyRule(data, env);
-      if (Array.isArray(value)) {
-        extra = [value]; // it was a bucket after all: the implicit key applies
-        value = IMPLICIT;
-      }
-    }
-    const hash = value === IMPLICIT ? implicitHash(env) : cborHash(value, env);
-    if (hash < 0) {
-      if (value !== IMPLICIT) env.logger.debug(`fractional: cannot bucket on ${typeName(value)}`);
-      return null;
-    }
-    const table = tableOf(parts, extra, data, env);
-    return table === undefined ? null : pick(table, hash, value, env, parts.path);
-  };
+/** Buckets on `value` (an array there is a bucket, and the implicit key applies), any table. */
+function bucketOn(value: unknown, parts: FractionalParts, data: unknown, env: Env): unknown {
+  let extra: unknown[] | undefined;
+  if (Array.isArray(value)) {
+    extra = [value];
+    value = IMPLICIT;
+  }
+  const hash = value === IMPLICIT ? implicitHash(env) : cborHash(value, env);
+  if (hash < 0) return value === IMPLICIT ? null : unbucketable(value, env);
+  const table = tableOf(parts, extra, data, env);
+  return table === undefined ? null : pick(table, hash, value, env, parts.path);
+}
+
+function unbucketable(value: unknown, env: Env): null {
+  env.logger.debug(`fractional: cannot bucket on ${typeName(value)}`);
+  return null;
 }
 
 /** @internal */
