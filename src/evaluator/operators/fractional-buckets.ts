@@ -2,6 +2,7 @@ import type { CompileScope, Env, FractionalDecision, Rule } from '../rule.js';
 import { typeName } from '../json-path.js';
 
 const MAX_WEIGHT = 2147483647;
+const NO_RULES: readonly Rule[] = Object.freeze([]);
 
 /** A parsed bucket list: variants, their weights and cumulative range ends. @internal */
 export interface Table {
@@ -58,6 +59,7 @@ export function evaluateAll(rules: readonly Rule[]): (data: unknown, env: Env) =
  */
 export interface FractionalParts {
   readonly keyRule: Rule | undefined;
+  /** The bucket rules, unless {@link FractionalParts.fixed} is their table (then empty). */
   readonly bucketRules: readonly Rule[];
   readonly fixed: Table | string | undefined;
   /** The rule's path when compiled for `explain`, else empty. */
@@ -73,7 +75,9 @@ export function compileParts(args: readonly unknown[], scope: CompileScope): Fra
   const literal = scope.constantsOf(bucketRules);
   const fixed = literal === undefined ? undefined : parseBuckets(literal);
   if (typeof fixed === 'string') scope.warn(`${scope.path}: ${fixed}; it always yields null`);
-  return { keyRule, bucketRules, fixed, path: scope.tracing ? scope.path : '' };
+  // A literal table stands for its rules: keeping them too would cost every flag heap.
+  const rules = typeof fixed === 'object' ? NO_RULES : bucketRules;
+  return { keyRule, bucketRules: rules, fixed, path: scope.tracing ? scope.path : '' };
 }
 
 /**
