@@ -16,6 +16,9 @@
  * string straight from its char codes, and hashed there with no allocation.
  */
 import type { Env } from './rule.js';
+
+/** What encoding needs of an evaluation: its work budget. */
+type Budget = Pick<Env, 'spend'>;
 import { Writer } from './cbor-writer.js';
 import { murmur3Bytes } from './murmur3.js';
 import { textCost } from './operators/coerce.js';
@@ -33,7 +36,7 @@ function byEncoding(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** Writes `value`; `false` when it cannot be encoded, is nested too deep or is over the budget. */
-function write(w: Writer, value: unknown, depth: number, env: Env): boolean {
+function write(w: Writer, value: unknown, depth: number, env: Budget): boolean {
   switch (typeof value) {
     case 'string':
       if (!env.spend(textCost(value))) return false;
@@ -62,14 +65,14 @@ function write(w: Writer, value: unknown, depth: number, env: Env): boolean {
   }
 }
 
-function writeArray(w: Writer, items: readonly unknown[], depth: number, env: Env): boolean {
+function writeArray(w: Writer, items: readonly unknown[], depth: number, env: Budget): boolean {
   if (!env.spend(items.length)) return false;
   w.head(4, items.length);
   for (const item of items) if (!write(w, item ?? null, depth + 1, env)) return false;
   return true;
 }
 
-function writeMap(w: Writer, map: Record<string, unknown>, depth: number, env: Env): boolean {
+function writeMap(w: Writer, map: Record<string, unknown>, depth: number, env: Budget): boolean {
   const keys = Object.keys(map);
   if (!env.spend(keys.length)) return false;
   const entries: { key: Uint8Array; value: unknown }[] = [];
@@ -107,7 +110,7 @@ function hashShared(): number {
  * the evaluation's work budget. Never throws, even for a context object whose getters do.
  * @internal
  */
-export function cborHash(value: unknown, env: Env): number {
+export function cborHash(value: unknown, env: Budget): number {
   if (value === null || value === undefined) return -1;
   if (typeof value !== 'object') {
     shared.length = 0;
@@ -147,7 +150,7 @@ export function cborPairHash(first: string, second: string): number {
  * when it cannot be encoded (see {@link cborHash}, except that `null` is encoded as `f6`).
  * @internal
  */
-export function encodeCbor(value: unknown, env: Env): Uint8Array | undefined {
+export function encodeCbor(value: unknown, env: Budget): Uint8Array | undefined {
   const w = new Writer(64);
   try {
     return write(w, value, 0, env) ? w.bytes.subarray(0, w.length) : undefined;

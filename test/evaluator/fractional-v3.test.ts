@@ -98,6 +98,16 @@ describe("fractional, evaluator option fractional: 'v3'", () => {
     expect(result).toMatchObject({ reason: 'ERROR', errorCode: 'GENERAL' });
   });
 
+  it('explains a value that takes most of the budget without charging it twice', () => {
+    const evaluator = withRule({ fractional: [{ var: 'v' }, ...suits] }, cards, {
+      fractional: 'v3',
+      maxEvaluationWork: 100,
+    });
+    const context = { v: { list: Array.from({ length: 60 }, () => 1) } };
+    expect(evaluator.resolveString('f', 'default', context).reason).toBe('TARGETING_MATCH');
+    expect(evaluator.explain('f', context).result.reason).toBe('TARGETING_MATCH');
+  });
+
   it('applies to the legacy fractionalEvaluation too', () => {
     const legacy = resolve({ fractionalEvaluation: ['v', ...suits] }, { v: 123 });
     expect(legacy.value).toBe(suitOf('187b'));

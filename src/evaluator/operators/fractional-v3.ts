@@ -15,6 +15,8 @@ import { legacyOf, targetingKeyOf } from './fractional.js';
 /** Stands for the implicit key `[flagKey, targetingKey]` until `explain` needs it spelt out. */
 const IMPLICIT = Symbol('implicit key');
 
+const UNMETERED = { spend: () => true };
+
 const hex = (bytes: Uint8Array): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -26,7 +28,8 @@ function pick(table: Table, hash: number, value: unknown, env: Env, path: string
     const hashed = value === IMPLICIT ? [env.flagKey, targetingKeyOf(env)] : value;
     const key = {
       bucketingKey: JSON.stringify(hashed),
-      cbor: hex(encodeCbor(hashed, env) ?? new Uint8Array()),
+      // encoded again for the trace only: not charged to the evaluation's budget a second time
+      cbor: hex(encodeCbor(hashed, UNMETERED) ?? new Uint8Array()),
     };
     env.trace.push(decision(table, key, hash, bucket, variant, path));
   }
