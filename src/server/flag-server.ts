@@ -282,7 +282,13 @@ export class FlagServer {
       this.#listeners.map(
         (server) =>
           new Promise<void>((resolve) => {
-            server.close(() => resolve());
+            // Every connection is closed here; a connection the HTTP/2 hand-off left counted but
+            // gone (no socket holds the process) must not keep stop() waiting for ever.
+            const drained = setTimeout(resolve, 1000);
+            server.close(() => {
+              clearTimeout(drained);
+              resolve();
+            });
             (server as { closeAllConnections?: () => void }).closeAllConnections?.();
           }),
       ),
