@@ -38,6 +38,11 @@ function credentialsOf(options: ChannelOptions): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(ca);
 }
 
+/** A gRPC failure's status name (`UNAVAILABLE`, `PERMISSION_DENIED`, …). @internal */
+export function statusName(error: grpc.ServiceError): string {
+  return grpc.status[error.code] ?? String(error.code);
+}
+
 /**
  * The largest sync message a client takes: a configuration of the evaluator's 16 MiB limit, with
  * room for its sync context and framing. @internal

@@ -11,7 +11,7 @@ import type { FlagdConfig } from '../provider/config.js';
 import { asError } from '../sources/deliver.js';
 import type { FlagSourceSink } from '../sources/flag-source.js';
 import { Reconnector } from '../sources/reconnect.js';
-import { channelFor, type ChannelOptions } from './channel.js';
+import { channelFor, statusName, type ChannelOptions } from './channel.js';
 import {
   decodeEventMessage,
   decodeResolveResponse,
@@ -72,10 +72,6 @@ const ZERO: Readonly<Record<ResolveKind, JsonValue>> = {
 
 type Received = EventMessage | { readonly problem: Error };
 type Resolved = ResolveResponse | { readonly problem: Error };
-
-function statusName(error: grpc.ServiceError): string {
-  return grpc.status[error.code] ?? String(error.code);
-}
 
 /** Decodes without throwing: a deserializer that throws makes grpc-js fail the call. */
 function decodeEvent(bytes: Buffer): Received {
@@ -293,10 +289,7 @@ export class RpcResolver {
       if (call !== this.#call || this.#stopped) return;
       this.#call = undefined;
       this.#connected = false;
-      const fatal =
-        !this.#reconnect.everConnected &&
-        error.code !== undefined &&
-        this.#options.fatalStatusCodes.includes(error.code);
+      const fatal = this.#reconnect.isFatal(error.code, this.#options.fatalStatusCodes);
       if (!settled) {
         settled = true;
         reject?.(error);

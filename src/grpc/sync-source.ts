@@ -1,9 +1,9 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { FlagdConfig } from '../provider/config.js';
 import { asError, deliver, report } from '../sources/deliver.js';
 import type { FlagSource, FlagSourceSink } from '../sources/flag-source.js';
 import { Reconnector } from '../sources/reconnect.js';
-import { channelFor, syncRequestOf, type ChannelOptions } from './channel.js';
+import { channelFor, statusName, syncRequestOf, type ChannelOptions } from './channel.js';
 import {
   decodeSyncResponse,
   encodeSyncRequest,
@@ -28,7 +28,7 @@ const SYNC_FLAGS = '/flagd.sync.v1.FlagSyncService/SyncFlags';
 
 /** A gRPC failure carrying its status name (`UNAVAILABLE`, `PERMISSION_DENIED`, …) as `code`. */
 function statusError(error: grpc.ServiceError): Error & { code: string } {
-  const name = grpc.status[error.code] ?? String(error.code);
+  const name = statusName(error);
   return Object.assign(new Error(`flagd sync stream: ${name}: ${error.details || error.message}`), {
     code: name,
   });
@@ -128,10 +128,7 @@ export class GrpcSyncSource implements FlagSource {
     const lost = (error: Error & { code?: string }) => {
       if (call !== this.#call || this.#stopped) return;
       this.#call = undefined;
-      const fatal =
-        !this.#reconnect.everConnected &&
-        error.code !== undefined &&
-        this.#options.fatalStatusCodes.includes(error.code);
+      const fatal = this.#reconnect.isFatal(error.code, this.#options.fatalStatusCodes);
       if (!settled) {
         settled = true;
         reject?.(error);

@@ -24,9 +24,9 @@ export class Reconnector {
 
   constructor(private readonly options: ReconnectOptions) {}
 
-  /** Whether a snapshot has ever arrived (a fatal status only counts before). */
-  get everConnected(): boolean {
-    return this.#everConnected;
+  /** Whether a failure with status `code` is fatal: one of `fatalCodes`, before any snapshot. */
+  isFatal(code: string | undefined, fatalCodes: readonly string[]): boolean {
+    return !this.#everConnected && code !== undefined && fatalCodes.includes(code);
   }
 
   /** A snapshot arrived: the connection is good. */
