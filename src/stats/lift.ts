@@ -34,6 +34,13 @@ function interval(estimate: number, se: number, alpha: number): LiftInterval {
   return { estimate, low: estimate - half, high: estimate + half, se };
 }
 
+/** Both rates, after checking both counts (a RangeError names the bad one); NaN without users. */
+function checkedRates(control: Proportion, treatment: Proportion): [number, number] {
+  checkProportion('control', control);
+  checkProportion('treatment', treatment);
+  return [rate(control), rate(treatment)];
+}
+
 /**
  * p̂_t − p̂_c with the unpooled Wald interval at level 1 − alpha:
  * (p̂_t − p̂_c) ± z·sqrt( p̂_t(1−p̂_t)/n_t + p̂_c(1−p̂_c)/n_c ). NaN when a variant has no users.
@@ -43,11 +50,8 @@ export function absoluteLift(
   treatment: Proportion,
   alpha: number,
 ): LiftInterval {
-  checkProportion('control', control);
-  checkProportion('treatment', treatment);
+  const [pc, pt] = checkedRates(control, treatment);
   checkAlpha(alpha);
-  const pc = rate(control);
-  const pt = rate(treatment);
   if (Number.isNaN(pc) || Number.isNaN(pt)) return NO_LIFT;
   const se = Math.sqrt((pt * (1 - pt)) / treatment.users + (pc * (1 - pc)) / control.users);
   return interval(pt - pc, se, alpha);
@@ -75,11 +79,8 @@ export function relativeLift(
   treatment: Proportion,
   alpha: number,
 ): LiftInterval {
-  checkProportion('control', control);
-  checkProportion('treatment', treatment);
+  const [pc, pt] = checkedRates(control, treatment);
   checkAlpha(alpha);
-  const pc = rate(control);
-  const pt = rate(treatment);
   if (Number.isNaN(pc) || Number.isNaN(pt)) return NO_LIFT;
   return ratioLift(
     { mean: pc, variance: (pc * (1 - pc)) / control.users },
@@ -106,10 +107,7 @@ export function relativeLiftEstimate(
   control: Proportion,
   treatment: Proportion,
 ): Estimate | undefined {
-  checkProportion('control', control);
-  checkProportion('treatment', treatment);
-  const pc = rate(control);
-  const pt = rate(treatment);
+  const [pc, pt] = checkedRates(control, treatment);
   if (!(pc > 0) || Number.isNaN(pt)) return undefined;
   const ratio = pt / pc;
   return {
