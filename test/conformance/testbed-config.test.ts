@@ -60,12 +60,12 @@ const steps = new Steps<ConfigWorld>()
     expect((w.error as Error).name).toBe('FlagdConfigError');
   });
 
-// config.feature, the scenarios for the modes rampflag's provider has: file and in-process options.
+// config.feature, the scenarios for every mode rampflag's provider has: file, in-process and rpc options.
 describeWithData(testbedDir, 'flagd-testbed config.feature', () => {
-  const tally = new Tally('flagd-testbed gherkin config (@file, @in-process)');
+  const tally = new Tally('flagd-testbed gherkin config (@file, @in-process, @rpc)');
   const pickles = loadPickles(
     join(testbedDir as string, 'gherkin', 'config.feature'),
-    '(@file or @in-process) and not @deprecated',
+    '(@file or @in-process or @rpc) and not @deprecated',
   );
   it('has the option scenarios', () => expect(pickles.length).toBeGreaterThan(50));
   defineScenarios(pickles, steps, tally, () => ({ options: {}, env: {} }));
