@@ -1,4 +1,5 @@
 import type { JsonObject } from '@openfeature/core';
+import { encodeEventMessage, type EventMessage } from '../grpc/evaluation-wire.js';
 
 /** flagd's change types in a `configuration_change` event (flagd-spec §d.2). @internal */
 export type ChangeType = 'write' | 'update' | 'delete';
@@ -33,3 +34,24 @@ export function changedFlags(from: string, to: string): JsonObject {
     if (!Object.hasOwn(b, key)) changes.push([key, { type: 'delete' }]);
   return Object.fromEntries(changes);
 }
+
+/** How `EventStreamResponse`s are written on one kind of stream, with its fixed messages encoded once. @internal */
+export interface EventEncoding {
+  readonly ready: Uint8Array;
+  readonly keepAlive: Uint8Array;
+  encode(message: EventMessage): Uint8Array;
+}
+
+function eventEncoding(encode: (message: EventMessage) => Uint8Array): EventEncoding {
+  return {
+    ready: encode({ type: 'provider_ready' }),
+    keepAlive: encode({ type: 'keep_alive' }),
+    encode,
+  };
+}
+
+/** Protobuf, as gRPC and `application/connect+proto` carry it. @internal */
+export const PROTO_EVENTS = eventEncoding(encodeEventMessage);
+
+/** Protobuf's JSON form, as `application/connect+json` carries it. @internal */
+export const JSON_EVENTS = eventEncoding((message) => Buffer.from(JSON.stringify(message)));

@@ -18,7 +18,10 @@ import { AlertHandler, type AlertSettings } from './alerts.js';
 import type { FlagActionDeps } from './flag-actions.js';
 import { Operations } from './operations.js';
 import { TokenTable, type HashedGrant, type TokenGrant } from './roles.js';
+import { handleConnectStream, type ConnectStreamDeps } from './connect-stream.js';
+import { corsHeaders, handlePreflight } from './cors.js';
 import { handleEvaluation } from './evaluation-api.js';
+import { JSON_EVENTS, PROTO_EVENTS } from './event-changes.js';
 import { isLoopbackHost, pathOf, sendJson } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
 import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
@@ -77,6 +80,11 @@ export interface FlagServerOptions {
   readonly alerts?: AlertSettings;
   /** The largest configuration the admin API accepts, in bytes. Default 4 MiB. */
   readonly adminMaxBytes?: number;
+  /**
+   * Origins whose browser pages may call the evaluation port (CORS), as flagd's `--cors-origin`;
+   * `*` allows any. Default: any origin, as flagd allows when none is given.
+   */
+  readonly corsOrigins?: readonly string[];
   /** OFREP. Default 8016. */
   readonly ofrepPort?: PortOption;
   /** TLS for every listener: PEM certificate chain and private key. Plain text without it. */
@@ -442,13 +450,32 @@ export class FlagServer {
     });
   }
 
-  /** The evaluation API, SSE sync, and (as a convenience) the health endpoints. */
+  /**
+   * The evaluation API (Connect unary and the Connect `EventStream`, for browsers too), SSE sync,
+   * and (as a convenience) the health endpoints.
+   */
   async #routeHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const origins = this.#options.corsOrigins ?? ['*'];
+    if (handlePreflight(req, res, origins)) return;
+    for (const [name, value] of Object.entries(corsHeaders(req, origins)))
+      res.setHeader(name, value);
+    if (await handleConnectStream(req, res, this.#connectStreams)) return;
     const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
     if (await handleEvaluation(req, res, deps)) return;
     if (req.method === 'GET' && pathOf(req) === '/sync/sse') this.#subscribeSse(req, res, 'sse');
     else if (!this.#health(req, res)) res.writeHead(404).end();
   }
+
+  readonly #connectStreams: ConnectStreamDeps = {
+    pick: (req) => this.#pick(req),
+    subscribe: (call, req, format) =>
+      this.#subscribers.addGrpcEvents(
+        call,
+        this.#requestSelector(req),
+        'connect-events',
+        format === 'json' ? JSON_EVENTS : PROTO_EVENTS,
+      ),
+  };
 
   readonly #pick = (req: IncomingMessage) => this.#flags.evaluatorFor(this.#requestSelector(req));
   readonly #evaluated = (key: string, result: EvaluationResult<unknown>) =>

@@ -6,22 +6,21 @@ import type { Selector } from './selector.js';
 import type { ServedFlags } from './served-flags.js';
 import type { SyncCall } from './sync-service.js';
 import type { GrpcServerStream } from './grpc-evaluation.js';
-import { encodeEventMessage } from '../grpc/evaluation-wire.js';
-import { changedFlags } from './event-changes.js';
+import { changedFlags, PROTO_EVENTS, type EventEncoding } from './event-changes.js';
 
 /** The default of `ServerLimits.maxStreamBufferBytes`: 16 MiB. @internal */
 export const DEFAULT_MAX_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
 
 const REFETCH = 'event: message\ndata: {"type":"refetchEvaluation"}\n\n';
 
-/** The transports of streams: `grpc-events` is the evaluation service's `EventStream`. @internal */
-export type Transport = 'grpc' | 'sse' | 'ofrep-sse' | 'grpc-events';
+/**
+ * The transports of streams: `grpc-events` is the evaluation service's `EventStream` over gRPC,
+ * `connect-events` the same over the Connect streaming protocol (flagd's web provider). @internal
+ */
+export type Transport = 'grpc' | 'sse' | 'ofrep-sse' | 'grpc-events' | 'connect-events';
 
 /** How often an `EventStream` gets flagd's `keep_alive` event (flagd-spec §d.2): 20 s. @internal */
 export const EVENT_KEEP_ALIVE_MS = 20_000;
-
-const READY = encodeEventMessage({ type: 'provider_ready' });
-const KEEP_ALIVE = encodeEventMessage({ type: 'keep_alive' });
 
 /**
  * How far the open sync streams are delivered with one configuration version: `sent` streams are
@@ -38,9 +37,16 @@ export interface Delivery {
   readonly sent: number;
   /** Open streams not yet up to date with `version`: `streams - sent`. */
   readonly pending: number;
-  /** The same counts for each transport. */
+  /**
+   * The same counts for each transport; `connect-events` is listed only while such streams are
+   * open (older clients compare the four others exactly).
+   */
   readonly transports: Readonly<
-    Record<Transport, { readonly streams: number; readonly sent: number }>
+    Record<
+      Exclude<Transport, 'connect-events'>,
+      { readonly streams: number; readonly sent: number }
+    > &
+      Partial<Record<'connect-events', { readonly streams: number; readonly sent: number }>>
   >;
 }
 
@@ -101,8 +107,8 @@ export class Subscribers {
   readonly #waiters = new Set<Waiter>();
   readonly #keepAliveMs: number;
   #keepAlive: NodeJS.Timeout | undefined;
-  /** `configuration_change` messages of this broadcast, by the JSON they go from and to. */
-  readonly #changes = new Map<string, Map<string, Uint8Array | null>>();
+  /** `configuration_change` messages of this broadcast, by encoding and the JSON they go from and to. */
+  readonly #changes = new Map<EventEncoding, Map<string, Map<string, Uint8Array | null>>>();
 
   constructor(
     flags: ServedFlags,
@@ -150,9 +156,15 @@ export class Subscribers {
 
   /**
    * An `EventStream` of the evaluation service: `provider_ready` now, then `configuration_change`
-   * with the keys of the flags of its selection that changed, and `keep_alive` every 20 s.
+   * with the keys of the flags of its selection that changed, and `keep_alive` every 20 s; in
+   * protobuf over gRPC, or in `encoding` over the Connect streaming protocol (`connect-events`).
    */
-  addGrpcEvents(call: GrpcServerStream, selector: Selector): void {
+  addGrpcEvents(
+    call: GrpcServerStream,
+    selector: Selector,
+    transport: 'grpc-events' | 'connect-events' = 'grpc-events',
+    encoding: EventEncoding = PROTO_EVENTS,
+  ): void {
     let pending = 0;
     let last: string | undefined;
     const write = (message: Uint8Array, written: (error?: Error | null) => void) => {
@@ -162,10 +174,11 @@ export class Subscribers {
         written(error);
       });
     };
-    const subscriber = this.#subscriber('grpc-events', selector, {
+    const subscriber = this.#subscriber(transport, selector, {
       send: (written) => {
         const json = this.#flags.json(selector);
-        const message = last === undefined ? READY : this.#changeMessage(last, json);
+        const message =
+          last === undefined ? encoding.ready : this.#changeMessage(encoding, last, json);
         last = json;
         if (message === null) written();
         else write(message, written);
@@ -173,23 +186,25 @@ export class Subscribers {
       end: (code, details) => call.end(code, details),
       buffered: () => pending,
       drop: () => call.reset(), // a status would wait behind what the client does not read
-      keepAlive: () => write(KEEP_ALIVE, () => {}),
+      keepAlive: () => write(encoding.keepAlive, () => {}),
     });
     call.onClose(() => this.#remove(subscriber));
     this.#keepAlive ??= setInterval(() => this.#keepAliveAll(), this.#keepAliveMs).unref();
   }
 
   /** The `configuration_change` from one JSON of a selection to the next, once per broadcast. */
-  #changeMessage(from: string, to: string): Uint8Array | null {
-    let byFrom = this.#changes.get(to);
-    if (byFrom === undefined) this.#changes.set(to, (byFrom = new Map()));
+  #changeMessage(encoding: EventEncoding, from: string, to: string): Uint8Array | null {
+    let byTo = this.#changes.get(encoding);
+    if (byTo === undefined) this.#changes.set(encoding, (byTo = new Map()));
+    let byFrom = byTo.get(to);
+    if (byFrom === undefined) byTo.set(to, (byFrom = new Map()));
     let message = byFrom.get(from);
     if (message === undefined) {
       const flags = changedFlags(from, to);
       message =
         Object.keys(flags).length === 0
           ? null
-          : encodeEventMessage({ type: 'configuration_change', data: { flags } });
+          : encoding.encode({ type: 'configuration_change', data: { flags } });
       byFrom.set(from, message);
     }
     return message;
@@ -280,11 +295,12 @@ export class Subscribers {
    * const { sent, pending } = subscribers.delivery(flags.version);
    */
   delivery(version: number): Delivery {
-    const transports = {
+    const transports: Record<Transport, { streams: number; sent: number }> = {
       grpc: { streams: 0, sent: 0 },
       sse: { streams: 0, sent: 0 },
       'ofrep-sse': { streams: 0, sent: 0 },
       'grpc-events': { streams: 0, sent: 0 },
+      'connect-events': { streams: 0, sent: 0 },
     };
     let sent = 0;
     for (const subscriber of this.#open) {
@@ -296,6 +312,17 @@ export class Subscribers {
       }
     }
     const streams = this.#open.size;
+    if (transports['connect-events'].streams === 0) {
+      const { 'connect-events': _none, ...listed } = transports;
+      return {
+        version,
+        current: this.#flags.version,
+        streams,
+        sent,
+        pending: streams - sent,
+        transports: listed,
+      };
+    }
     return {
       version,
       current: this.#flags.version,
