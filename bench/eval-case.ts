@@ -7,7 +7,7 @@
 import { FlagdCore } from '@openfeature/flagd-core';
 import { measure } from './harness.js';
 import { createEvaluator } from './subject.js';
-import { BENCH_FLAGS, users } from './workload.js';
+import { BENCH_FLAGS, compoundUsers, users } from './workload.js';
 
 const [name, iterations] = process.argv.slice(2);
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
@@ -18,6 +18,8 @@ const core = new FlagdCore(undefined, silent);
 core.setConfigurations(text);
 const population = users(10_000);
 const user = (i: number) => population[i % population.length] as (typeof population)[number];
+const audience = compoundUsers(10_000);
+const member = (i: number) => audience[i % audience.length] as (typeof audience)[number];
 
 const cases: Record<string, [(i: number) => unknown, (i: number) => unknown]> = {
   static: [
@@ -31,6 +33,10 @@ const cases: Record<string, [(i: number) => unknown, (i: number) => unknown]> = 
   fractional: [
     (i) => evaluator.resolveString('four-way', '', user(i)).value,
     (i) => core.resolveStringEvaluation('four-way', '', user(i), silent).value,
+  ],
+  compound: [
+    (i) => evaluator.resolveString('compound', '', member(i)).value,
+    (i) => core.resolveStringEvaluation('compound', '', member(i), silent).value,
   ],
   semver: [
     (i) => evaluator.resolveString('semver', '', user(i)).value,

@@ -60,6 +60,7 @@ evalCase('static', 'static boolean flag', 2);
 evalCase('ring', 'ring rule, 10,000 users', 5);
 evalCase('fractional', '4-variant fractional', 5);
 evalCase('semver', 'sem_ver rule', 5);
+evalCase('compound', 'compound rule (and of ==, >, <, starts_with; then fractional)', 5);
 
 /** `client.getBooleanValue` through the SDK: rampflag against flagd-provider, judged against the no-op floor. */
 function providerCase(name: string, label: string) {

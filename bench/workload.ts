@@ -8,6 +8,31 @@ export const RING_RULE = {
   ],
 };
 
+/**
+ * An experiment's typical audience rule: an `and` of comparisons (==, >, <) and a string operator,
+ * then a `fractional` split of those who match.
+ */
+export const COMPOUND_RULE = {
+  if: [
+    {
+      and: [
+        { '==': [{ var: 'plan' }, 'pro'] },
+        { '>': [{ var: 'age' }, 18] },
+        { '<': [{ var: 'seats' }, 500] },
+        { starts_with: [{ var: 'region' }, 'eu-'] },
+      ],
+    },
+    {
+      fractional: [
+        ['control', 45],
+        ['treatment', 45],
+        ['holdout', 10],
+      ],
+    },
+    'off',
+  ],
+};
+
 export const BENCH_FLAGS = {
   flags: {
     'static-bool': { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
@@ -30,6 +55,12 @@ export const BENCH_FLAGS = {
         ],
       },
     },
+    compound: {
+      state: 'ENABLED',
+      variants: { control: 'control', treatment: 'treatment', holdout: 'holdout', off: 'off' },
+      defaultVariant: 'off',
+      targeting: COMPOUND_RULE,
+    },
     semver: {
       state: 'ENABLED',
       variants: { new: 'new', old: 'old' },
@@ -45,6 +76,26 @@ export function users(count: number): { targetingKey: string; ring: string; appV
     targetingKey: `user-${i}`,
     ring: i % 50 === 0 ? 'beta' : 'public',
     appVersion: `${1 + (i % 4)}.${i % 10}.${i % 7}`,
+  }));
+}
+
+/**
+ * 10,000 distinct users for the compound rule: about half pass the whole `and` (and so reach the
+ * `fractional`); the rest fail at one of its comparisons, the later ones too.
+ */
+export function compoundUsers(count: number): {
+  targetingKey: string;
+  plan: string;
+  age: number;
+  seats: number;
+  region: string;
+}[] {
+  return Array.from({ length: count }, (_, i) => ({
+    targetingKey: `user-${i}`,
+    plan: i % 8 === 0 ? 'free' : 'pro',
+    age: 16 + (i % 50),
+    seats: (i * 37) % 600,
+    region: i % 5 === 0 ? 'us-east-1' : 'eu-west-1',
   }));
 }
 
