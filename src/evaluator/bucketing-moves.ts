@@ -38,6 +38,12 @@ export interface FlagBucketingMoves {
   readonly moves: readonly BucketingCell[];
   /** Every cell with a subject, stays included, by `from` then `to`. */
   readonly matrix: readonly BucketingCell[];
+  /**
+   * Subjects resolved with reason `DEFAULT` (the targeting gave `null`) under each bucketing. They
+   * differ when a `fractional` buckets some subjects under one and not the other: v3 gives `null`
+   * for a `null` bucketing value, where v2 falls back to the targeting key.
+   */
+  readonly defaults: { readonly from: number; readonly to: number };
 }
 
 /** What switching the bucketing does to a configuration, from {@link bucketingMoves}. */
@@ -103,9 +109,14 @@ function hasFractional(rule: unknown, evaluators: ReadonlyMap<string, unknown>):
 
 const byLabel = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function flagMoves(flag: string, tally: ReadonlyMap<string, number>, n: number) {
+interface Tally {
+  readonly cells: Map<string, number>;
+  readonly defaults: { from: number; to: number };
+}
+
+function flagMoves(flag: string, { cells, defaults }: Tally, n: number): FlagBucketingMoves {
   const share = (k: number) => (n === 0 ? 0 : k / n);
-  const matrix: BucketingCell[] = [...tally]
+  const matrix: BucketingCell[] = [...cells]
     .map(([key, k]) => {
       const [from, to] = key.split(SEP) as [string, string];
       return { from, to, subjects: k, share: share(k) };
@@ -115,7 +126,15 @@ function flagMoves(flag: string, tally: ReadonlyMap<string, number>, n: number) 
     .filter((cell) => cell.from !== cell.to)
     .sort((a, b) => b.subjects - a.subjects);
   const moved = moves.reduce((sum, cell) => sum + cell.subjects, 0);
-  return { flag, subjects: n, moved, share: share(moved), moves, matrix };
+  return {
+    flag,
+    subjects: n,
+    moved,
+    share: share(moved),
+    moves,
+    matrix,
+    defaults: { ...defaults },
+  };
 }
 
 function loaded(configuration: ConfigurationInput, options: EvaluatorOptions): Evaluator {
@@ -142,24 +161,23 @@ export function bucketingTally(
     flags.filter((f) => hasFractional(f.targeting, evaluators)).map((f) => f.definition.key),
   );
   const bucketed = keys.filter((key) => split.has(key));
-  const tallies = bucketed.map(() => new Map<string, number>());
+  const tallies: Tally[] = bucketed.map(() => ({ cells: new Map(), defaults: { from: 0, to: 0 } }));
   let n = 0;
   return {
     flags: bucketed,
     add(context) {
       n++;
       bucketed.forEach((flag, i) => {
-        const from = labelOf(before.resolveValue(flag, context));
-        const to = labelOf(after.resolveValue(flag, context));
-        const tally = tallies[i] as Map<string, number>;
-        const key = `${from}${SEP}${to}`;
-        tally.set(key, (tally.get(key) ?? 0) + 1);
+        const [a, b] = [before.resolveValue(flag, context), after.resolveValue(flag, context)];
+        const { cells, defaults } = tallies[i] as Tally;
+        const key = `${labelOf(a)}${SEP}${labelOf(b)}`;
+        cells.set(key, (cells.get(key) ?? 0) + 1);
+        if (a.reason === 'DEFAULT') defaults.from++;
+        if (b.reason === 'DEFAULT') defaults.to++;
       });
     },
     result() {
-      const moves = bucketed.map((flag, i) =>
-        flagMoves(flag, tallies[i] as Map<string, number>, n),
-      );
+      const moves = bucketed.map((flag, i) => flagMoves(flag, tallies[i] as Tally, n));
       return {
         from: options.from,
         to: options.to,
