@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { CliError, INPUT_EXITS, runCommand } from './command.js';
+import { diffBucketing, parseBucketing, type BucketingSwitch } from './diff-bucketing.js';
 import { diffFlags } from './diff-flags.js';
 import { sampleOutcomes, type FlagPair } from './diff-impact.js';
 import { printDiff } from './diff-output.js';
@@ -29,6 +30,12 @@ rollout's safe variant, else the default variant) from subjects who had it:
     (implicit flagKey + targetingKey bucketing): a rename re-buckets everyone;
   - a weight shrink, or a bucket before a treatment growing so that its range moves.
 
+With --bucketing v2..v3 (or v3..v2) it compares one flag file under two fractional bucketings
+instead: flagd's v2 (the default) and v3 (the evaluator option fractional: 'v3'). For each flag
+with a fractional it gives the share of subjects whose variant would change if the fleet switched,
+each move ("50.00 % of subjects move heads → tails"), and the from → to matrix; flags without a
+fractional are listed as unaffected. v3 hashes every subject anew: preview it before the switch.
+
 Subjects: 10,000 generated ones by default (targetingKey subject-0 … subject-9999), seeded random
 ids with --seed, or real contexts with --subjects-file (one JSON object per line).
 
@@ -37,16 +44,19 @@ Examples:
   git show HEAD~1:flags.yaml > /tmp/old.yaml && rampflag diff /tmp/old.yaml flags.yaml
   rampflag diff --from grpc://flagd:8015 flags.yaml --subjects-file users.jsonl
   rampflag diff old.json new.json --json --exit-zero
+  rampflag diff --bucketing v2..v3 flags.json --subjects-file users.jsonl
 
 Exit codes:
   0    no change (or --exit-zero)
-  1    the configurations differ (as diff(1) exits 1)
-  2    usage, or a flag file or subjects file that cannot be read or is invalid
+  1    the configurations differ (as diff(1) exits 1); with --bucketing, a subject moves
+  2    usage (e.g. a --bucketing other than v2..v3 or v3..v2), or a flag file or subjects file
+       that cannot be read or is invalid
   3    the server (--from) cannot be read
   130  stopped (Ctrl-C)`;
 
 interface Options extends SubjectOptions {
   readonly from?: string;
+  readonly bucketing?: BucketingSwitch;
   readonly exitZero?: boolean;
   readonly json?: boolean;
 }
@@ -54,7 +64,7 @@ interface Options extends SubjectOptions {
 function command(): Command {
   return withSubjectOptions(
     new Command('diff')
-      .usage('<old> <new> | --from <server> <new> [options]')
+      .usage('<old> <new> | --from <server> <new> | --bucketing v2..v3 <file> [options]')
       .description(
         'flags added, removed and changed, who moves between variants, and re-bucketing warnings',
       )
@@ -67,6 +77,11 @@ function command(): Command {
         'the old flags from a server: grpc://host:8015 or http://host:8014',
       ),
   )
+    .option(
+      '--bucketing <from..to>',
+      'one flag file under two fractional bucketings: v2..v3 or v3..v2',
+      parseBucketing,
+    )
     .option('--exit-zero', 'exit 0 when the configurations differ, too')
     .option('--json', 'print the report as JSON')
     .helpOption('-h, --help', 'print this help')
@@ -84,8 +99,9 @@ async function load(files: readonly string[], from: string | undefined, env: Nod
 
 /**
  * `rampflag diff <old> <new>` (or `--from <server> <new>`): the flags added, removed and changed,
- * the share of subjects moving between variants, and warnings for re-bucketing. Resolves with the
- * exit code.
+ * the share of subjects moving between variants, and warnings for re-bucketing. With
+ * `--bucketing v2..v3 <file>`: who moves if `fractional` bucketing switched. Resolves with the exit
+ * code.
  */
 export function diff(
   args: readonly string[],
@@ -95,6 +111,7 @@ export function diff(
   return runCommand(command(), args, io, INPUT_EXITS, async (parsed) => {
     const [files] = parsed.processedArgs as [string[]];
     const options = parsed.opts<Options>();
+    if (options.bucketing !== undefined) return bucketing(files, options, io);
     if (files.length !== (options.from === undefined ? 2 : 1)) {
       const want =
         options.from === undefined
@@ -106,6 +123,25 @@ export function diff(
     const [before, after] = await load(files, options.from, env);
     return compare(before, after, subjects, options, io);
   });
+}
+
+/** `--bucketing`: one file under two bucketings; resolves with the exit code. */
+async function bucketing(files: readonly string[], options: Options, io: CliIo): Promise<number> {
+  const [file] = files;
+  if (files.length !== 1 || file === undefined || options.from !== undefined)
+    throw new CliError(
+      'give one flag file with --bucketing, and no --from (rampflag diff --help)',
+      'usage',
+    );
+  const subjects = await subjectsFrom(options);
+  const moved = await diffBucketing(
+    file,
+    options.bucketing as BucketingSwitch,
+    subjects,
+    options,
+    io,
+  );
+  return moved && options.exitZero !== true ? CHANGES_EXIT : 0;
 }
 
 /** The report on `before` and `after`, printed; resolves with the exit code. */
