@@ -99,10 +99,9 @@ function hasFractional(rule: unknown, evaluators: ReadonlyMap<string, unknown>):
       visited.add(ref);
       continue;
     }
-    for (const key of Object.keys(node)) {
-      if (FRACTIONAL.has(key)) return true;
-      pending.push(node[key]);
-    }
+    const keys = Object.keys(node);
+    if (keys.length === 1 && FRACTIONAL.has(keys[0] as string)) return true;
+    for (const key of keys) pending.push(node[key]);
   }
   return false;
 }
