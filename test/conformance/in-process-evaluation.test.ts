@@ -1,12 +1,9 @@
-import { describeInProcessTestbed } from '../support/in-process-testbed.js';
+import { describeLaunchpadTestbed } from '../support/launchpad-testbed.js';
 import { SUPPLEMENT_FEATURES } from '../support/testbed.js';
 
 // The testbed's in-process provider scenarios that evaluate, against `rampflag serve`.
-describeInProcessTestbed('in-process provider against rampflag serve (evaluation)', [
-  'evaluation',
-  'targeting',
-  'metadata',
-  'disabled',
-  'selector',
-  ...SUPPLEMENT_FEATURES,
-]);
+describeLaunchpadTestbed(
+  'in-process provider against rampflag serve (evaluation)',
+  ['evaluation', 'targeting', 'metadata', 'disabled', 'selector', ...SUPPLEMENT_FEATURES],
+  'in-process',
+);

@@ -23,6 +23,15 @@ import { mergedTestbedFlags } from './testbed.js';
 /** The launchpad configurations of the flagd testbed, plus `socket` (default, on a unix socket). */
 export type LaunchpadConfig = 'default' | 'ssl' | 'metadata' | 'sync-payload' | 'socket';
 
+/** Which of a server's ports: gRPC sync (in-process providers) or evaluation (RPC providers). */
+export type LaunchpadPort = 'sync' | 'evaluation';
+
+/** The testbed envoy's routes: an authority, and the default config's port it leads to. */
+const ROUTES: Record<string, LaunchpadPort> = {
+  'sync.service': 'sync',
+  'rpc.service': 'evaluation',
+};
+
 export const TLS_DIR = resolve('test/fixtures/tls');
 const REPO = resolve('.');
 
@@ -62,9 +71,13 @@ function argsFor(config: LaunchpadConfig, dir: string): string[] {
  */
 export class Launchpad {
   readonly dir = mkdtempSync(join(tmpdir(), 'rampflag-launchpad-'));
-  /** Running servers and the sync port each bound (the front relays to it). */
-  readonly #running = new Map<LaunchpadConfig, { child: ChildProcess; port: number }>();
-  readonly #fronts = new Map<LaunchpadConfig, TcpFront>();
+  /** Running servers and the ports each bound (the fronts relay to them). */
+  readonly #running = new Map<
+    LaunchpadConfig,
+    { child: ChildProcess; ports: Record<LaunchpadPort, number> }
+  >();
+  /** The fronts, by config and port kind (`default/sync`). */
+  readonly #fronts = new Map<string, TcpFront>();
   readonly #restarts = new Set<Promise<void>>();
   /** Why a restart failed, for the step that then waits in vain. */
   restartError: Error | undefined;
@@ -84,16 +97,24 @@ export class Launchpad {
     symlinkSync(join(REPO, 'node_modules'), join(this.dir, 'node_modules'));
   }
 
-  /** The port a config's clients connect to (its front), the server started on first use. */
-  async port(config: LaunchpadConfig): Promise<number> {
-    let front = this.#fronts.get(config);
+  /**
+   * The port a config's clients connect to (its front for `kind`: sync for in-process providers,
+   * evaluation for RPC ones), the server started on first use.
+   */
+  async port(config: LaunchpadConfig, kind: LaunchpadPort = 'sync'): Promise<number> {
+    const key = `${config}/${kind}`;
+    let front = this.#fronts.get(key);
     if (front === undefined) {
       front = await TcpFront.open();
-      this.#fronts.set(config, front);
+      this.#fronts.set(key, front);
+      const running = this.#running.get(config);
+      if (running !== undefined) front.up(running.ports[kind]);
     }
     if (!this.#running.has(config)) await this.#spawn(config);
     return front.port;
   }
+
+  /** The unix socket a config serves on: `socket` serves sync there, `rpc-socket` evaluation. */
 
   get socketPath(): string {
     return join(this.dir, 'flagd.sock');
@@ -148,19 +169,21 @@ export class Launchpad {
 
   /**
    * The testbed's envoy on 9211: an HTTP/2 proxy that routes by `:authority`. `sync.service` goes
-   * to the default config's sync port; any other authority gets 404. Headers, body and trailers are
+   * to the default config's sync port, `rpc.service` to its evaluation port; any other authority
+   * gets 404. Headers, body and trailers are
    * relayed as they come, so a gRPC stream passes through whole.
    */
   async envoyPort(): Promise<number> {
     if (this.#envoy === undefined) {
       const server = createH2cServer();
       server.on('stream', (stream, headers) => {
-        if (headers[':authority'] !== 'sync.service') {
+        const kind = ROUTES[headers[':authority'] ?? ''];
+        if (kind === undefined) {
           stream.respond({ ':status': 404 });
           stream.end();
           return;
         }
-        const port = this.#running.get('default')?.port;
+        const port = this.#running.get('default')?.ports[kind];
         if (port === undefined) {
           stream.respond({ ':status': 503 });
           stream.end();
@@ -204,21 +227,24 @@ export class Launchpad {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Starts a config's server on fresh ports and points its front at it. */
+  /** Starts a config's server on fresh ports and points its fronts at it. */
   async #spawn(config: LaunchpadConfig): Promise<void> {
     const { child, ports } = await startServe([...argsFor(config, this.dir), ...servePortArgs()], {
       cwd: this.dir,
     });
-    this.#running.set(config, { child, port: ports.sync });
-    this.#fronts.get(config)?.up(ports.sync);
+    const bound = { sync: ports.sync, evaluation: ports.http };
+    this.#running.set(config, { child, ports: bound });
+    for (const kind of ['sync', 'evaluation'] as const)
+      this.#fronts.get(`${config}/${kind}`)?.up(bound[kind]);
   }
 
-  /** Stops a config's server (its streams end as it says goodbye); its front then refuses. */
+  /** Stops a config's server (its streams end as it says goodbye); its fronts then refuse. */
   async #kill(config: LaunchpadConfig): Promise<void> {
     const running = this.#running.get(config);
     if (running === undefined) return;
     this.#running.delete(config);
     await stopProcess(running.child);
-    this.#fronts.get(config)?.down();
+    for (const kind of ['sync', 'evaluation'] as const)
+      this.#fronts.get(`${config}/${kind}`)?.down();
   }
 }

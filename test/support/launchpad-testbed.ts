@@ -13,9 +13,12 @@ import { defineScenarios, loadPickles, reportAfterAll, Tally } from './gherkin.j
 import { Launchpad, TLS_DIR } from './launchpad.js';
 import { describeWithData, testbedDir } from './shared-data.js';
 
-/** Scenarios for an in-process provider at testbed v3.9.0. */
-export const IN_PROCESS_TAGS =
-  '@in-process and not @fractional-v1 and not @fractional-v3 and not @deprecated';
+/** The provider modes the launchpad scenarios run in: each has its tag in the testbed. */
+export type LaunchpadMode = 'in-process' | 'rpc';
+
+/** Scenarios for a provider in `mode` at testbed v3.9.0. */
+export const launchpadTags = (mode: LaunchpadMode): string =>
+  `@${mode} and not @fractional-v1 and not @fractional-v3 and not @deprecated`;
 
 const EVENTS = {
   ready: ProviderEvents.Ready,
@@ -25,7 +28,7 @@ const EVENTS = {
 } as const;
 type EventName = keyof typeof EVENTS;
 
-interface InProcessWorld extends FlagWorld {
+interface LaunchpadWorld extends FlagWorld {
   options: Record<string, unknown>;
   client?: Client;
   provider?: FlagdProvider;
@@ -54,7 +57,7 @@ let domains = 0;
  * Checks an ERROR event is a real one: it says why, and when initialisation failed, it is that
  * failure's event (the SDK reports the error `initialize()` threw), not some other error.
  */
-function checkError(w: InProcessWorld, details: EventDetails | undefined, first: boolean): void {
+function checkError(w: LaunchpadWorld, details: EventDetails | undefined, first: boolean): void {
   const message = details?.message;
   expect(message, 'an ERROR event says why').toEqual(expect.any(String));
   if (first && w.init?.ok === false) expect(message).toBe(w.init.error.message);
@@ -62,7 +65,7 @@ function checkError(w: InProcessWorld, details: EventDetails | undefined, first:
 
 /** Waits for an event of `name` and consumes it, so "ready → error → ready" needs a second READY. */
 async function consume(
-  w: InProcessWorld,
+  w: LaunchpadWorld,
   name: EventName,
   ms: number,
   launchpad: Launchpad,
@@ -90,27 +93,35 @@ async function consume(
   }
 }
 
-/** The provider settings for a testbed provider name (flagd-spec §g). */
-async function settingsFor(launchpad: Launchpad, name: string): Promise<FlagdProviderSettings> {
-  const local = { resolverType: 'in-process', host: '127.0.0.1' } as const;
+/**
+ * The provider settings for a testbed provider name (flagd-spec §g) in `mode`: an in-process
+ * provider connects to a config's sync port, an RPC one to its evaluation port.
+ */
+async function settingsFor(
+  launchpad: Launchpad,
+  name: string,
+  mode: LaunchpadMode,
+): Promise<FlagdProviderSettings> {
+  const local = { resolverType: mode, host: '127.0.0.1' } as const;
+  const kind = mode === 'rpc' ? 'evaluation' : 'sync';
   switch (name) {
     case 'stable':
-      return { ...local, port: await launchpad.port('default') };
+      return { ...local, port: await launchpad.port('default', kind) };
     case 'syncpayload':
-      return { ...local, port: await launchpad.port('sync-payload') };
+      return { ...local, port: await launchpad.port('sync-payload', kind) };
     case 'metadata':
-      return { ...local, port: await launchpad.port('metadata') };
+      return { ...local, port: await launchpad.port('metadata', kind) };
     case 'ssl':
       return {
         ...local,
         host: 'localhost',
-        port: await launchpad.port('ssl'),
+        port: await launchpad.port('ssl', kind),
         tls: true,
         certPath: join(TLS_DIR, 'ca-cert.pem'),
       };
     case 'socket':
-      await launchpad.port('socket');
-      return { resolverType: 'in-process', socketPath: launchpad.socketPath };
+      await launchpad.port('socket', kind);
+      return { resolverType: mode, socketPath: launchpad.socketPath };
     case 'unavailable':
       return { ...local, port: await launchpad.unavailablePort() };
     case 'forbidden':
@@ -125,7 +136,7 @@ async function settingsFor(launchpad: Launchpad, name: string): Promise<FlagdPro
  * did not fails the step with its error; an unavailable or forbidden one must fail, and for the
  * reason its name says (its ERROR event is then checked against this error, see {@link consume}).
  */
-function checkInit(name: string, init: NonNullable<InProcessWorld['init']>): void {
+function checkInit(name: string, init: NonNullable<LaunchpadWorld['init']>): void {
   const expected = FAILING[name];
   if (expected === undefined) {
     if (!init.ok)
@@ -136,8 +147,8 @@ function checkInit(name: string, init: NonNullable<InProcessWorld['init']>): voi
   expect(init.error.message, `why the ${name} provider failed`).toMatch(expected);
 }
 
-function steps(launchpad: Launchpad) {
-  return evaluationSteps<InProcessWorld>(evaluateWithClient)
+function steps(launchpad: Launchpad, mode: LaunchpadMode) {
+  return evaluationSteps<LaunchpadWorld>(evaluateWithClient)
     .define(/^an option "targetUri" of type "String" with value "(.*)"$/, async (w, [uri]) => {
       // the testbed's envoy listens on <port>; ours on a free one
       w.options['targetUri'] = (uri as string).replace(
@@ -152,12 +163,12 @@ function steps(launchpad: Launchpad) {
           : typedValue(type as string, value as string);
     })
     .define(/^an? (\w+) flagd provider$/, async (w, [name]) => {
-      const base = await settingsFor(launchpad, name as string);
+      const base = await settingsFor(launchpad, name as string, mode);
       // through envoy, the target URI alone says where to go: no host or port to fall back on
       const { host: _host, port: _port, ...viaProxy } = base;
       const settings = { ...('targetUri' in w.options ? viaProxy : base), ...w.options };
       const provider = new FlagdProvider(settings as FlagdProviderSettings);
-      const domain = `in-process-${++domains}`;
+      const domain = `${mode}-${++domains}`;
       const client = OpenFeature.getClient(domain);
       for (const [event, type] of Object.entries(EVENTS))
         client.addHandler(type, (details) => w.events.push([event as EventName, details]));
@@ -193,22 +204,26 @@ function steps(launchpad: Launchpad) {
 }
 
 /**
- * Declares the testbed's in-process provider scenarios of `features` (testbed feature names, or
+ * Declares the testbed's provider scenarios for `mode` of `features` (testbed feature names, or
  * paths of supplement feature files) against `rampflag serve` child processes, serving the testbed
  * flags through re-created launchpad configs.
  */
-export function describeInProcessTestbed(title: string, features: readonly string[]): void {
+export function describeLaunchpadTestbed(
+  title: string,
+  features: readonly string[],
+  mode: LaunchpadMode,
+): void {
   describeWithData(testbedDir, title, () => {
     const launchpad = testbedDir === undefined ? undefined : new Launchpad(testbedDir);
     const tally = new Tally(`flagd-testbed gherkin ${title}`);
-    const newWorld = (): InProcessWorld => ({
+    const newWorld = (): LaunchpadWorld => ({
       context: {},
       options: {},
       events: [],
       changed: [],
       consumed: 0,
     });
-    const close = async (w: InProcessWorld) => {
+    const close = async (w: LaunchpadWorld) => {
       await w.provider?.onClose();
     };
     vi.setConfig({ testTimeout: 60_000 }); // a lost connection takes seconds to come back
@@ -219,9 +234,9 @@ export function describeInProcessTestbed(title: string, features: readonly strin
         ? feature
         : join(testbedDir as string, 'gherkin', `${feature}.feature`);
       describe(`${basename(file, '.feature')}.feature`, () => {
-        const pickles = loadPickles(file, IN_PROCESS_TAGS);
+        const pickles = loadPickles(file, launchpadTags(mode));
         it('has scenarios', () => expect(pickles.length).toBeGreaterThan(0));
-        defineScenarios(pickles, steps(launchpad as Launchpad), tally, newWorld, close);
+        defineScenarios(pickles, steps(launchpad as Launchpad, mode), tally, newWorld, close);
       });
     }
     reportAfterAll(tally);
