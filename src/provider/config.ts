@@ -178,7 +178,7 @@ function checkResolver(value: unknown, where: string): ResolverType {
 /**
  * The provider's configuration: each option from `options`, else its `FLAGD_*` variable, else
  * flagd's default. flagd's rules apply: `in-process` with an `offlineFlagSourcePath` becomes
- * `file`; `file` without a path is an error; the port defaults by resolver, and `FLAGD_SYNC_PORT`
+ * `file` (and so does no resolver at all, where flagd's `rpc` would ignore the path); `file` without a path is an error; the port defaults by resolver, and `FLAGD_SYNC_PORT`
  * wins over `FLAGD_PORT` for `in-process`. Throws {@link FlagdConfigError}.
  */
 export function resolveConfig(
@@ -198,7 +198,11 @@ export function resolveConfig(
           : fallback;
   }
   let resolverType = checkResolver(values['resolverType'], 'resolverType');
-  if (resolverType === 'in-process' && values['offlineFlagSourcePath'] !== null)
+  const resolverGiven =
+    (options.resolverType ?? options.resolver) !== undefined ||
+    (env['FLAGD_RESOLVER'] ?? '') !== '';
+  // a flag file and no resolver asked for: file mode, as the path says (rpc would ignore it)
+  if ((resolverType === 'in-process' || !resolverGiven) && values['offlineFlagSourcePath'] !== null)
     resolverType = 'file';
   if (resolverType === 'file' && values['offlineFlagSourcePath'] === null) {
     throw new FlagdConfigError(

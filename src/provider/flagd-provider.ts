@@ -104,8 +104,8 @@ export class FlagdProvider implements Provider {
     this.#rpcMode = given === undefined && this.config.resolverType === 'rpc';
     if (this.#rpcMode && this.config.offlineFlagSourcePath !== null) {
       throw new FlagdConfigError(
-        'offlineFlagSourcePath is read in file mode: set resolverType to "in-process" (as with ' +
-          '@openfeature/flagd-provider) or "file"; resolverType "rpc" (the default) ignores it',
+        'offlineFlagSourcePath is read in file mode, but resolverType is "rpc", which would ignore ' +
+          'it: drop resolverType (or FLAGD_RESOLVER), or set it to "in-process" or "file"',
       );
     }
     this.#makeSource =

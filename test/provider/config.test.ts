@@ -28,6 +28,19 @@ describe('resolveConfig', () => {
     ).toBe('file');
   });
 
+  it('reads a flag file with no resolver asked for, and keeps an explicit rpc as flagd does', () => {
+    expect(resolveConfig({ offlineFlagSourcePath: 'f.json' }, {}).resolverType).toBe('file');
+    expect(resolveConfig({}, { FLAGD_OFFLINE_FLAG_SOURCE_PATH: 'f.json' }).resolverType).toBe(
+      'file',
+    );
+    expect(
+      resolveConfig({ offlineFlagSourcePath: 'f.json' }, { FLAGD_RESOLVER: 'rpc' }).resolverType,
+    ).toBe('rpc');
+    expect(
+      resolveConfig({ offlineFlagSourcePath: 'f.json' }, { FLAGD_RESOLVER: '' }).resolverType,
+    ).toBe('file');
+  });
+
   it.each([
     [{}, { FLAGD_PORT: 'eighty' }, /FLAGD_PORT: "eighty" is not an integer/],
     [{}, { FLAGD_TLS: 'yes' }, /FLAGD_TLS: "yes" is not true or false/],

@@ -116,12 +116,18 @@ describe('FlagdProvider', () => {
     ).rejects.toThrow(/within deadlineMs \(30 ms\)/);
   });
 
-  it.each([[{ offlineFlagSourcePath: 'flags.json' }, /set resolverType to "in-process"/]])(
-    'refuses %j at construction, saying what to do instead',
-    (options, message) => {
-      expect(() => new FlagdProvider(options)).toThrow(message);
-    },
-  );
+  it.each([
+    [{ resolverType: 'rpc' as const, offlineFlagSourcePath: 'flags.json' }, /drop resolverType/],
+    [{ resolver: 'rpc' as const, offlineFlagSourcePath: 'flags.json' }, /resolverType is "rpc"/],
+  ])('refuses %j at construction, saying what to do instead', (options, message) => {
+    expect(() => new FlagdProvider(options)).toThrow(message);
+  });
+
+  it('reads a flag file when no resolver is asked for, whatever flagd would default to', () => {
+    expect(new FlagdProvider({ offlineFlagSourcePath: 'flags.json' }).config.resolverType).toBe(
+      'file',
+    );
+  });
 });
 
 describe("FlagdProvider's sink, given what it cannot load", () => {
