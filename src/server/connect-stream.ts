@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import type { GrpcServerStream } from './grpc-evaluation.js';
 import { MAX_GRPC_REQUEST_BYTES } from './grpc-evaluation.js';
-import { pathOf, sendJson } from './http-util.js';
+import { pathOf, readBytes, sendJson } from './http-util.js';
 
 /** The `EventStream` paths the Connect streaming protocol serves. */
 const PATH = /^\/(flagd\.evaluation\.v[12]|schema\.v1)\.Service\/EventStream$/;
@@ -58,20 +58,6 @@ function endStream(code: grpc.status, details: string): Buffer {
       ? {}
       : { error: { code: CONNECT_CODES[code] ?? 'unknown', message: details } };
   return envelope(END_STREAM, Buffer.from(JSON.stringify(body)));
-}
-
-/** The request body, or undefined once it is over `limit` bytes (reading stops there). */
-async function readBytes(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 type Refusal = { readonly code: grpc.status; readonly details: string };

@@ -19,6 +19,7 @@ import type { FlagActionDeps } from './flag-actions.js';
 import { Operations } from './operations.js';
 import { TokenTable, type HashedGrant, type TokenGrant } from './roles.js';
 import { handleConnectStream, type ConnectStreamDeps } from './connect-stream.js';
+import { handleProtoUnary } from './connect-unary.js';
 import { corsHeaders, handlePreflight } from './cors.js';
 import { handleEvaluation } from './evaluation-api.js';
 import { JSON_EVENTS, PROTO_EVENTS } from './event-changes.js';
@@ -461,6 +462,7 @@ export class FlagServer {
       res.setHeader(name, value);
     if (await handleConnectStream(req, res, this.#connectStreams)) return;
     const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
+    if (await handleProtoUnary(req, res, deps)) return;
     if (await handleEvaluation(req, res, deps)) return;
     if (req.method === 'GET' && pathOf(req) === '/sync/sse') this.#subscribeSse(req, res, 'sse');
     else if (!this.#health(req, res)) res.writeHead(404).end();

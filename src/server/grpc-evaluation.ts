@@ -155,13 +155,17 @@ function depthOf(value: JsonValue, depth = 0): number {
   return deepest;
 }
 
-/** A Resolve<T> call's answer: the encoded response, or the status to end it with. */
-function answer(
+/**
+ * A `Resolve<T>` or `ResolveAll` call's answer in protobuf, for gRPC, gRPC-Web and Connect's
+ * `application/proto`: the encoded response, or the status to end it with. Throws for a message
+ * that is not protobuf. @internal
+ */
+export function answerMessage(
   evaluator: Evaluator,
   method: string,
   message: Uint8Array,
   v2: boolean,
-  deps: GrpcEvaluationDeps,
+  deps: Pick<GrpcEvaluationDeps, 'evaluated' | 'maxDepth'>,
 ): Uint8Array | { code: grpc.status; details: string } {
   if (method === 'ResolveAll') {
     if (v2) return { code: grpc.status.UNIMPLEMENTED, details: 'ResolveAll is a v1 method' };
@@ -255,9 +259,9 @@ export function handleGrpcStream(
       } catch (error) {
         return fail(stream, grpc.status.INVALID_ARGUMENT, (error as Error).message);
       }
-      let response: ReturnType<typeof answer>;
+      let response: ReturnType<typeof answerMessage>;
       try {
-        response = answer(evaluator, method, message, v2, deps);
+        response = answerMessage(evaluator, method, message, v2, deps);
       } catch (error) {
         // a message that is not protobuf, or a context nested past the decoder's bound
         return fail(stream, grpc.status.INVALID_ARGUMENT, (error as Error).message);

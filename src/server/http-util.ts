@@ -46,6 +46,20 @@ export async function readBody(
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The request body's bytes, or undefined once they are over `limit` (reading stops there). @internal */
+export async function readBytes(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 /**
  * A request's JSON body (`{}` when empty) within {@link MAX_BODY} bytes and `maxDepth` levels, or
  * the status and message to refuse it with. @internal

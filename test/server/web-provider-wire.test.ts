@@ -4,7 +4,13 @@ import type { Logger } from '@openfeature/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryFlagSource } from 'rampflag';
 import type { FlagServerOptions } from 'rampflag/server';
-import { decodeEventMessage } from '../../src/grpc/evaluation-wire.js';
+import {
+  decodeEventMessage,
+  decodeResolveAllResponse,
+  decodeResolveResponse,
+  encodeResolveAllRequest,
+  encodeResolveRequest,
+} from '../../src/grpc/evaluation-wire.js';
 import { JSON_EVENTS } from '../../src/server/event-changes.js';
 import type { GrpcServerStream } from '../../src/server/grpc-evaluation.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
@@ -223,6 +229,87 @@ describe('a bad EventStream request', () => {
     expect(res.status).toBe(405);
     expect(await res.json()).toEqual({ code: 'unimplemented', message: 'use POST' });
   });
+});
+
+describe('Connect unary in application/proto (connect-web with useBinaryFormat)', () => {
+  const post = (url: string, body: Uint8Array, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/proto', 'connect-protocol-version': '1', ...headers },
+      body,
+    });
+
+  it('answers ResolveAll and Resolve<T> in protobuf, as the JSON API does', async () => {
+    const { url } = await serve();
+    const all = await post(
+      url + '/flagd.evaluation.v1.Service/ResolveAll',
+      encodeResolveAllRequest({ ring: 'internal' }),
+    );
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe('application/proto');
+    const decoded = decodeResolveAllResponse(new Uint8Array(await all.arrayBuffer()));
+    expect(decoded.flags['checkout']).toMatchObject({
+      reason: 'TARGETING_MATCH',
+      variant: 'on',
+      value: true,
+    });
+    expect(decoded.flags['limit']).toMatchObject({ value: 10, variant: 'ten' });
+    expect(Object.keys(decoded.flags).sort()).toEqual(['checkout', 'limit']);
+    const one = await post(
+      url + '/flagd.evaluation.v2.Service/ResolveFloat',
+      encodeResolveRequest({ flagKey: 'limit', context: {} }),
+    );
+    expect(decodeResolveResponse('Float', new Uint8Array(await one.arrayBuffer()))).toMatchObject({
+      value: 10,
+      variant: 'ten',
+      reason: 'STATIC',
+    });
+  });
+
+  it.each([
+    [
+      'an unknown flag',
+      'ResolveBoolean',
+      encodeResolveRequest({ flagKey: 'nope', context: {} }),
+      {},
+      404,
+      'not_found',
+    ],
+    [
+      'bytes that are not protobuf',
+      'ResolveAll',
+      new Uint8Array([0xff, 0xff, 0xff]),
+      {},
+      400,
+      'invalid_argument',
+    ],
+    [
+      'an oversized message',
+      'ResolveAll',
+      new Uint8Array(70 * 1024),
+      {},
+      429,
+      'resource_exhausted',
+    ],
+    [
+      'a bad selector',
+      'ResolveAll',
+      new Uint8Array(0),
+      { 'flagd-selector': 'nope=x' },
+      400,
+      'invalid_argument',
+    ],
+    ['gzip', 'ResolveAll', new Uint8Array(0), { 'content-encoding': 'gzip' }, 501, 'unimplemented'],
+  ] as const)(
+    'refuses %s with a Connect JSON error',
+    async (_, method, body, headers, status, code) => {
+      const { url } = await serve();
+      const res = await post(`${url}/flagd.evaluation.v1.Service/${method}`, body, headers);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(await res.json()).toMatchObject({ code });
+    },
+  );
 });
 
 describe('CORS on the evaluation port', () => {
