@@ -31,6 +31,7 @@ import { DEFAULT_MAX_SELECTIONS, ServedFlags } from './served-flags.js';
 import { addSyncService } from './sync-service.js';
 import { handleGrpcStream, type GrpcEvaluationDeps } from './grpc-evaluation.js';
 import { serveHttp2, type Http2Side } from './h2c.js';
+import { isGrpc, serveAsHttp1 } from './h2-web.js';
 import { SourceStore } from './source-store.js';
 import { DEFAULT_MAX_STREAM_BUFFER_BYTES, Subscribers } from './subscribers.js';
 
@@ -162,7 +163,8 @@ export interface BoundPorts {
 }
 
 const SILENT: Logger = { error() {}, warn() {}, info() {}, debug() {} };
-type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/** Answers a request; `http2` for an HTTP/2 request that is not gRPC (Connect, JSON, CORS). */
+type HttpHandler = (req: IncomingMessage, res: ServerResponse, http2: boolean) => Promise<void>;
 
 /**
  * Serves flags the way flagd does: to in-process providers over `flagd.sync.v1.FlagSyncService`
@@ -258,7 +260,7 @@ export class FlagServer {
     const httpPort = await this.#listen(
       host,
       this.#options.httpPort ?? 8013,
-      (req, res) => this.#routeHttp(req, res),
+      (req, res, http2) => this.#routeHttp(req, res, http2),
       'evaluation',
       this.#grpcEvaluation(),
     );
@@ -406,9 +408,9 @@ export class FlagServer {
     grpcDeps?: GrpcEvaluationDeps,
   ): Promise<number | undefined> {
     if (port === null) return Promise.resolve(undefined);
-    const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const listener = (req: IncomingMessage, res: ServerResponse, http2 = false) => {
       res.once('finish', () => this.#metrics.request(name, res.statusCode));
-      handler(req, res).catch((error: unknown) => {
+      handler(req, res, http2).catch((error: unknown) => {
         if (!res.headersSent)
           sendJson(res, 500, { code: 'internal', message: (error as Error).message });
         else res.end();
@@ -436,7 +438,13 @@ export class FlagServer {
         serveHttp2(
           server,
           tls !== undefined,
-          (stream, headers) => handleGrpcStream(stream, headers, grpcDeps),
+          (stream, headers, _flags, rawHeaders) => {
+            if (isGrpc(headers)) handleGrpcStream(stream, headers, grpcDeps);
+            else
+              serveAsHttp1(stream, headers, rawHeaders, this.#limits.requestTimeoutMs, (req, res) =>
+                listener(req, res, true),
+              );
+          },
           {
             headersTimeoutMs: limits.headersTimeout,
             idleTimeoutMs: this.#limits.keepAliveTimeoutMs,
@@ -452,10 +460,10 @@ export class FlagServer {
   }
 
   /**
-   * The evaluation API (Connect unary and the Connect `EventStream`, for browsers too), SSE sync,
-   * and (as a convenience) the health endpoints.
+   * The evaluation API (Connect unary and the Connect `EventStream`, for browsers too, over HTTP/1.1
+   * and HTTP/2), SSE sync (HTTP/1.1), and (as a convenience) the health endpoints.
    */
-  async #routeHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #routeHttp(req: IncomingMessage, res: ServerResponse, http2: boolean): Promise<void> {
     const origins = this.#options.corsOrigins ?? ['*'];
     if (handlePreflight(req, res, origins)) return;
     for (const [name, value] of Object.entries(corsHeaders(req, origins)))
@@ -464,7 +472,8 @@ export class FlagServer {
     const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
     if (await handleProtoUnary(req, res, deps)) return;
     if (await handleEvaluation(req, res, deps)) return;
-    if (req.method === 'GET' && pathOf(req) === '/sync/sse') this.#subscribeSse(req, res, 'sse');
+    if (req.method === 'GET' && pathOf(req) === '/sync/sse' && !http2)
+      this.#subscribeSse(req, res, 'sse');
     else if (!this.#health(req, res)) res.writeHead(404).end();
   }
 

@@ -29,7 +29,12 @@ export interface Http2Side {
   closeAll(graceMs: number): void;
 }
 
-type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+type StreamHandler = (
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  flags: number,
+  rawHeaders: string[],
+) => void;
 
 /** Closes a session once it has had no stream for `idleMs`. */
 function idleClose(session: ServerHttp2Session, idleMs: number): void {

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@openfeature/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,7 +20,7 @@ import { ServerMetrics } from '../../src/server/metrics.js';
 import { ServedFlags } from '../../src/server/served-flags.js';
 import { parseSelector } from '../../src/server/selector.js';
 import { Subscribers } from '../../src/server/subscribers.js';
-import { connectStream, envelope } from '../support/connect-client.js';
+import { connectStream, envelope, splitEnvelopes } from '../support/connect-client.js';
 import { until } from '../support/provider-events.js';
 import { rawRequest } from '../support/raw-http.js';
 import { serverOnFreePorts, shopFlags } from '../support/test-server.js';
@@ -414,4 +417,80 @@ describe('a Connect EventStream whose client stops reading', () => {
       type: 'configuration_change',
     });
   }, 60_000);
+});
+
+describe('Connect over HTTP/2 (browsers negotiate h2 on a TLS port)', () => {
+  const tlsDir = join('test', 'fixtures', 'tls');
+  const tls = {
+    cert: readFileSync(join(tlsDir, 'server-cert.pem')),
+    key: readFileSync(join(tlsDir, 'server-key.pem')),
+  };
+
+  /** One HTTP/2 request: the response headers, then its body as it comes. */
+  function h2Request(session: ClientHttp2Session, headers: Record<string, string>, body?: Buffer) {
+    const stream = session.request({ ':method': 'POST', ...headers });
+    stream.end(body);
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const response = new Promise<Record<string, unknown>>((done) => stream.once('response', done));
+    const ended = new Promise<void>((done) => stream.once('close', () => done()));
+    return { stream, response, ended, body: () => Buffer.concat(chunks) };
+  }
+
+  it.each([
+    ['h2c (prior knowledge)', false],
+    ['TLS with ALPN h2', true],
+  ] as const)('serves ResolveAll, the EventStream and CORS on %s', async (_, secure) => {
+    const { source, httpPort } = await serve(secure ? { tls } : {});
+    const session = connectHttp2(
+      `${secure ? 'https' : 'http'}://localhost:${httpPort}`,
+      secure ? { ca: readFileSync(join(tlsDir, 'ca-cert.pem')) } : {},
+    );
+    session.on('error', () => undefined);
+    stops.push(() => void session.destroy());
+    const all = h2Request(
+      session,
+      {
+        ':path': '/flagd.evaluation.v1.Service/ResolveAll',
+        'content-type': 'application/json',
+        origin: 'https://app.example',
+      },
+      Buffer.from('{"context":{"ring":"internal"}}'),
+    );
+    expect(await all.response).toMatchObject({
+      ':status': 200,
+      'content-type': 'application/json',
+      'access-control-allow-origin': '*',
+    });
+    await all.ended;
+    expect(json(all.body())).toMatchObject({
+      flags: { checkout: { boolValue: true, variant: 'on', reason: 'TARGETING_MATCH' } },
+    });
+    const events = h2Request(
+      session,
+      { ':path': EVENTS, 'content-type': 'application/connect+json' },
+      envelope('{}'),
+    );
+    expect(await events.response).toMatchObject({
+      ':status': 200,
+      'content-type': 'application/connect+json',
+    });
+    await until(() => events.body().length > 0, 'provider_ready');
+    source.setValue('limit', 20);
+    await until(() => splitEnvelopes(events.body()).envelopes.length === 2, 'the change');
+    const [ready, change] = splitEnvelopes(events.body()).envelopes;
+    expect(json(ready?.data as Buffer)).toEqual({ type: 'provider_ready' });
+    expect(json(change?.data as Buffer)).toMatchObject({ type: 'configuration_change' });
+    const preflight = session.request({
+      ':method': 'OPTIONS',
+      ':path': EVENTS,
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+    });
+    preflight.end();
+    expect(await new Promise((done) => preflight.once('response', done))).toMatchObject({
+      ':status': 204,
+      'access-control-allow-origin': '*',
+    });
+  });
 });
