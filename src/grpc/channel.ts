@@ -14,7 +14,46 @@ export type ChannelOptions = Pick<
   | 'tls'
   | 'certPath'
   | 'keepAliveTime'
+  | 'retryBackoffMs'
+  | 'retryBackoffMaxMs'
 >;
+
+/** The flagd services a provider calls: the retry policy covers each of them. */
+const FLAGD_SERVICES = [
+  'flagd.evaluation.v1.Service',
+  'flagd.evaluation.v2.Service',
+  'flagd.sync.v1.FlagSyncService',
+];
+
+/** Milliseconds as a protobuf Duration's JSON (`"0.25s"`), at least 1 ms (gRPC refuses 0). */
+const duration = (ms: number): string => `${Math.max(1, Math.round(ms)) / 1000}s`;
+
+/**
+ * gRPC's per-call retry policy, as flagd's providers configure it (flagd-spec §f): a call that
+ * fails with UNAVAILABLE or UNKNOWN before any answer is tried again, up to 3 attempts (the JS
+ * provider's count), backing off from `retryBackoffMs` to `retryBackoffMaxMs`, doubling. So a
+ * server restarting behind a load balancer costs an evaluation a short wait, not an error.
+ * @internal
+ */
+export function retryServiceConfig(
+  options: Pick<FlagdConfig, 'retryBackoffMs' | 'retryBackoffMaxMs'>,
+): string {
+  const initial = Math.max(1, options.retryBackoffMs);
+  return JSON.stringify({
+    methodConfig: [
+      {
+        name: FLAGD_SERVICES.map((service) => ({ service })),
+        retryPolicy: {
+          maxAttempts: 3,
+          initialBackoff: duration(initial),
+          maxBackoff: duration(Math.max(initial, options.retryBackoffMaxMs)),
+          backoffMultiplier: 2,
+          retryableStatusCodes: ['UNAVAILABLE', 'UNKNOWN'],
+        },
+      },
+    ],
+  });
+}
 
 const ENVOY = /^envoy:\/\/([^/]+)\/(.+)$/;
 
@@ -53,7 +92,8 @@ export const MAX_SYNC_MESSAGE_BYTES = 16 * 1024 * 1024 + 1024 * 1024;
  * A gRPC client for flagd's options. With `keepAliveTime`, HTTP/2 pings go every `keepAliveTime`
  * ms, and a ping not answered within as long again ends the connection, so a silent network
  * partition is noticed within about twice `keepAliveTime` (gRPC's default would wait 20 s).
- * `extra` adds channel options (the RPC resolver's reconnect backoff).
+ * Calls that fail before any answer are retried ({@link retryServiceConfig}). `extra` adds channel
+ * options (the RPC resolver's reconnect backoff).
  * @internal
  */
 export function channelFor(options: ChannelOptions, extra: grpc.ChannelOptions = {}): grpc.Client {
@@ -66,6 +106,7 @@ export function channelFor(options: ChannelOptions, extra: grpc.ChannelOptions =
       ? { 'grpc.keepalive_time_ms': keepAliveTime, 'grpc.keepalive_timeout_ms': keepAliveTime }
       : {}),
     ...(authority === null ? {} : { 'grpc.default_authority': authority }),
+    'grpc.service_config': retryServiceConfig(options),
     ...extra,
   };
   return new grpc.Client(target, credentialsOf(options), channelOptions);
