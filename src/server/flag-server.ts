@@ -29,7 +29,12 @@ import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
 import { parseSelector, type Selector } from './selector.js';
 import { DEFAULT_MAX_SELECTIONS, ServedFlags } from './served-flags.js';
 import { addSyncService } from './sync-service.js';
-import { handleGrpcStream, type GrpcEvaluationDeps } from './grpc-evaluation.js';
+import {
+  handleGrpcStream,
+  type GrpcEvaluationDeps,
+  type GrpcServerStream,
+} from './grpc-evaluation.js';
+import { handleGrpcWeb } from './grpc-web.js';
 import { serveHttp2, type Http2Side } from './h2c.js';
 import { isGrpc, serveAsHttp1 } from './h2-web.js';
 import { SourceStore } from './source-store.js';
@@ -468,8 +473,9 @@ export class FlagServer {
     if (handlePreflight(req, res, origins)) return;
     for (const [name, value] of Object.entries(corsHeaders(req, origins)))
       res.setHeader(name, value);
-    if (await handleConnectStream(req, res, this.#connectStreams)) return;
     const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
+    if (await handleGrpcWeb(req, res, { ...deps, subscribe: this.#grpcWebStream })) return;
+    if (await handleConnectStream(req, res, this.#connectStreams)) return;
     if (await handleProtoUnary(req, res, deps)) return;
     if (await handleEvaluation(req, res, deps)) return;
     if (req.method === 'GET' && pathOf(req) === '/sync/sse' && !http2)
@@ -487,6 +493,9 @@ export class FlagServer {
         format === 'json' ? JSON_EVENTS : PROTO_EVENTS,
       ),
   };
+
+  readonly #grpcWebStream = (call: GrpcServerStream, req: IncomingMessage) =>
+    this.#subscribers.addGrpcEvents(call, this.#requestSelector(req), 'grpc-web-events');
 
   readonly #pick = (req: IncomingMessage) => this.#flags.evaluatorFor(this.#requestSelector(req));
   readonly #evaluated = (key: string, result: EvaluationResult<unknown>) =>

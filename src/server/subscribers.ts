@@ -15,9 +15,15 @@ const REFETCH = 'event: message\ndata: {"type":"refetchEvaluation"}\n\n';
 
 /**
  * The transports of streams: `grpc-events` is the evaluation service's `EventStream` over gRPC,
- * `connect-events` the same over the Connect streaming protocol (flagd's web provider). @internal
+ * `connect-events` the same over the Connect streaming protocol (flagd's web provider),
+ * `grpc-web-events` over gRPC-Web. @internal
  */
-export type Transport = 'grpc' | 'sse' | 'ofrep-sse' | 'grpc-events' | 'connect-events';
+export type Transport =
+  'grpc' | 'sse' | 'ofrep-sse' | 'grpc-events' | 'connect-events' | 'grpc-web-events';
+
+/** The event-stream transports {@link Delivery} lists only while such streams are open. */
+type BrowserTransport = 'connect-events' | 'grpc-web-events';
+const BROWSER_TRANSPORTS: readonly BrowserTransport[] = ['connect-events', 'grpc-web-events'];
 
 /** How often an `EventStream` gets flagd's `keep_alive` event (flagd-spec §d.2): 20 s. @internal */
 export const EVENT_KEEP_ALIVE_MS = 20_000;
@@ -38,15 +44,15 @@ export interface Delivery {
   /** Open streams not yet up to date with `version`: `streams - sent`. */
   readonly pending: number;
   /**
-   * The same counts for each transport; `connect-events` is listed only while such streams are
-   * open (older clients compare the four others exactly).
+   * The same counts for each transport; `connect-events` and `grpc-web-events` are listed only
+   * while such streams are open (clients written before them compare the four others exactly).
    */
   readonly transports: Readonly<
     Record<
-      Exclude<Transport, 'connect-events'>,
+      Exclude<Transport, BrowserTransport>,
       { readonly streams: number; readonly sent: number }
     > &
-      Partial<Record<'connect-events', { readonly streams: number; readonly sent: number }>>
+      Partial<Record<BrowserTransport, { readonly streams: number; readonly sent: number }>>
   >;
 }
 
@@ -162,7 +168,7 @@ export class Subscribers {
   addGrpcEvents(
     call: GrpcServerStream,
     selector: Selector,
-    transport: 'grpc-events' | 'connect-events' = 'grpc-events',
+    transport: 'grpc-events' | BrowserTransport = 'grpc-events',
     encoding: EventEncoding = PROTO_EVENTS,
   ): void {
     let pending = 0;
@@ -301,6 +307,7 @@ export class Subscribers {
       'ofrep-sse': { streams: 0, sent: 0 },
       'grpc-events': { streams: 0, sent: 0 },
       'connect-events': { streams: 0, sent: 0 },
+      'grpc-web-events': { streams: 0, sent: 0 },
     };
     let sent = 0;
     for (const subscriber of this.#open) {
@@ -312,17 +319,8 @@ export class Subscribers {
       }
     }
     const streams = this.#open.size;
-    if (transports['connect-events'].streams === 0) {
-      const { 'connect-events': _none, ...listed } = transports;
-      return {
-        version,
-        current: this.#flags.version,
-        streams,
-        sent,
-        pending: streams - sent,
-        transports: listed,
-      };
-    }
+    for (const name of BROWSER_TRANSPORTS)
+      if (transports[name].streams === 0) delete (transports as Partial<typeof transports>)[name];
     return {
       version,
       current: this.#flags.version,
