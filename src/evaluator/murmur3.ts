@@ -35,10 +35,63 @@ function finish(h: number, k: number, tail: number, length: number): number {
  * @internal
  */
 export function murmur3(prefix: string, suffix = '', seed = 0): number {
+  return murmur3From(prefix, suffix, seed, seed | 0, 0);
+}
+
+/**
+ * MurmurHash3 of `prefix + suffix` that mixes the whole blocks of a prefix once and reuses them
+ * while the prefix stays the same (the implicit key's prefix is the flag key, the same in every
+ * evaluation of a flag). One per rule: it remembers the last prefix. @internal
+ */
+export class PrefixMurmur3 {
+  #prefix: string | undefined;
+  /** The state after the prefix's whole blocks, and where they end; `-1` when not ASCII. */
+  #h = 0;
+  #at = -1;
+
+  hash(prefix: string, suffix: string): number {
+    if (prefix !== this.#prefix) {
+      this.#at = asciiBlocks(prefix);
+      this.#h = this.#at < 0 ? 0 : mixBlocks(prefix, this.#at);
+      this.#prefix = prefix;
+    }
+    return this.#at < 0
+      ? murmur3(prefix, suffix)
+      : murmur3From(prefix, suffix, 0, this.#h, this.#at);
+  }
+}
+
+/** Where the whole four-character blocks of an ASCII `text` end, or `-1` when it is not ASCII. */
+function asciiBlocks(text: string): number {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return -1;
+  return text.length & ~3;
+}
+
+/** The hash state (seed 0) after the ASCII blocks of `text` before `end`. */
+function mixBlocks(text: string, end: number): number {
+  let h = 0;
+  for (let i = 0; i < end; i += 4) {
+    const k =
+      text.charCodeAt(i) |
+      (text.charCodeAt(i + 1) << 8) |
+      (text.charCodeAt(i + 2) << 16) |
+      (text.charCodeAt(i + 3) << 24);
+    h = mixH(h, k);
+  }
+  return h;
+}
+
+/** {@link murmur3} from character `start` with state `h` (the blocks before it mixed, seed `seed`). */
+function murmur3From(
+  prefix: string,
+  suffix: string,
+  seed: number,
+  h: number,
+  start: number,
+): number {
   const split = prefix.length;
   const n = split + suffix.length;
-  let h = seed | 0;
-  let i = 0;
+  let i = start;
   for (; i + 4 <= n; i += 4) {
     let a: number, b: number, c: number, d: number;
     if (i + 4 <= split) {

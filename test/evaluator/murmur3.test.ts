@@ -3,7 +3,7 @@ import fc from 'fast-check';
 // An independent, byte-oriented MurmurHash3 port checked against the C++ reference.
 import murmurReference from 'murmurhash3js-revisited';
 import { describe, expect, it } from 'vitest';
-import { bucketOf, murmur3 } from '../../src/evaluator/murmur3.js';
+import { bucketOf, murmur3, PrefixMurmur3 } from '../../src/evaluator/murmur3.js';
 import { createEvaluator } from '../../src/evaluator/index.js';
 
 const utf8 = new TextEncoder();
@@ -45,6 +45,23 @@ describe('murmur3', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (key) => {
         expect(murmur3(key)).toBe(reference(key));
       }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('hashes with a remembered prefix as with none, whatever the prefixes and suffixes', () => {
+    const hasher = new PrefixMurmur3();
+    const prefixes = ['four-way', 'f', 'abc', 'abcd', 'abcde', 'café', '', 'flag-\u{1F600}'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...prefixes),
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        (prefix, suffix) => {
+          expect(hasher.hash(prefix, suffix)).toBe(reference(prefix + suffix));
+          // the same prefix again takes the remembered state
+          expect(hasher.hash(prefix, suffix)).toBe(reference(prefix + suffix));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -1,5 +1,5 @@
 import type { Env, Operator, Rule } from '../rule.js';
-import { bucketOf, murmur3 } from '../murmur3.js';
+import { bucketOf, murmur3, PrefixMurmur3 } from '../murmur3.js';
 import { typeName } from '../json-path.js';
 import {
   compileParts,
@@ -22,8 +22,15 @@ export function targetingKeyOf(env: Env): string | null {
 }
 
 /** Picks the bucket of the key `prefix + suffix`. */
-function pick(table: Table, prefix: string, suffix: string, env: Env, path: string): unknown {
-  const hash = murmur3(prefix, suffix);
+function pick(
+  table: Table,
+  prefix: string,
+  suffix: string,
+  env: Env,
+  path: string,
+  hasher?: PrefixMurmur3,
+): unknown {
+  const hash = hasher === undefined ? murmur3(prefix, suffix) : hasher.hash(prefix, suffix);
   const bucket = bucketOf(hash, table.total);
   const variant = variantAt(table, bucket);
   if (env.trace !== undefined) {
@@ -46,9 +53,11 @@ const fractional: Operator = {
       // The common cases: a literal bucket table, keyed by an expression or implicitly.
       const table = fixed;
       if (keyRule === undefined) {
+        const hasher = new PrefixMurmur3();
         return (_data, env) => {
           const targetingKey = targetingKeyOf(env);
-          return targetingKey === null ? null : pick(table, env.flagKey, targetingKey, env, path);
+          if (targetingKey === null) return null;
+          return pick(table, env.flagKey, targetingKey, env, path, hasher);
         };
       }
       // Rare: the key expression gave null (use the targeting key) or an array (a bucket).
