@@ -12,26 +12,52 @@ export interface CompileOptions {
 }
 
 /**
- * Rules whose value is known at compile time. Weak: an entry lives as long as its rule, which holds
- * the value anyway; shared evaluators, compiled once per load, stay known constants in every flag.
+ * Where a node sits, as a JSON path built only when something reads it (an error, a warning, a
+ * trace): a load compiles hundreds of thousands of nodes and names almost none of them.
  */
-const constants = new WeakMap<Rule, { readonly value: unknown }>();
+type Path = string | { readonly parent: Path; readonly key: string | number };
 
-/** State shared by every node of one rule being compiled. */
+function pathText(path: Path): string {
+  const keys: (string | number)[] = [];
+  let at = path;
+  while (typeof at !== 'string') {
+    keys.push(at.key);
+    at = at.parent;
+  }
+  for (let i = keys.length - 1; i >= 0; i--) at = childPath(at, keys[i] as string | number);
+  return at;
+}
+
+/** A constant rule; built here so that the closure keeps nothing but its value. */
+const constantRule =
+  (value: unknown): Rule =>
+  () =>
+    value;
+
+/**
+ * State shared by every node of one rule being compiled. What is known of a rule at compile time
+ * (its constant value, the context key it reads) is kept here, for this compilation only: nothing
+ * of it outlives the load.
+ */
 class Compilation {
+  /** Rules whose value is known at compile time. */
+  readonly constants = new Map<Rule, unknown>();
+  /** Rules that read one key of the data ({@link CompileScope.keyOf}). */
+  readonly keys = new Map<Rule, string>();
+
   constructor(readonly options: CompileOptions) {}
 
   constant(value: unknown): Rule {
-    const rule: Rule = () => value;
-    constants.set(rule, { value });
+    const rule = constantRule(value);
+    this.constants.set(rule, value);
     return rule;
   }
 
-  compile(node: unknown, at: string, depth: number): Rule {
+  compile(node: unknown, at: Path, depth: number): Rule {
     if (depth > this.options.maxDepth) {
       throw new RuleError(
         `rule is nested deeper than ${this.options.maxDepth} levels`,
-        at,
+        pathText(at),
         'max-depth',
       );
     }
@@ -46,38 +72,43 @@ class Compilation {
     if (name === undefined) return this.constant(node);
     const operator = this.options.operators.get(name);
     if (operator === undefined)
-      throw new RuleError(`unknown operator "${name}"`, at, 'unknown-operator');
+      throw new RuleError(`unknown operator "${name}"`, pathText(at), 'unknown-operator');
     const raw = node[name];
     const rule = operator.compile(
       Array.isArray(raw) ? raw : [raw],
-      new Scope(this, childPath(at, name), depth),
+      new Scope(this, { parent: at, key: name }, depth),
     );
-    return this.options.trace === true ? traced(rule, at, name) : rule;
+    return this.options.trace === true ? traced(rule, pathText(at), name) : rule;
   }
 
   /** JSON Logic evaluates an array element by element; all-constant arrays fold. */
-  private array(node: readonly unknown[], at: string, depth: number): Rule {
-    const items = node.map((item, i) => this.compile(item, childPath(at, i), depth + 1));
-    const values: unknown[] = [];
-    for (const item of items) {
-      const known = constants.get(item);
-      if (known === undefined) return evaluateAll(items);
-      values.push(known.value);
-    }
-    return this.constant(values);
+  private array(node: readonly unknown[], at: Path, depth: number): Rule {
+    const items = node.map((item, i) => this.compile(item, { parent: at, key: i }, depth + 1));
+    for (const item of items) if (!this.constants.has(item)) return evaluateAll(items);
+    return this.constant(items.map((item) => this.constants.get(item)));
   }
 }
 
 /** What one operator node sees while it compiles. */
 class Scope implements CompileScope {
+  #path: string | undefined;
+
   constructor(
     private readonly compilation: Compilation,
-    readonly path: string,
+    private readonly at: Path,
     private readonly depth: number,
   ) {}
 
+  get path(): string {
+    return (this.#path ??= pathText(this.at));
+  }
+
   compile(node: unknown, path: string): Rule {
     return this.compilation.compile(node, path, this.depth + 1);
+  }
+
+  compileArg(args: readonly unknown[], index: number): Rule {
+    return this.compilation.compile(args[index], { parent: this.at, key: index }, this.depth + 1);
   }
 
   compileShared(node: unknown, path: string): Rule {
@@ -85,24 +116,29 @@ class Scope implements CompileScope {
   }
 
   compileAll(args: readonly unknown[], offset = 0): Rule[] {
-    const rules: Rule[] = [];
-    for (let i = 0; i < args.length; i++)
-      rules.push(this.compile(args[i], `${this.path}[${i + offset}]`));
-    return rules;
+    return args.map((arg, i) =>
+      this.compilation.compile(arg, { parent: this.at, key: i + offset }, this.depth + 1),
+    );
   }
 
   constantsOf(rules: readonly Rule[]): unknown[] | undefined {
-    const values: unknown[] = [];
-    for (const rule of rules) {
-      const known = constants.get(rule);
-      if (known === undefined) return undefined;
-      values.push(known.value);
-    }
-    return values;
+    const { constants } = this.compilation;
+    for (const rule of rules) if (!constants.has(rule)) return undefined;
+    return rules.map((rule) => constants.get(rule));
   }
 
   constantOf(rule: Rule): { readonly value: unknown } | undefined {
-    return constants.get(rule);
+    const { constants } = this.compilation;
+    return constants.has(rule) ? { value: constants.get(rule) } : undefined;
+  }
+
+  keyReader(key: string, rule: Rule): Rule {
+    this.compilation.keys.set(rule, key);
+    return rule;
+  }
+
+  keyOf(rule: Rule): string | undefined {
+    return this.compilation.keys.get(rule);
   }
 
   get tracing(): boolean {

@@ -60,6 +60,8 @@ export interface CompileScope {
    * own: its depth counts from zero, so one compiled rule serves wherever it is referenced.
    */
   compileShared(node: unknown, path: string): Rule;
+  /** Compiles `args[index]`, found at `path[index]` (the path is built only if it is ever named). */
+  compileArg(args: readonly unknown[], index: number): Rule;
   /**
    * Compiles `args` (found at `path[offset]`, `path[offset + 1]`, …). Operators use this rather
    * than a closure over the scope, so the rules they return never keep the compilation alive.
@@ -69,6 +71,13 @@ export interface CompileScope {
   constantsOf(rules: readonly Rule[]): unknown[] | undefined;
   /** The value of a rule known at compile time (a literal, or an operator folded over literals). */
   constantOf(rule: Rule): { readonly value: unknown } | undefined;
+  /**
+   * Marks `rule` as reading the data's own key `key` (`null` when absent, `undefined` or the data
+   * is `null`), so operators over it may read the key themselves; returns `rule`.
+   */
+  keyReader(key: string, rule: Rule): Rule;
+  /** The key a rule marked by {@link CompileScope.keyReader} reads (not once traced). */
+  keyOf(rule: Rule): string | undefined;
   /** A rule that always returns `value`, known to {@link CompileScope.constantOf}. */
   constant(value: unknown): Rule;
   /** Reports a tolerated problem (a deprecated form) when the configuration loads. */

@@ -40,8 +40,8 @@ function quantifier(empty: boolean, stopOn: boolean, found: boolean): Operator {
 /** `in`: membership in an array (strict equality) or substring of a string. */
 const membership: Operator = {
   compile(args, scope) {
-    const needle = scope.compile(args[0], `${scope.path}[0]`);
-    const haystack = scope.compile(args[1], `${scope.path}[1]`);
+    const needle = scope.compileArg(args, 0);
+    const haystack = scope.compileArg(args, 1);
     const known = scope.constantOf(haystack)?.value;
     if (Array.isArray(known)) {
       // Precomputed once: a literal ring such as ["internal", "beta"] is scanned with ===, as

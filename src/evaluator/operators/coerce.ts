@@ -69,7 +69,34 @@ export interface CoercingOptions {
   readonly oneAsIs?: boolean;
   /** The units of work a call costs, given its (coerced) arguments and result. */
   readonly cost?: (args: readonly unknown[], result: unknown) => number;
+  /** The rule for `[{"var": key}, literal]` (a primitive literal); see {@link KeyedBuilder}. */
+  readonly keyed?: KeyedBuilder;
+  /** The rule for `[literal, {"var": key}]`. */
+  readonly keyedFlipped?: KeyedBuilder;
 }
+
+/**
+ * Builds the rule of a two-argument operator over one key of the data and a primitive literal
+ * (the usual `{"==": [{"var": "plan"}, "pro"]}`): it reads the key itself (as
+ * {@link readKey}) and compares with the literal inline, one closure instead of three. A value
+ * that is an object or an array goes to `slow`, the general path with the arguments in their
+ * order. @internal
+ */
+export type KeyedBuilder = (
+  key: string,
+  literal: unknown,
+  slow: (env: Env, value: unknown) => unknown,
+) => Rule;
+
+/** What `{"var": key}` gives for a key marked by `CompileScope.keyReader`. @internal */
+export function readKey(data: unknown, key: string): unknown {
+  if (data === null || data === undefined) return null;
+  const value = (data as Record<string, unknown>)[key];
+  return value === undefined ? null : value;
+}
+
+const isPrimitiveLiteral = (known: { readonly value: unknown } | undefined): boolean =>
+  known !== undefined && (known.value === null || typeof known.value !== 'object');
 
 /**
  * An operator like `eager(fn)` whose array arguments are turned into text by {@link textOf}
@@ -80,7 +107,7 @@ export function coercing(
   fn: (...args: unknown[]) => unknown,
   options: CoercingOptions = {},
 ): Operator {
-  const { loose = false, oneAsIs = false, cost } = options;
+  const { loose = false, oneAsIs = false, cost, keyed, keyedFlipped } = options;
   const safe = (env: Env, args: unknown[]): unknown => {
     if (oneAsIs && args.length === 1) return args[0];
     if (!(loose && args.length === 2 && isObjectValue(args[0]) && isObjectValue(args[1]))) {
@@ -98,6 +125,19 @@ export function coercing(
           return scope.constant(safe(UNMETERED, known));
         } catch {
           // fall through: fail at evaluation time like the reference engine
+        }
+      }
+      if (rules.length === 2 && cost === undefined) {
+        const [a, b] = rules as [Rule, Rule];
+        const [keyA, keyB] = [scope.keyOf(a), scope.keyOf(b)];
+        const [knownA, knownB] = [scope.constantOf(a), scope.constantOf(b)];
+        if (keyed !== undefined && keyA !== undefined && isPrimitiveLiteral(knownB)) {
+          const literal = knownB?.value;
+          return keyed(keyA, literal, (env, value) => safe(env, [value, literal]));
+        }
+        if (keyedFlipped !== undefined && keyB !== undefined && isPrimitiveLiteral(knownA)) {
+          const literal = knownA?.value;
+          return keyedFlipped(keyB, literal, (env, value) => safe(env, [literal, value]));
         }
       }
       if (cost !== undefined)

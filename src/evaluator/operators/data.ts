@@ -65,6 +65,18 @@ function plainKey(key: string): Rule {
   };
 }
 
+const FLAG_KEY_PATH: readonly string[] = [FLAGD, 'flagKey'];
+
+/**
+ * `{"var": "$flagd.flagKey"}`, shared by every rule: the evaluation's flag key at the root (no
+ * object built for `$flagd`), a `$flagd.flagKey` path in the data anywhere else.
+ */
+const flagKeyRule: Rule = (data, env) => {
+  if (data === env.root) return env.flagKey;
+  const value = lookup(data, FLAG_KEY_PATH, env);
+  return value === undefined ? null : value;
+};
+
 /** One key read as an own property only, with an optional default. */
 function ownKey(key: string, fallback: Rule | undefined): Rule {
   return (data, env) => {
@@ -80,10 +92,20 @@ function ownKey(key: string, fallback: Rule | undefined): Rule {
 /** `var`: a dotted path into the data, with an optional default. */
 const variable: Operator = {
   compile(args, scope) {
-    const path = scope.compile(args[0], `${scope.path}[0]`);
-    const fallback = args.length > 1 ? scope.compile(args[1], `${scope.path}[1]`) : undefined;
+    const path = scope.compileArg(args, 0);
+    const fallback = args.length > 1 ? scope.compileArg(args, 1) : undefined;
     const known = scope.constantOf(path);
-    if (known !== undefined) return fromSegments(segmentsOf(known.value), fallback);
+    if (known !== undefined) {
+      const segments = segmentsOf(known.value);
+      if (fallback === undefined && segments !== null) {
+        if (segments.length === 2 && segments[0] === FLAGD && segments[1] === 'flagKey')
+          return flagKeyRule;
+        const [key] = segments;
+        if (segments.length === 1 && key !== FLAGD && !inheritable(key as string))
+          return scope.keyReader(key as string, plainKey(key as string));
+      }
+      return fromSegments(segments, fallback);
+    }
     return (data, env) => fromSegments(segmentsOf(path(data, env), env), fallback)(data, env);
   },
 };
@@ -118,8 +140,8 @@ const missing: Operator = {
 /** `missing_some`: `[]` when at least `need` of `options` are present, else the missing ones. */
 const missingSome: Operator = {
   compile(args, scope) {
-    const need = scope.compile(args[0], `${scope.path}[0]`);
-    const options = scope.compile(args[1], `${scope.path}[1]`);
+    const need = scope.compileArg(args, 0);
+    const options = scope.compileArg(args, 1);
     return (data, env) => {
       const count = need(data, env) as number;
       const list = options(data, env);

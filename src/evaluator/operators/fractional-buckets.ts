@@ -69,7 +69,7 @@ export interface FractionalParts {
 /** @internal */
 export function compileParts(args: readonly unknown[], scope: CompileScope): FractionalParts {
   const hasKeyRule = args.length > 0 && !Array.isArray(args[0]);
-  const keyRule = hasKeyRule ? scope.compile(args[0], `${scope.path}[0]`) : undefined;
+  const keyRule = hasKeyRule ? scope.compileArg(args, 0) : undefined;
   const offset = hasKeyRule ? 1 : 0;
   const bucketRules = scope.compileAll(args.slice(offset), offset);
   const literal = scope.constantsOf(bucketRules);

@@ -14,7 +14,12 @@ export function refOperator(
   limits: ExpansionLimits,
 ): Operator {
   const active = new Set<string>();
-  const compiled = new Map<string, Rule | RuleError>();
+  // a shared evaluator's rule, and its value when constant: what is known at compile time lives
+  // in one compilation, so each flag referring to a constant evaluator is told again
+  const compiled = new Map<
+    string,
+    { rule: Rule; known: { value: unknown } | undefined } | RuleError
+  >();
   const measure = expansionMeter(evaluators);
   return {
     compile(args, scope) {
@@ -29,13 +34,14 @@ export function refOperator(
       if (active.has(name))
         throw new RuleError(`shared evaluator "${name}" refers to itself`, scope.path, 'ref-cycle');
       const key = scope.tracing ? `\u0000${name}` : name; // traced rules are kept apart
-      let rule = compiled.get(key);
-      if (rule === undefined) {
-        rule = compileOnce(name, evaluators.get(name), scope, active, measure, limits);
-        compiled.set(key, rule);
+      let entry = compiled.get(key);
+      if (entry === undefined) {
+        const rule = compileOnce(name, evaluators.get(name), scope, active, measure, limits);
+        entry = rule instanceof RuleError ? rule : { rule, known: scope.constantOf(rule) };
+        compiled.set(key, entry);
       }
-      if (rule instanceof RuleError) throw rule;
-      return rule;
+      if (entry instanceof RuleError) throw entry;
+      return entry.known === undefined ? entry.rule : scope.constant(entry.known.value);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Operator, Rule } from '../rule.js';
+import { readKey } from './coerce.js';
 
 /**
  * `starts_with` / `ends_with`: exactly two string arguments, compared case-sensitively.
@@ -8,8 +9,11 @@ function stringComparison(name: string, test: (text: string, affix: string) => b
   return {
     compile(args, scope) {
       if (args.length !== 2) return wrongCount(name, args.length);
-      const text = scope.compile(args[0], `${scope.path}[0]`);
-      const affix = scope.compile(args[1], `${scope.path}[1]`) as Rule;
+      const text = scope.compileArg(args, 0);
+      const affix = scope.compileArg(args, 1) as Rule;
+      const key = scope.keyOf(text);
+      const literal = scope.constantOf(affix)?.value;
+      if (key !== undefined && typeof literal === 'string') return keyed(name, test, key, literal);
       return (data, env) => {
         const a = text(data, env);
         const b = affix(data, env);
@@ -20,6 +24,21 @@ function stringComparison(name: string, test: (text: string, affix: string) => b
         return test(a, b);
       };
     },
+  };
+}
+
+/** `[{"var": key}, "literal"]`, the usual form: the key read in place, no closure per argument. */
+function keyed(
+  name: string,
+  test: (text: string, affix: string) => boolean,
+  key: string,
+  affix: string,
+): Rule {
+  return (data, env) => {
+    const text = readKey(data, key);
+    if (typeof text === 'string') return test(text, affix);
+    env.logger.debug(`${name}: both arguments must be strings`);
+    return null;
   };
 }
 
