@@ -120,9 +120,9 @@ export interface ServerLimits {
   /** The deepest JSON nesting accepted in a request body or an evaluation context. Default 128. */
   readonly maxDepth: number;
   /**
-   * Bytes a sync stream (gRPC, SSE or OFREP SSE) may hold that its client has not read; a stream
-   * past it is closed (gRPC with RESOURCE_EXHAUSTED) rather than sent another snapshot, and its
-   * client reconnects. Default 16 MiB.
+   * Bytes a stream (sync over gRPC, SSE or OFREP SSE; `EventStream` over gRPC, Connect or
+   * gRPC-Web) may hold that its client has not read; a stream past it is closed (gRPC sync with
+   * RESOURCE_EXHAUSTED) rather than sent another message, and its client reconnects. Default 16 MiB.
    */
   readonly maxStreamBufferBytes: number;
 }
