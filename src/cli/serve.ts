@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EvaluationContext } from '@openfeature/core';
 import { AuditLog } from '../rollout/audit.js';
 import { parseDuration } from '../rollout/duration.js';
 import { parseRoles, type HashedGrant, type TokenGrant } from '../server/roles.js';
@@ -28,9 +27,14 @@ key), as flagd does. Operands are flag files (JSON or YAML), watched.
   --management-port <n>      /healthz, /readyz, /metrics (default 8014)
   --ofrep-port <n>           OFREP (default 8016)
   --sync-socket-path <path>  also serve gRPC sync on a unix socket
+  -d, --socket-path <path>   also serve the evaluation port (gRPC, Connect) on a unix socket
   --server-cert-path <pem>   TLS certificate (with --server-key-path) for every listener
   --server-key-path <pem>    TLS private key
-  -X, --context-value k=v    static context sent to in-process providers (repeatable)
+  -X, --context-value k=v    static context: sent to in-process providers, and added to every
+                             evaluation the server makes (repeatable; k=v,k2=v2 as flagd)
+  -H, --context-from-header header=key
+                             copy a request header into the evaluation context under key
+                             (repeatable); a header wins over -X, which wins over the request
   --disable-sync-metadata    answer the deprecated GetMetadata with UNIMPLEMENTED
   --tokens-file <path>       tokens with roles (read, rollout, admin, alerts) for the management
                              API; or RAMPFLAG_TOKENS_FILE, or the file's text in RAMPFLAG_TOKENS
@@ -60,9 +64,11 @@ const OPTIONS = {
   'management-port': { type: 'string' },
   'ofrep-port': { type: 'string' },
   'sync-socket-path': { type: 'string' },
+  'socket-path': { type: 'string', short: 'd' },
   'server-cert-path': { type: 'string' },
   'server-key-path': { type: 'string' },
   'context-value': { type: 'string', short: 'X', multiple: true },
+  'context-from-header': { type: 'string', short: 'H', multiple: true },
   'disable-sync-metadata': { type: 'boolean' },
   'tokens-file': { type: 'string' },
   'audit-log': { type: 'string' },
@@ -87,14 +93,51 @@ function port(value: string | undefined, fallback: number, name: string): number
   return n;
 }
 
-/** `-X key=value` pairs as a context (flagd's `--context-value`). */
-function contextValues(pairs: readonly string[] | undefined): EvaluationContext | undefined {
-  if (pairs === undefined || pairs.length === 0) return undefined;
-  const entries = pairs.map((pair) => {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new RangeError(`--context-value: "${pair}" is not key=value`);
-    return [pair.slice(0, at), pair.slice(at + 1)] as const;
+/** One argument's fields, split on commas as CSV does (`"a=1,2",b=3` is two fields). */
+function csvFields(text: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '"' && quoted && text[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (c === '"' && (quoted || field === '')) quoted = !quoted;
+    else if (c === ',' && !quoted) {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new RangeError(`"${text}" has an unclosed quote`);
+  fields.push(field);
+  return fields;
+}
+
+/**
+ * `key=value` arguments as flagd's string-to-string options read them (pflag's stringToString):
+ * repeatable, and one argument may hold several pairs separated by commas (`-X a=1,b=2`).
+ * Throws a RangeError naming the option and the pair that is not key=value.
+ */
+function keyValues(
+  option: string,
+  args: readonly string[] | undefined,
+): Record<string, string> | undefined {
+  if (args === undefined || args.length === 0) return undefined;
+  const entries = args.flatMap((arg) => {
+    let fields: string[];
+    try {
+      fields = csvFields(arg);
+    } catch (error) {
+      throw new RangeError(`--${option}: ${(error as Error).message}`);
+    }
+    return fields.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new RangeError(`--${option}: "${pair}" is not key=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)] as const;
+    });
   });
+  // Object.fromEntries defines each key, so `__proto__` stays an own property
   return Object.fromEntries(entries);
 }
 
@@ -126,7 +169,8 @@ export function serveOptions(
     },
     env,
   );
-  const syncContext = contextValues(values['context-value']);
+  const syncContext = keyValues('context-value', values['context-value']);
+  const fromHeaders = keyValues('context-from-header', values['context-from-header']);
   const tls = tlsFrom(values['server-cert-path'], values['server-key-path']);
   const token = env['RAMPFLAG_ADMIN_TOKEN']; // not an argument: argv is visible to every user
   const tokensFile = values['tokens-file'] ?? env['RAMPFLAG_TOKENS_FILE'];
@@ -150,8 +194,10 @@ export function serveOptions(
     ...(values['sync-socket-path'] === undefined
       ? {}
       : { syncSocketPath: values['sync-socket-path'] }),
+    ...(values['socket-path'] === undefined ? {} : { socketPath: values['socket-path'] }),
     ...(tls === undefined ? {} : { tls }),
     ...(syncContext === undefined ? {} : { syncContext }),
+    ...(fromHeaders === undefined ? {} : { contextFromHeaders: fromHeaders }),
     disableSyncMetadata: values['disable-sync-metadata'] ?? false,
     ...(token === undefined || token === '' ? {} : { adminToken: token }),
     ...(tokens === undefined ? {} : { tokens }),

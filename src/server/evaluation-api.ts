@@ -171,11 +171,12 @@ export async function handleEvaluation(
     return true;
   }
   const body = (read.value ?? {}) as { flagKey?: unknown; context?: unknown };
-  const context = (
-    typeof body.context === 'object' && body.context !== null && !Array.isArray(body.context)
+  const context = deps.enrich(
+    (typeof body.context === 'object' && body.context !== null && !Array.isArray(body.context)
       ? body.context
-      : {}
-  ) as EvaluationContext;
+      : {}) as EvaluationContext,
+    req.headers,
+  );
   if (kind === 'All') {
     if (v2) connectError(res, 'unimplemented', 'ResolveAll is a flagd.evaluation.v1 method', 404);
     else sendJson(res, 200, resolveAll(evaluator, context, observe));

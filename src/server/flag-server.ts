@@ -23,7 +23,9 @@ import { handleProtoUnary } from './connect-unary.js';
 import { corsHeaders, handlePreflight } from './cors.js';
 import { handleEvaluation } from './evaluation-api.js';
 import { JSON_EVENTS, PROTO_EVENTS } from './event-changes.js';
-import { isLoopbackHost, pathOf, sendJson } from './http-util.js';
+import { contextEnricher } from './context-enrichment.js';
+import { removeStaleSocket } from './unix-socket.js';
+import { isLoopbackHost, pathOf, sendJson, type EvaluationDeps } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
 import { handleOfrep, OFREP_EVENTS_PATH } from './ofrep.js';
 import { parseSelector, type Selector } from './selector.js';
@@ -64,6 +66,12 @@ export interface FlagServerOptions {
   readonly syncSocketPath?: string;
   /** The evaluation API (Connect JSON) and SSE sync at `/sync/sse`. Default 8013; 0 picks a free one. */
   readonly httpPort?: number;
+  /**
+   * Also serve the evaluation port's services (gRPC, Connect, the JSON API) on this unix socket,
+   * in plain text (flagd's `--socket-path`). A socket file left by a server that is gone is
+   * replaced; one a live server holds is an error.
+   */
+  readonly socketPath?: string;
   /** `/healthz`, `/readyz`, Prometheus `/metrics` and the admin API (`/admin/flags`). Default 8014. */
   readonly managementPort?: PortOption;
   /**
@@ -96,8 +104,17 @@ export interface FlagServerOptions {
   readonly ofrepPort?: PortOption;
   /** TLS for every listener: PEM certificate chain and private key. Plain text without it. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  /** Static context sent with every snapshot (flagd's `--context-value`). */
+  /**
+   * Static context (flagd's `--context-value`): sent with every snapshot to in-process providers,
+   * and added to every evaluation the server makes (evaluation API, gRPC, OFREP) over the request's
+   * own context.
+   */
   readonly syncContext?: EvaluationContext;
+  /**
+   * Request headers copied into every evaluation's context, header name → context key (flagd's
+   * `--context-from-header`). A header wins over `syncContext`, which wins over the request.
+   */
+  readonly contextFromHeaders?: Readonly<Record<string, string>>;
   /** Answer the deprecated `GetMetadata` with UNIMPLEMENTED (flagd's `--disable-sync-metadata`). */
   readonly disableSyncMetadata?: boolean;
   /** Bounds on what clients can make the server hold; each has a default (see {@link ServerLimits}). */
@@ -145,13 +162,14 @@ export type ListenerName = 'sync' | 'evaluation' | 'management' | 'ofrep';
  * `error` from binding listener `listener` to `port`, named: "port 8015 is in use (sync)", with
  * `code` (`EADDRINUSE` also for gRPC, whose own message does not say it), `listener` and `port`.
  */
-function listenError(error: Error, listener: ListenerName, port: number) {
+function listenError(error: Error, listener: ListenerName, port: number | string) {
   const inUse =
     (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ||
     /EADDRINUSE|address already in use/i.test(error.message);
+  const where = typeof port === 'string' ? `socket ${port}` : `port ${port}`;
   const message = inUse
-    ? `port ${port} is in use (${listener})`
-    : `cannot listen on port ${port} (${listener}): ${error.message}`;
+    ? `${where} is in use (${listener})`
+    : `cannot listen on ${where} (${listener}): ${error.message}`;
   return Object.assign(new Error(message, { cause: error }), {
     code: inUse ? 'EADDRINUSE' : (error as NodeJS.ErrnoException).code,
     listener,
@@ -197,6 +215,7 @@ export class FlagServer {
   readonly #store: SourceStore;
   readonly #operations: Operations;
   readonly #actions: FlagActionDeps;
+  readonly #enrich: ReturnType<typeof contextEnricher>;
 
   constructor(options: FlagServerOptions) {
     const sources =
@@ -206,6 +225,12 @@ export class FlagServer {
     this.#sources = sources;
     this.#logger = options.logger ?? SILENT;
     this.#limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+    this.#enrich = contextEnricher({
+      ...(options.syncContext === undefined ? {} : { values: options.syncContext }),
+      ...(options.contextFromHeaders === undefined
+        ? {}
+        : { fromHeaders: options.contextFromHeaders }),
+    });
     this.#flags = new ServedFlags(
       sources.map((s) => s.name),
       options.syncContext,
@@ -262,13 +287,20 @@ export class FlagServer {
     const option = (value: PortOption | undefined, fallback: number) =>
       value === undefined ? fallback : value;
     const syncPort = await this.#startGrpc(host, this.#options.syncPort ?? 8015);
+    const routeHttp: HttpHandler = (req, res, http2) => this.#routeHttp(req, res, http2);
+    const grpcEvaluation = this.#grpcEvaluation();
     const httpPort = await this.#listen(
       host,
       this.#options.httpPort ?? 8013,
-      (req, res, http2) => this.#routeHttp(req, res, http2),
+      routeHttp,
       'evaluation',
-      this.#grpcEvaluation(),
+      grpcEvaluation,
     );
+    const { socketPath } = this.#options;
+    if (socketPath !== undefined) {
+      await removeStaleSocket(socketPath);
+      await this.#listen(host, 0, routeHttp, 'evaluation', grpcEvaluation, socketPath);
+    }
     const admin = this.#adminDeps(host);
     const managementPort = await this.#listen(
       host,
@@ -388,6 +420,7 @@ export class FlagServer {
       evaluated: this.#evaluated,
       subscribe: (call, header) => this.#subscribers.addGrpcEvents(call, parseSelector(header)),
       maxDepth: this.#limits.maxDepth,
+      enrich: this.#enrich,
       requestTimeoutMs: this.#limits.requestTimeoutMs,
     };
   }
@@ -398,6 +431,7 @@ export class FlagServer {
     handler: HttpHandler,
     name: ListenerName,
     grpcDeps?: GrpcEvaluationDeps,
+    socketPath?: string,
   ): Promise<number>;
   #listen(
     host: string,
@@ -411,6 +445,7 @@ export class FlagServer {
     handler: HttpHandler,
     name: ListenerName,
     grpcDeps?: GrpcEvaluationDeps,
+    socketPath?: string,
   ): Promise<number | undefined> {
     if (port === null) return Promise.resolve(undefined);
     const listener = (req: IncomingMessage, res: ServerResponse, http2 = false) => {
@@ -421,7 +456,8 @@ export class FlagServer {
         else res.end();
       });
     };
-    const { tls } = this.#options;
+    // a unix socket is local: plain text, as flagd serves it
+    const tls = socketPath === undefined ? this.#options.tls : undefined;
     const limits = {
       headersTimeout: Math.min(this.#limits.headersTimeoutMs, this.#limits.requestTimeoutMs),
       requestTimeout: this.#limits.requestTimeoutMs,
@@ -459,8 +495,9 @@ export class FlagServer {
       );
     this.#listeners.push(server);
     return new Promise((resolve, reject) => {
-      server.once('error', (error) => reject(listenError(error, name, port)));
-      server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      server.once('error', (error) => reject(listenError(error, name, socketPath ?? port)));
+      if (socketPath !== undefined) server.listen(socketPath, () => resolve(port));
+      else server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
     });
   }
 
@@ -473,7 +510,7 @@ export class FlagServer {
     if (handlePreflight(req, res, origins)) return;
     for (const [name, value] of Object.entries(corsHeaders(req, origins)))
       res.setHeader(name, value);
-    const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
+    const deps = this.#evaluationDeps;
     if (await handleGrpcWeb(req, res, { ...deps, subscribe: this.#grpcWebStream })) return;
     if (await handleConnectStream(req, res, this.#connectStreams)) return;
     if (await handleProtoUnary(req, res, deps)) return;
@@ -498,12 +535,16 @@ export class FlagServer {
     this.#subscribers.addGrpcEvents(call, this.#requestSelector(req), 'grpc-web-events');
 
   readonly #pick = (req: IncomingMessage) => this.#flags.evaluatorFor(this.#requestSelector(req));
+  get #evaluationDeps(): EvaluationDeps {
+    const { maxDepth } = this.#limits;
+    return { pick: this.#pick, evaluated: this.#evaluated, maxDepth, enrich: this.#enrich };
+  }
   readonly #evaluated = (key: string, result: EvaluationResult<unknown>) =>
     this.#metrics.evaluated(key, result);
 
   /** OFREP, and its change notifications at `/ofrep/v1/events`. */
   async #routeOfrep(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const deps = { pick: this.#pick, evaluated: this.#evaluated, maxDepth: this.#limits.maxDepth };
+    const deps = this.#evaluationDeps;
     if (await handleOfrep(req, res, deps)) return;
     if (req.method === 'GET' && pathOf(req) === OFREP_EVENTS_PATH)
       this.#subscribeSse(req, res, 'ofrep-sse');

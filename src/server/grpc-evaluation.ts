@@ -14,6 +14,7 @@ import {
   encodeResolveResponse,
   type ResolveKind,
 } from '../grpc/evaluation-wire.js';
+import type { RequestHeaders } from './context-enrichment.js';
 import { resolveAllFlags, resolveCall, type ResolveFailure } from './evaluation-api.js';
 
 /** The largest request message accepted, as flagd's own sync server bounds its requests. */
@@ -40,6 +41,8 @@ export interface GrpcEvaluationDeps {
   subscribe(stream: GrpcServerStream, selector: string | undefined): void;
   /** The deepest nesting accepted in an evaluation context. */
   readonly maxDepth: number;
+  /** A request's context with what the server adds (flagd's `-X` and `-H`). */
+  enrich(context: EvaluationContext, headers: RequestHeaders): EvaluationContext;
   /** Time for a client to send its whole request. */
   readonly requestTimeoutMs: number;
 }
@@ -165,14 +168,16 @@ export function answerMessage(
   method: string,
   message: Uint8Array,
   v2: boolean,
-  deps: Pick<GrpcEvaluationDeps, 'evaluated' | 'maxDepth'>,
+  deps: Pick<GrpcEvaluationDeps, 'evaluated' | 'maxDepth' | 'enrich'>,
+  headers: RequestHeaders,
 ): Uint8Array | { code: grpc.status; details: string } {
   if (method === 'ResolveAll') {
     if (v2) return { code: grpc.status.UNIMPLEMENTED, details: 'ResolveAll is a v1 method' };
     const context = decodeResolveAllRequest(message);
     if (depthOf(context) > deps.maxDepth)
       return { code: grpc.status.INVALID_ARGUMENT, details: 'context nested too deep' };
-    const all = resolveAllFlags(evaluator, context as EvaluationContext, deps.evaluated);
+    const enriched = deps.enrich(context as EvaluationContext, headers);
+    const all = resolveAllFlags(evaluator, enriched, deps.evaluated);
     return encodeResolveAllResponse(all);
   }
   const kind = method.slice('Resolve'.length) as ResolveKind;
@@ -183,7 +188,7 @@ export function answerMessage(
     evaluator,
     kind,
     flagKey,
-    context as EvaluationContext,
+    deps.enrich(context as EvaluationContext, headers),
     v2,
     deps.evaluated,
   );
@@ -261,7 +266,7 @@ export function handleGrpcStream(
       }
       let response: ReturnType<typeof answerMessage>;
       try {
-        response = answerMessage(evaluator, method, message, v2, deps);
+        response = answerMessage(evaluator, method, message, v2, deps, headers);
       } catch (error) {
         // a message that is not protobuf, or a context nested past the decoder's bound
         return fail(stream, grpc.status.INVALID_ARGUMENT, (error as Error).message);

@@ -128,7 +128,8 @@ async function serveCall(
   }
   let response: ReturnType<typeof answerMessage>;
   try {
-    response = answerMessage(evaluator, method, message, match[1] === 'flagd.evaluation.v2', deps);
+    const v2 = match[1] === 'flagd.evaluation.v2';
+    response = answerMessage(evaluator, method, message, v2, deps, req.headers);
   } catch (error) {
     return call.end(grpc.status.INVALID_ARGUMENT, (error as Error).message);
   }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv4 } from 'node:net';
+import type { EvaluationContext } from '@openfeature/core';
 import type { EvaluationResult, Evaluator } from '../evaluator/index.js';
 import { parseJsonText } from '../evaluator/json-limits.js';
+import type { RequestHeaders } from './context-enrichment.js';
 
 /** What the evaluation API and OFREP need from the server. @internal */
 export interface EvaluationDeps {
@@ -12,6 +14,8 @@ export interface EvaluationDeps {
   evaluated(key: string, result: EvaluationResult<unknown>): void;
   /** The deepest nesting accepted in a request body. */
   readonly maxDepth: number;
+  /** A request's context with what the server adds (flagd's `-X` and `-H`). */
+  enrich(context: EvaluationContext, headers: RequestHeaders): EvaluationContext;
 }
 
 /** The largest request body any endpoint reads (flagd-spec §e: an oversized body is a 413). */

@@ -106,8 +106,9 @@ export async function handleOfrep(
     sendJson(res, 400, { errorCode: 'GENERAL', errorDetails }, CORS);
     return true;
   }
-  const context = await contextOf(req, res, deps.maxDepth);
-  if (context === undefined) return true;
+  const given = await contextOf(req, res, deps.maxDepth);
+  if (given === undefined) return true;
+  const context = deps.enrich(given as EvaluationContext, req.headers);
   if (key !== undefined) {
     const result = evaluator.resolveValue(key, context as EvaluationContext);
     deps.evaluated(key, result);

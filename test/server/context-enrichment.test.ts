@@ -1,0 +1,134 @@
+import { OpenFeature } from '@openfeature/server-sdk';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serveOptions } from '../../src/cli/serve.js';
+import { FlagdProvider, InMemoryFlagSource } from '../../src/index.js';
+import { contextEnricher } from '../../src/server/context-enrichment.js';
+import { serverOnFreePorts } from '../support/test-server.js';
+
+describe('contextEnricher (flagd -X and -H)', () => {
+  it('returns the request context untouched when nothing is added', () => {
+    const context = { a: 1 };
+    expect(contextEnricher()(context, { 'x-user': 'u' })).toBe(context);
+  });
+
+  it('merges by flagd priority: header over static value over the request', () => {
+    const enrich = contextEnricher({
+      values: { region: 'eu', email: 'static@x' },
+      fromHeaders: { 'X-User-Email': 'email', 'X-Tier': 'tier' },
+    });
+    expect(enrich({ region: 'us', email: 'body@x', id: 7 }, { 'x-user-email': 'hdr@x' })).toEqual({
+      region: 'eu',
+      email: 'hdr@x',
+      id: 7,
+    });
+    expect(enrich({ email: 'body@x' }, {})).toEqual({ region: 'eu', email: 'static@x' });
+  });
+
+  it('takes the first of a repeated header and ignores non-string ones', () => {
+    const enrich = contextEnricher({ fromHeaders: { 'x-a': 'a', 'x-b': 'b' } });
+    expect(enrich({}, { 'x-a': ['one', 'two'], 'x-b': 3 })).toEqual({ a: 'one' });
+  });
+
+  it('never lets __proto__ reach a prototype, from the request, a value or a header', () => {
+    const enrich = contextEnricher({
+      values: JSON.parse('{"__proto__": {"polluted": 1}}'),
+      fromHeaders: { 'x-p': '__proto__' },
+    });
+    const merged = enrich(JSON.parse('{"__proto__": {"admin": true}}'), { 'x-p': 'hdr' });
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(merged, '__proto__')?.value).toBe('hdr');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect((merged as Record<string, unknown>)['admin']).toBeUndefined();
+  });
+});
+
+describe('FlagServer adds -X and -H context to every evaluation it makes', () => {
+  const stops: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+    await OpenFeature.close();
+  });
+
+  /** A flag whose variant names the region and email it saw, so each answer shows the merge. */
+  async function serve() {
+    const seen = ['eu|hdr@x', 'eu|body@x', 'eu|', 'us|body@x'];
+    const source = new InMemoryFlagSource({
+      who: {
+        variants: Object.fromEntries(seen.map((v) => [v, v])),
+        defaultVariant: 'eu|',
+        targeting: { cat: [{ var: 'region' }, '|', { var: 'email' }] },
+      },
+    });
+    const server = serverOnFreePorts({
+      source,
+      syncContext: { region: 'eu' },
+      contextFromHeaders: { 'X-User-Email': 'email' },
+    });
+    const ports = await server.start();
+    stops.push(() => server.stop());
+    return ports;
+  }
+
+  const body = { flagKey: 'who', context: { region: 'us', email: 'body@x' } };
+  const post = (url: string, json: unknown, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(json),
+    }).then((res) => res.json() as Promise<Record<string, unknown>>);
+
+  it('over Connect JSON: a header over -X over the request', async () => {
+    const { httpPort } = await serve();
+    const url = `http://127.0.0.1:${httpPort}/flagd.evaluation.v1.Service/ResolveString`;
+    expect(await post(url, body, { 'X-User-Email': 'hdr@x' })).toMatchObject({
+      value: 'eu|hdr@x',
+    });
+    expect(await post(url, body)).toMatchObject({ value: 'eu|body@x' });
+    const all = await post(
+      `http://127.0.0.1:${httpPort}/flagd.evaluation.v1.Service/ResolveAll`,
+      { context: body.context },
+      { 'X-User-Email': 'hdr@x' },
+    );
+    expect(all).toMatchObject({ flags: { who: { stringValue: 'eu|hdr@x' } } });
+  });
+
+  it('over OFREP', async () => {
+    const { ofrepPort } = await serve();
+    const url = `http://127.0.0.1:${ofrepPort}/ofrep/v1/evaluate/flags/who`;
+    expect(await post(url, { context: body.context }, { 'X-User-Email': 'hdr@x' })).toMatchObject({
+      value: 'eu|hdr@x',
+    });
+    expect(await post(url, { context: {} })).toMatchObject({ value: 'eu|' });
+  });
+
+  it('over gRPC, to an RPC provider that knows nothing of it', async () => {
+    const { httpPort } = await serve();
+    const provider = new FlagdProvider({ resolverType: 'rpc', host: '127.0.0.1', port: httpPort });
+    stops.push(() => provider.onClose());
+    await OpenFeature.setProviderAndWait('enrichment', provider);
+    const client = OpenFeature.getClient('enrichment');
+    expect(await client.getStringValue('who', 'x', body.context)).toBe('eu|body@x');
+    expect(await client.getStringValue('who', 'x', {})).toBe('eu|');
+  });
+});
+
+describe('rampflag serve -X and -H', () => {
+  it('reads repeated and comma-separated pairs as flagd does', () => {
+    const options = serveOptions([
+      'flags.json',
+      ...['-X', 'a=1,b=x=y', '--context-value', 'c=', '-X', '"d=1,2"'],
+      ...['-H', 'X-User-Email=email', '--context-from-header', 'X-Tier=tier'],
+    ]);
+    expect(options.syncContext).toEqual({ a: '1', b: 'x=y', c: '', d: '1,2' });
+    expect(options.contextFromHeaders).toEqual({ 'X-User-Email': 'email', 'X-Tier': 'tier' });
+  });
+
+  it.each([
+    [['-X', 'region'], /--context-value: "region" is not key=value/],
+    [['-X', 'a=1,=2'], /--context-value: "=2" is not key=value/],
+    [['-H', 'X-A'], /--context-from-header: "X-A" is not key=value/],
+    [['-X', '"a=1'], /--context-value: ""a=1" has an unclosed quote/],
+  ])('refuses %j, naming the option and the pair', (args, message) => {
+    expect(() => serveOptions(['flags.json', ...args])).toThrow(message);
+  });
+});
