@@ -121,7 +121,7 @@ async function settingsFor(
       };
     case 'socket':
       await launchpad.port('socket', kind);
-      return { resolverType: mode, socketPath: launchpad.socketPath };
+      return { resolverType: mode, socketPath: launchpad.socketPath(kind) };
     case 'unavailable':
       return { ...local, port: await launchpad.unavailablePort() };
     case 'forbidden':

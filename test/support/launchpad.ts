@@ -26,6 +26,12 @@ export type LaunchpadConfig = 'default' | 'ssl' | 'metadata' | 'sync-payload' | 
 /** Which of a server's ports: gRPC sync (in-process providers) or evaluation (RPC providers). */
 export type LaunchpadPort = 'sync' | 'evaluation';
 
+/** The unix sockets of the `socket` config, by port kind. */
+const SOCKETS: Record<LaunchpadPort, string> = {
+  sync: 'flagd-sync.sock',
+  evaluation: 'flagd-evaluation.sock',
+};
+
 /** The testbed envoy's routes: an authority, and the default config's port it leads to. */
 const ROUTES: Record<string, LaunchpadPort> = {
   'sync.service': 'sync',
@@ -52,7 +58,11 @@ function argsFor(config: LaunchpadConfig, dir: string): string[] {
       ...['--server-cert-path', join(TLS_DIR, 'server-cert.pem')],
       ...['--server-key-path', join(TLS_DIR, 'server-key.pem')],
     );
-  if (config === 'socket') args.push('--sync-socket-path', join(dir, 'flagd.sock'));
+  if (config === 'socket')
+    args.push(
+      ...['--sync-socket-path', join(dir, SOCKETS.sync)],
+      ...['--socket-path', join(dir, SOCKETS.evaluation)],
+    );
   return args;
 }
 
@@ -114,10 +124,9 @@ export class Launchpad {
     return front.port;
   }
 
-  /** The unix socket a config serves on: `socket` serves sync there, `rpc-socket` evaluation. */
-
-  get socketPath(): string {
-    return join(this.dir, 'flagd.sock');
+  /** The unix socket the `socket` config serves `kind` on. */
+  socketPath(kind: LaunchpadPort): string {
+    return join(this.dir, SOCKETS[kind]);
   }
 
   /** "the connection is lost for Ns": every server stops now and starts again `seconds` later. */
