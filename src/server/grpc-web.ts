@@ -17,7 +17,7 @@ const CONTENT_TYPE = /^application\/grpc-web(-text)?(\+proto)?\s*(;.*)?$/i;
 const TRAILERS = 0x80;
 
 /** What gRPC-Web needs from the server. @internal */
-export interface GrpcWebDeps extends Pick<GrpcEvaluationDeps, 'evaluated' | 'maxDepth'> {
+export interface GrpcWebDeps extends Pick<GrpcEvaluationDeps, 'evaluated' | 'maxDepth' | 'enrich'> {
   /** The evaluator for a request's `Flagd-Selector`; throws a RangeError for a bad one. */
   pick(req: IncomingMessage): Evaluator;
   /** An `EventStream` call whose response headers are sent. */
