@@ -131,6 +131,8 @@ const TRANSPORTS: Readonly<Record<string, string>> = {
   sse: 'SSE',
   'ofrep-sse': 'OFREP SSE',
   'grpc-events': 'gRPC events',
+  'connect-events': 'Connect events',
+  'grpc-web-events': 'gRPC-Web events',
 };
 
 /** `gRPC 150/150, SSE 50/50`: the transports with streams open. */

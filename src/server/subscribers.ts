@@ -21,10 +21,6 @@ const REFETCH = 'event: message\ndata: {"type":"refetchEvaluation"}\n\n';
 export type Transport =
   'grpc' | 'sse' | 'ofrep-sse' | 'grpc-events' | 'connect-events' | 'grpc-web-events';
 
-/** The event-stream transports {@link Delivery} lists only while such streams are open. */
-type BrowserTransport = 'connect-events' | 'grpc-web-events';
-const BROWSER_TRANSPORTS: readonly BrowserTransport[] = ['connect-events', 'grpc-web-events'];
-
 /** How often an `EventStream` gets flagd's `keep_alive` event (flagd-spec §d.2): 20 s. @internal */
 export const EVENT_KEEP_ALIVE_MS = 20_000;
 
@@ -43,16 +39,9 @@ export interface Delivery {
   readonly sent: number;
   /** Open streams not yet up to date with `version`: `streams - sent`. */
   readonly pending: number;
-  /**
-   * The same counts for each transport; `connect-events` and `grpc-web-events` are listed only
-   * while such streams are open (clients written before them compare the four others exactly).
-   */
+  /** The same counts for each transport, every transport listed. */
   readonly transports: Readonly<
-    Record<
-      Exclude<Transport, BrowserTransport>,
-      { readonly streams: number; readonly sent: number }
-    > &
-      Partial<Record<BrowserTransport, { readonly streams: number; readonly sent: number }>>
+    Record<Transport, { readonly streams: number; readonly sent: number }>
   >;
 }
 
@@ -168,7 +157,7 @@ export class Subscribers {
   addGrpcEvents(
     call: GrpcServerStream,
     selector: Selector,
-    transport: 'grpc-events' | BrowserTransport = 'grpc-events',
+    transport: 'grpc-events' | 'connect-events' | 'grpc-web-events' = 'grpc-events',
     encoding: EventEncoding = PROTO_EVENTS,
   ): void {
     let pending = 0;
@@ -319,8 +308,6 @@ export class Subscribers {
       }
     }
     const streams = this.#open.size;
-    for (const name of BROWSER_TRANSPORTS)
-      if (transports[name].streams === 0) delete (transports as Partial<typeof transports>)[name];
     return {
       version,
       current: this.#flags.version,

@@ -113,6 +113,8 @@ describe('delivery of a configuration version to the sync streams', () => {
         sse: { streams: 0, sent: 0 },
         'ofrep-sse': { streams: 0, sent: 0 },
         'grpc-events': { streams: 0, sent: 0 },
+        'connect-events': { streams: 0, sent: 0 },
+        'grpc-web-events': { streams: 0, sent: 0 },
       },
     });
   });
