@@ -28,6 +28,8 @@ key), as flagd does. Operands are flag files (JSON or YAML), watched.
   --ofrep-port <n>           OFREP (default 8016)
   --sync-socket-path <path>  also serve gRPC sync on a unix socket
   -d, --socket-path <path>   also serve the evaluation port (gRPC, Connect) on a unix socket
+  -C, --cors-origin <origin> origins whose pages may call the evaluation port (repeatable or
+                             comma-separated; * for any, the default, as flagd)
   --server-cert-path <pem>   TLS certificate (with --server-key-path) for every listener
   --server-key-path <pem>    TLS private key
   -X, --context-value k=v    static context: sent to in-process providers, and added to every
@@ -69,6 +71,7 @@ const OPTIONS = {
   'server-key-path': { type: 'string' },
   'context-value': { type: 'string', short: 'X', multiple: true },
   'context-from-header': { type: 'string', short: 'H', multiple: true },
+  'cors-origin': { type: 'string', short: 'C', multiple: true },
   'disable-sync-metadata': { type: 'boolean' },
   'tokens-file': { type: 'string' },
   'audit-log': { type: 'string' },
@@ -171,6 +174,9 @@ export function serveOptions(
   );
   const syncContext = keyValues('context-value', values['context-value']);
   const fromHeaders = keyValues('context-from-header', values['context-from-header']);
+  const corsOrigins = values['cors-origin']?.flatMap((list) =>
+    list.split(',').map((origin) => origin.trim()),
+  );
   const tls = tlsFrom(values['server-cert-path'], values['server-key-path']);
   const token = env['RAMPFLAG_ADMIN_TOKEN']; // not an argument: argv is visible to every user
   const tokensFile = values['tokens-file'] ?? env['RAMPFLAG_TOKENS_FILE'];
@@ -198,6 +204,7 @@ export function serveOptions(
     ...(tls === undefined ? {} : { tls }),
     ...(syncContext === undefined ? {} : { syncContext }),
     ...(fromHeaders === undefined ? {} : { contextFromHeaders: fromHeaders }),
+    ...(corsOrigins === undefined ? {} : { corsOrigins }),
     disableSyncMetadata: values['disable-sync-metadata'] ?? false,
     ...(token === undefined || token === '' ? {} : { adminToken: token }),
     ...(tokens === undefined ? {} : { tokens }),

@@ -132,3 +132,14 @@ describe('rampflag serve -X and -H', () => {
     expect(() => serveOptions(['flags.json', ...args])).toThrow(message);
   });
 });
+
+describe('rampflag serve -C (CORS origins)', () => {
+  it('reads repeated and comma-separated origins, as flagd does', () => {
+    expect(
+      serveOptions(['flags.json', '-C', 'https://a.example, https://b.example', '-C', 'https://c']),
+    ).toMatchObject({
+      corsOrigins: ['https://a.example', 'https://b.example', 'https://c'],
+    });
+    expect(serveOptions(['flags.json']).corsOrigins).toBeUndefined();
+  });
+});
