@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fetchAllFlags } from '../grpc/fetch-all.js';
-import { mergeSources, readSourceDoc } from '../server/flag-sets.js';
+import { DEFAULT_LIMITS, readInput } from '../evaluator/load.js';
+import { mergeSources, namingSource, readSourceDoc } from '../server/flag-sets.js';
 
 /** One configuration a command read: where from, and its text as it came. */
 export interface FlagInput {
@@ -104,5 +105,11 @@ const NOTHING: FlagInput = { origin: '(nothing)', text: '{"flags":{}}' };
  * metadata under its own. Throws `InvalidConfigurationError` naming the input for a bad one.
  */
 export function mergeInputs(inputs: readonly FlagInput[]): string {
-  return mergeSources([...inputs, NOTHING].map((input) => readSourceDoc(input.origin, input.text)));
+  const docs = inputs.map((input) => {
+    const doc = readSourceDoc(input.origin, input.text);
+    // merging keeps only the flags: check each input's structure whole first, as the server does
+    namingSource(input.origin, () => readInput(doc.json, DEFAULT_LIMITS));
+    return doc;
+  });
+  return mergeSources([...docs, readSourceDoc(NOTHING.origin, NOTHING.text)]);
 }

@@ -403,6 +403,15 @@ describe('rampflag diff', () => {
     );
   });
 
+  it('exits 2 for a file whose flags are not an object, though merging would drop them', async () => {
+    const good = file('good.json', { flags: {} });
+    for (const flags of [3, 'x', null]) {
+      const bad = await run([file('shapeless.json', { flags }), good]);
+      expect(bad.code).toBe(2);
+      expect(bad.err.join('\n')).toMatch(/shapeless\.json:\d+:\d+: flags: "flags" must be an object/);
+    }
+  });
+
   it('prints the WARNING in colour on a terminal', async () => {
     vi.stubEnv('NO_COLOR', '');
     vi.stubEnv('FORCE_COLOR', '1');
