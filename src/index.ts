@@ -46,10 +46,10 @@ export type {
   FractionalBucketing,
   ValidationIssue,
 } from './evaluator/index.js';
-export { bucketingMoves } from './evaluator/bucketing-moves.js';
+export { bucketingMoves } from './evaluator/index.js';
 export type {
   BucketingCell,
   BucketingMoves,
   BucketingMovesOptions,
   FlagBucketingMoves,
-} from './evaluator/bucketing-moves.js';
+} from './evaluator/index.js';

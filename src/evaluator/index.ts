@@ -23,3 +23,10 @@ export type {
   JsonValue,
   ResolutionReason,
 } from './types.js';
+export { bucketingMoves } from './bucketing-moves.js';
+export type {
+  BucketingCell,
+  BucketingMoves,
+  BucketingMovesOptions,
+  FlagBucketingMoves,
+} from './bucketing-moves.js';
