@@ -421,6 +421,7 @@ export class FlagServer {
       subscribe: (call, header) => this.#subscribers.addGrpcEvents(call, parseSelector(header)),
       maxDepth: this.#limits.maxDepth,
       enrich: this.#enrich,
+      called: (method, code) => this.#metrics.grpcCall(method, code),
       requestTimeoutMs: this.#limits.requestTimeoutMs,
     };
   }

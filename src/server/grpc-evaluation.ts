@@ -43,6 +43,11 @@ export interface GrpcEvaluationDeps {
   readonly maxDepth: number;
   /** A request's context with what the server adds (flagd's `-X` and `-H`). */
   enrich(context: EvaluationContext, headers: RequestHeaders): EvaluationContext;
+  /**
+   * Called once per call as it closes, with its method (`unknown` for a path the service does not
+   * have) and the status it ended with (CANCELLED when the client went first), for metrics.
+   */
+  called?(method: string, code: grpc.status): void;
   /** Time for a client to send its whole request. */
   readonly requestTimeoutMs: number;
 }
@@ -84,9 +89,13 @@ function statusHeaders(code: grpc.status, details: string): OutgoingHttpHeaders 
   };
 }
 
+/** The status each call ended with, once it is sent, for {@link GrpcEvaluationDeps.called}. */
+const ENDED = new WeakMap<ServerHttp2Stream, grpc.status>();
+
 /** Ends a call that sent nothing with a status alone ("Trailers-Only"). */
 function fail(stream: ServerHttp2Stream, code: grpc.status, details: string): void {
   if (stream.destroyed || stream.closed) return;
+  ENDED.set(stream, code);
   if (stream.headersSent) {
     stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     return;
@@ -109,6 +118,7 @@ function open(stream: ServerHttp2Stream): GrpcServerStream {
     },
     end: (code, details) => {
       if (stream.destroyed || stream.closed || stream.writableEnded) return;
+      ENDED.set(stream, code);
       trailers = statusHeaders(code, details);
       stream.end();
     },
@@ -226,6 +236,11 @@ export function handleGrpcStream(
   deps: GrpcEvaluationDeps,
 ): void {
   stream.on('error', () => {}); // a reset concerns this call alone
+  const called = deps.called;
+  if (called !== undefined) {
+    const method = PATH.exec(headers[':path'] ?? '')?.[2] ?? 'unknown';
+    stream.once('close', () => called(method, ENDED.get(stream) ?? grpc.status.CANCELLED));
+  }
   const type = headers['content-type'] ?? '';
   if (!/^application\/grpc(\+proto)?(;|$)/.test(type)) {
     stream.respond({ ':status': 415, 'content-type': 'text/plain' }, { endStream: false });

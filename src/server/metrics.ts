@@ -1,5 +1,13 @@
+import { status } from '@grpc/grpc-js';
 import type { Transport } from './subscribers.js';
 import type { EvaluationResult } from '../evaluator/index.js';
+
+/** gRPC status names by code (`0` → `OK`). */
+const STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(status)
+    .filter(([, code]) => typeof code === 'number')
+    .map(([name, code]) => [code, name]),
+);
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -59,6 +67,11 @@ export class ServerMetrics {
       'counter',
       'HTTP requests answered, by listener and status code.',
     );
+    this.#family(
+      'rampflag_grpc_requests_total',
+      'counter',
+      'gRPC calls on the evaluation port, by method and the status they ended with.',
+    );
   }
 
   evaluated(key: string, result: EvaluationResult<unknown>): void {
@@ -89,6 +102,11 @@ export class ServerMetrics {
 
   request(listener: string, status: number): void {
     this.#add('rampflag_http_requests_total', { listener, code: String(status) });
+  }
+
+  /** A gRPC call ended: its method and status (`OK`, `NOT_FOUND`, …). */
+  grpcCall(method: string, code: number): void {
+    this.#add('rampflag_grpc_requests_total', { method, code: STATUS_NAMES[code] ?? String(code) });
   }
 
   /** Every family in the Prometheus text exposition format (version 0.0.4). */

@@ -159,6 +159,32 @@ describe('gRPC on the evaluation port', () => {
     expect(await statusOf(unknown.resolve('String', 'text'))).toBe('UNIMPLEMENTED');
   });
 
+  it('counts each call in rampflag_grpc_requests_total by method and status', async () => {
+    const { httpPort, managementPort } = await serve(shopFlags());
+    const client = rawClient(httpPort);
+    await client.resolve('Boolean', 'checkout');
+    await client.resolve('Boolean', 'checkout');
+    await statusOf(client.resolve('Boolean', 'nope'));
+    await client.resolveAll();
+    await statusOf(rawClient(httpPort, 'flagd.evaluation.v9.Service').resolve('String', 'x'));
+    const series = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${managementPort}/metrics`)).text();
+      return text.split('\n').filter((line) => line.startsWith('rampflag_grpc_requests_total{'));
+    };
+    // a call is counted as its stream closes, which may follow the client's answer by a moment
+    let counted = await series();
+    for (let tries = 0; counted.length < 4 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      counted = await series();
+    }
+    expect(counted.sort()).toEqual([
+      'rampflag_grpc_requests_total{method="ResolveAll",code="OK"} 1',
+      'rampflag_grpc_requests_total{method="ResolveBoolean",code="NOT_FOUND"} 1',
+      'rampflag_grpc_requests_total{method="ResolveBoolean",code="OK"} 2',
+      'rampflag_grpc_requests_total{method="unknown",code="UNIMPLEMENTED"} 1',
+    ]);
+  });
+
   it('serves v2 (value and variant absent when there is none) and the legacy schema.v1', async () => {
     const { httpPort } = await serve(shopFlags());
     const v2 = rawClient(httpPort, 'flagd.evaluation.v2.Service');
