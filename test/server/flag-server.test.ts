@@ -18,6 +18,7 @@ import {
 import { clientFor, until } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 import { testbedDir } from '../support/shared-data.js';
+import { INTEROP_CONTEXTS } from '../support/testbed.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -108,23 +109,7 @@ describe('FlagServer', () => {
       stops.push(() => published.onClose());
       const theirs = OpenFeature.getClient('published');
       const ours = (await clientFor(grpcProvider(syncPort))).client;
-      const contexts: EvaluationContext[] = [
-        {},
-        {
-          targetingKey: 'jon@company.com',
-          user: { name: 'jack' },
-          version: '1.2.3',
-          tier: 'premium',
-          color: 'red',
-        },
-        {
-          targetingKey: 'user1',
-          email: 'ballmer@macrosoft.com',
-          version: '2.0.0',
-          customer: true,
-          age: 30,
-        },
-      ];
+      const contexts = INTEROP_CONTEXTS as EvaluationContext[];
       let compared = 0;
       const mismatches: string[] = [];
       const details = (client: Client, key: string, value: unknown, context: EvaluationContext) =>

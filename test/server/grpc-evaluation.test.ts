@@ -23,6 +23,7 @@ import {
 import { serverOnFreePorts, shopFlags } from '../support/test-server.js';
 import { until } from '../support/provider-events.js';
 import { testbedDir } from '../support/shared-data.js';
+import { INTEROP_CONTEXTS } from '../support/testbed.js';
 
 const stops: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -237,23 +238,7 @@ describe('gRPC on the evaluation port', () => {
 });
 
 describe('the published @openfeature/flagd-provider in RPC mode against rampflag serve', () => {
-  const contexts: EvaluationContext[] = [
-    {},
-    {
-      targetingKey: 'jon@company.com',
-      user: { name: 'jack' },
-      version: '1.2.3',
-      tier: 'premium',
-      color: 'red',
-    },
-    {
-      targetingKey: 'user1',
-      email: 'ballmer@macrosoft.com',
-      version: '2.0.0',
-      customer: true,
-      age: 30,
-    },
-  ];
+  const contexts = INTEROP_CONTEXTS as EvaluationContext[];
   const details = (client: Client, key: string, value: unknown, context: EvaluationContext) =>
     typeof value === 'boolean'
       ? client.getBooleanDetails(key, value, context)

@@ -1,7 +1,7 @@
 import { Struct } from '@bufbuild/protobuf';
 import { Code, ConnectError, createPromiseClient, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-web';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   decodeResolveAllResponse,
   encodeResolveAllRequest,
@@ -9,24 +9,14 @@ import {
 import { envelope, splitEnvelopes } from '../support/connect-client.js';
 import { EvaluationService } from '../support/flagd-evaluation-service.js';
 import { until } from '../support/provider-events.js';
-import { serverOnFreePorts, shopFlags } from '../support/test-server.js';
+import { stopsAfterEach } from '../support/scratch.js';
+import { serveStopping } from '../support/test-server.js';
 
-const stops: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const stops = stopsAfterEach();
 
 async function serve() {
-  const source = shopFlags();
-  const server = serverOnFreePorts({ source });
-  const ports = await server.start();
-  let stopped = false;
-  const stop = async () => {
-    if (!stopped) await server.stop();
-    stopped = true;
-  };
-  stops.push(stop);
-  return { source, stop, baseUrl: `http://127.0.0.1:${ports.httpPort}`, ...ports };
+  const served = await serveStopping(stops);
+  return { ...served, baseUrl: served.url };
 }
 
 const transports: [string, (baseUrl: string) => Transport, string][] = [

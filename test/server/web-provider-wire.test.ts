@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@openfeature/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InMemoryFlagSource } from 'rampflag';
 import type { FlagServerOptions } from 'rampflag/server';
 import {
@@ -23,31 +23,21 @@ import { Subscribers } from '../../src/server/subscribers.js';
 import { connectStream, envelope, splitEnvelopes } from '../support/connect-client.js';
 import { until } from '../support/provider-events.js';
 import { rawRequest } from '../support/raw-http.js';
-import { serverOnFreePorts, shopFlags } from '../support/test-server.js';
+import { stopsAfterEach } from '../support/scratch.js';
+import { serveStopping } from '../support/test-server.js';
 
-const stops: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const stops = stopsAfterEach();
 
 const EVENTS = '/flagd.evaluation.v1.Service/EventStream';
 
 async function serve(options: Partial<FlagServerOptions> = {}) {
-  const source = (options.source as InMemoryFlagSource | undefined) ?? shopFlags();
-  const server = serverOnFreePorts({ ...options, source });
-  const ports = await server.start();
-  let stopped = false;
-  const stop = async () => {
-    if (!stopped) await server.stop();
-    stopped = true;
-  };
-  stops.push(stop);
+  const served = await serveStopping(stops, options);
   const metric = async (transport: string) => {
-    const text = await (await fetch(`http://127.0.0.1:${ports.managementPort}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${served.managementPort}/metrics`)).text();
     const line = new RegExp(`rampflag_sync_streams\\{transport="${transport}"\\} (-?\\d+)`);
     return Number(line.exec(text)?.[1] ?? 0);
   };
-  return { source, stop, metric, url: `http://127.0.0.1:${ports.httpPort}`, ...ports };
+  return { ...served, metric };
 }
 
 /** Waits until the gauge of Connect event streams is `count`; fails naming `what` after 5 s. */

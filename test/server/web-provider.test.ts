@@ -9,6 +9,7 @@ import { createEvaluator, type Evaluator } from '../../src/evaluator/index.js';
 import { serverOnFreePorts } from '../support/test-server.js';
 import { until } from '../support/provider-events.js';
 import { describeWithData, testbedDir } from '../support/shared-data.js';
+import { INTEROP_CONTEXTS } from '../support/testbed.js';
 
 const stops: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -62,24 +63,10 @@ function reference(evaluator: Evaluator, key: string, sample: unknown, context: 
   return { value: result.value, variant: result.variant, reason: result.reason };
 }
 
-const contexts: EvaluationContext[] = [
-  {},
-  {
-    targetingKey: 'jon@company.com',
-    user: { name: 'jack' },
-    version: '1.2.3',
-    tier: 'premium',
-    color: 'red',
-  },
-  {
-    targetingKey: 'user1',
-    email: 'ballmer@macrosoft.com',
-    version: '2.0.0',
-    customer: true,
-    age: 30,
-  },
+const contexts = [
+  ...INTEROP_CONTEXTS,
   { targetingKey: 'a-very-different-user', color: 'yellow', version: '0.9.0', age: 12 },
-];
+] as EvaluationContext[];
 
 describeWithData(testbedDir, 'the published @openfeature/flagd-web-provider', () => {
   it('becomes ready and resolves the testbed flags as rampflag (flagd) does, per static context', async () => {

@@ -1,5 +1,6 @@
 import { InMemoryFlagSource } from 'rampflag';
 import { FlagServer, type FlagServerOptions } from 'rampflag/server';
+import { stopOnce } from './scratch.js';
 
 /**
  * The flags the server's HTTP API tests evaluate, one per outcome: a targeted boolean, a number,
@@ -26,3 +27,19 @@ export function shopFlags(): InMemoryFlagSource {
 /** A FlagServer with every listener on a free port; `options` may override anything. */
 export const serverOnFreePorts = (options: FlagServerOptions) =>
   new FlagServer({ syncPort: 0, httpPort: 0, managementPort: 0, ofrepPort: 0, ...options });
+
+/**
+ * Starts a server with every listener on a free port (the shop flags unless `options` gives a
+ * source), its stop pushed on `stops` and safe to call again; with the evaluation port's URL.
+ */
+export async function serveStopping(
+  stops: (() => unknown)[],
+  options: Partial<FlagServerOptions> = {},
+) {
+  const source = (options.source as InMemoryFlagSource | undefined) ?? shopFlags();
+  const server = serverOnFreePorts({ ...options, source });
+  const ports = await server.start();
+  const stop = stopOnce(() => server.stop());
+  stops.push(stop);
+  return { source, stop, url: `http://127.0.0.1:${ports.httpPort}`, ...ports };
+}

@@ -42,3 +42,25 @@ export const EVALUATOR_V3_TAGS = 'not @fractional-v1 and not @fractional-v2 and 
 export const SUPPLEMENT_FEATURES: readonly string[] = ['empty-targeting-key.feature'].map((name) =>
   join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'testbed-supplement', name),
 );
+
+/**
+ * The evaluation contexts the interoperability tests resolve every testbed flag with: none, and two
+ * that match testbed rules (semver, ring, email and string operators, fractional keys).
+ */
+export const INTEROP_CONTEXTS: readonly Readonly<Record<string, unknown>>[] = [
+  {},
+  {
+    targetingKey: 'jon@company.com',
+    user: { name: 'jack' },
+    version: '1.2.3',
+    tier: 'premium',
+    color: 'red',
+  },
+  {
+    targetingKey: 'user1',
+    email: 'ballmer@macrosoft.com',
+    version: '2.0.0',
+    customer: true,
+    age: 30,
+  },
+];
