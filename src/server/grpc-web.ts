@@ -7,6 +7,7 @@ import {
   type GrpcEvaluationDeps,
   type GrpcServerStream,
 } from './grpc-evaluation.js';
+import { envelope } from './connect-stream.js';
 import { pathOf, readBytes } from './http-util.js';
 
 const PATH =
@@ -24,13 +25,8 @@ export interface GrpcWebDeps extends Pick<GrpcEvaluationDeps, 'evaluated' | 'max
   subscribe(call: GrpcServerStream, req: IncomingMessage): void;
 }
 
-function frame(flags: number, message: Uint8Array): Buffer {
-  const bytes = Buffer.allocUnsafe(5 + message.length);
-  bytes.writeUInt8(flags, 0);
-  bytes.writeUInt32BE(message.length, 1);
-  bytes.set(message, 5);
-  return bytes;
-}
+/** gRPC-Web frames messages as Connect streaming does: flags, big-endian length, bytes. */
+const frame = envelope;
 
 /** The trailers frame: `grpc-status` and `grpc-message` as HTTP/1 header lines. */
 function trailers(code: grpc.status, details: string): Buffer {
