@@ -40,12 +40,13 @@ const constantRule =
  * of it outlives the load.
  */
 class Compilation {
-  /** Rules whose value is known at compile time. */
-  readonly constants = new Map<Rule, unknown>();
-  /** Rules that read one key of the data ({@link CompileScope.keyOf}). */
-  readonly keys = new Map<Rule, string>();
-
-  constructor(readonly options: CompileOptions) {}
+  constructor(
+    readonly options: CompileOptions,
+    /** Rules whose value is known at compile time. */
+    readonly constants: Map<Rule, unknown>,
+    /** Rules that read one key of the data ({@link CompileScope.keyOf}). */
+    readonly keys: Map<Rule, string>,
+  ) {}
 
   constant(value: unknown): Rule {
     const rule = constantRule(value);
@@ -161,7 +162,7 @@ class Scope implements CompileScope {
  * @internal
  */
 export function compileRule(node: unknown, path: string, options: CompileOptions): Rule {
-  return new Compilation(options).compile(node, path, 0);
+  return new Compilation(options, new Map(), new Map()).compile(node, path, 0);
 }
 
 /** A rule that evaluates every item of an array (a closure of its own: it keeps only `items`). */

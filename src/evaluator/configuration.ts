@@ -3,6 +3,7 @@ import type { ValidationIssue } from './errors.js';
 import type { FlagValueType } from './types.js';
 import { childPath, isObject, typeName } from './json-path.js';
 import { expansionMeter, overLimits, type Expansion } from './ref-expansion.js';
+import { flagTexts } from './flag-texts.js';
 import {
   readDefaultVariant,
   readEvaluators,
@@ -27,9 +28,12 @@ export interface FlagDefinition {
   /** Flag-set metadata overlaid by the flag's metadata, frozen. */
   readonly metadata: FlagMetadata;
   /**
-   * The flag as given, as JSON text. With {@link FlagDefinition.context} it tells whether a later
-   * configuration changed the flag, and `explain` re-reads the targeting from it: the parsed
-   * document itself is not kept once the flag is compiled.
+   * The flag as given, as JSON text: its slice of the configuration's text when that was JSON
+   * (whitespace and all), else `JSON.stringify` of it. With {@link FlagDefinition.context} it
+   * tells whether a later configuration changed the flag ({@link sameDefinition}), and `explain`
+   * re-reads the targeting from it: the parsed document itself is not kept once the flag is
+   * compiled. A text with a backslash or `$ref` in it is always written by `JSON.stringify`, so
+   * `$ref`s are found in it as written there.
    */
   readonly source: string;
   /** The merged metadata and every shared evaluator the flag refers to (transitively), as text. */
@@ -48,10 +52,16 @@ export function hasVariant(definition: FlagDefinition, name: string): boolean {
   return Object.hasOwn(definition.variants, name);
 }
 
-/** Whether two definitions behave the same (same text, metadata and shared evaluators). @internal */
+/**
+ * Whether two definitions behave the same (same JSON, metadata and shared evaluators). Texts that
+ * differ (in whitespace, say) are compared as `JSON.stringify` writes them. @internal
+ */
 export function sameDefinition(a: FlagDefinition, b: FlagDefinition): boolean {
-  return a.source === b.source && a.context === b.context;
+  if (a.context !== b.context) return false;
+  return a.source === b.source || canonical(a.source) === canonical(b.source);
 }
+
+const canonical = (source: string): string => JSON.stringify(JSON.parse(source));
 
 /** The targeting of a stored definition, re-read from its text (`explain` uses it). @internal */
 export function targetingOf(definition: FlagDefinition): unknown {
@@ -87,6 +97,8 @@ const REF = /"\$ref":("(?:[^"\\]|\\.)*")/g;
 export function readConfiguration(
   doc: unknown,
   options: ReadOptions,
+  /** The document's JSON text, when it was parsed from one. */
+  json?: string,
 ): { configuration: Configuration; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
   const report = reporter(issues);
@@ -100,8 +112,10 @@ export function readConfiguration(
   const entries = flagEntries(doc, options.schema, report);
   const flags: LoadedFlag[] = [];
   const refText = new Map<string, string>(); // each shared evaluator as text, once per load
-  for (const [key, raw, path] of entries) {
-    const flag = readFlag(key, raw, path, { metadata, evaluators, refText }, options, issues);
+  const texts = json === undefined || entries.length === 0 ? undefined : flagTexts(json);
+  const set: FlagSet = { metadata, evaluators, refText, interned: new Map() };
+  for (const [key, raw, path, at] of entries) {
+    const flag = readFlag(key, raw, path, set, options, issues, texts?.get(at));
     if (flag !== undefined) flags.push(flag);
   }
   checkExpansion(evaluators, flags, options, report);
@@ -155,11 +169,14 @@ function checkExpansion(
   }
 }
 
+/** Each flag: its key, its value, its path and where its text is ({@link flagTexts}). */
+type FlagEntry = [string, unknown, string, string | number];
+
 function flagEntries(
   doc: Record<string, unknown>,
   schema: SchemaName,
   report: Report,
-): [string, unknown, string][] {
+): FlagEntry[] {
   const flags = doc['flags'];
   if (flags === undefined) {
     report('flags', 'required', 'a configuration must have "flags"');
@@ -171,7 +188,7 @@ function flagEntries(
       return [];
     }
     const seen = new Set<string>();
-    const out: [string, unknown, string][] = [];
+    const out: FlagEntry[] = [];
     flags.forEach((flag, i) => {
       const path = childPath('flags', i);
       const key = isObject(flag) ? flag['key'] : undefined;
@@ -185,7 +202,7 @@ function flagEntries(
         report(childPath(path, 'key'), 'unique-key', `flag key "${key}" appears more than once`);
       } else {
         seen.add(key);
-        out.push([key, flag, path]);
+        out.push([key, flag, path, i]);
       }
     });
     return out;
@@ -194,7 +211,7 @@ function flagEntries(
     report('flags', 'type', `"flags" must be an object, not ${typeName(flags)}`);
     return [];
   }
-  return Object.keys(flags).map((key) => [key, flags[key], childPath('flags', key)]);
+  return Object.keys(flags).map((key) => [key, flags[key], childPath('flags', key), key]);
 }
 
 /** What every flag of one configuration shares. */
@@ -202,6 +219,8 @@ interface FlagSet {
   readonly metadata: FlagMetadata;
   readonly evaluators: ReadonlyMap<string, unknown>;
   readonly refText: Map<string, string>;
+  /** Merged metadata by its text: flags with the same metadata share one frozen object. */
+  readonly interned: Map<string, FlagMetadata>;
 }
 
 function readFlag(
@@ -211,6 +230,7 @@ function readFlag(
   set: FlagSet,
   options: ReadOptions,
   issues: ValidationIssue[],
+  given: string | undefined,
 ): LoadedFlag | undefined {
   const before = issues.length;
   const report = reporter(issues);
@@ -243,13 +263,24 @@ function readFlag(
   if (issues.length > before || read?.valueType === undefined) return undefined;
   const targeting =
     isObject(targetingRaw) && Object.keys(targetingRaw).length > 0 ? targetingRaw : undefined;
-  const metadata = Object.freeze({ ...set.metadata, ...own });
+  const merged = { ...set.metadata, ...own };
+  const metadataText = JSON.stringify(merged);
+  // -0 writes as 0: such metadata is not shared with metadata holding 0
+  const shareable = !Object.values(merged).some((value) => Object.is(value, -0));
+  let metadata = shareable ? set.interned.get(metadataText) : undefined;
+  if (metadata === undefined) {
+    metadata = Object.freeze(merged);
+    if (shareable) set.interned.set(metadataText, metadata);
+  }
   let source: string;
-  try {
-    source = JSON.stringify(raw);
-  } catch {
-    report(path, 'max-depth', 'flag is nested too deeply to read');
-    return undefined;
+  if (given !== undefined && !given.includes('\\') && !given.includes('$ref')) source = given;
+  else {
+    try {
+      source = JSON.stringify(raw);
+    } catch {
+      report(path, 'max-depth', 'flag is nested too deeply to read');
+      return undefined;
+    }
   }
   const definition: FlagDefinition = {
     key,
@@ -261,7 +292,7 @@ function readFlag(
     hasTargeting: targeting !== undefined,
     metadata,
     source,
-    context: contextOf(source, metadata, set),
+    context: contextOf(source, metadataText, set),
   };
   return { definition, targeting };
 }
@@ -270,8 +301,8 @@ function readFlag(
  * The merged metadata and every shared evaluator the flag's text refers to, transitively, as text:
  * a change to any of them changes the flag.
  */
-function contextOf(source: string, metadata: FlagMetadata, set: FlagSet): string {
-  let text = JSON.stringify(metadata);
+function contextOf(source: string, metadataText: string, set: FlagSet): string {
+  let text = metadataText;
   if (set.evaluators.size === 0 || !source.includes('"$ref"')) return text;
   const seen = new Set<string>();
   const pending = [source];

@@ -1,4 +1,5 @@
-import { hasVariant, type FlagDefinition } from './configuration.js';
+import { hasVariant, targetingOf, type FlagDefinition } from './configuration.js';
+import { compilesQuietly } from './rule-check.js';
 import type { Operator, Rule } from './rule.js';
 import type { EvaluationResult, FractionalBucketing, ResolutionReason } from './types.js';
 import { compileRule } from './compile.js';
@@ -8,10 +9,18 @@ import { refOperator } from './operators/ref.js';
 /** A flag ready to evaluate: its rule compiled, its successful results built once. @internal */
 export interface CompiledFlag {
   readonly definition: FlagDefinition;
-  /** `undefined` when the flag has no targeting or its targeting did not compile. */
-  readonly rule: Rule | undefined;
+  /**
+   * `undefined` when the flag has no targeting, its targeting did not compile, or it is compiled
+   * on first evaluation ({@link CompiledFlag.deferred}).
+   */
+  rule: Rule | undefined;
   /** Why the targeting did not compile (the flag then evaluates to `PARSE_ERROR`). */
-  readonly ruleError: string | undefined;
+  ruleError: string | undefined;
+  /**
+   * Set while the targeting awaits compiling: at load it was found to compile without a warning
+   * or an error ({@link compilesQuietly}), so nothing is lost by compiling it when first used.
+   */
+  deferred: DeferredCompile | undefined;
   /** Frozen `TARGETING_MATCH` results by variant, built on first use ({@link matchResult}). */
   matches: Map<string, EvaluationResult<unknown>> | undefined;
   /** Frozen result for the default variant with reason `STATIC` (no targeting) or `DEFAULT`. */
@@ -23,6 +32,14 @@ export interface FlagCompileOptions {
   readonly maxDepth: number;
   readonly warn: (message: string) => void;
   readonly trace?: boolean;
+  /** Compile a targeting that is certain to compile quietly when first evaluated. */
+  readonly lazy?: boolean;
+}
+
+/** What a deferred compilation needs: the load's operator table and limits (one per load). @internal */
+export interface DeferredCompile {
+  readonly operators: ReadonlyMap<string, Operator>;
+  readonly options: FlagCompileOptions;
 }
 
 /**
@@ -47,30 +64,76 @@ export function compileFlag(
   operators: ReadonlyMap<string, Operator>,
   options: FlagCompileOptions,
 ): CompiledFlag {
-  let rule: Rule | undefined;
-  let ruleError: string | undefined;
-  if (targeting !== undefined) {
-    try {
-      rule = compileRule(targeting, `${definition.path}.targeting`, {
-        operators,
-        maxDepth: options.maxDepth,
-        warn: options.warn,
-        ...(options.trace === true ? { trace: true } : {}),
-      });
-    } catch (error) {
-      ruleError = (error as Error).message;
-      options.warn(`flag "${definition.key}" will evaluate to PARSE_ERROR: ${ruleError}`);
-    }
+  const flag: CompiledFlag = {
+    definition,
+    rule: undefined,
+    ruleError: undefined,
+    deferred: undefined,
+    matches: undefined,
+    byDefault: defaultResult(definition),
+  };
+  if (targeting === undefined) return flag;
+  if (options.lazy === true && compilesQuietly(targeting, operators, options.maxDepth)) {
+    flag.deferred = { operators, options };
+    return flag;
   }
-  const byDefault =
-    definition.defaultVariant === undefined
-      ? undefined
-      : resultOf(
-          definition,
-          definition.defaultVariant,
-          definition.hasTargeting ? 'DEFAULT' : 'STATIC',
-        );
-  return { definition, rule, ruleError, matches: undefined, byDefault };
+  compileInto(flag, targeting, operators, options);
+  return flag;
+}
+
+function compileInto(
+  flag: CompiledFlag,
+  targeting: unknown,
+  operators: ReadonlyMap<string, Operator>,
+  options: FlagCompileOptions,
+): void {
+  const { definition } = flag;
+  try {
+    flag.rule = compileRule(targeting, `${definition.path}.targeting`, {
+      operators,
+      maxDepth: options.maxDepth,
+      warn: options.warn,
+      ...(options.trace === true ? { trace: true } : {}),
+    });
+  } catch (error) {
+    flag.ruleError = (error as Error).message;
+    options.warn(`flag "${definition.key}" will evaluate to PARSE_ERROR: ${flag.ruleError}`);
+  }
+}
+
+/**
+ * Compiles a deferred flag's targeting now, re-read from its text (the parsed document is not
+ * kept), and returns the rule (`undefined` with {@link CompiledFlag.ruleError} set if it failed
+ * after all). @internal
+ */
+export function compileDeferred(flag: CompiledFlag): Rule | undefined {
+  const deferred = flag.deferred;
+  if (deferred === undefined) return flag.rule;
+  flag.deferred = undefined;
+  compileInto(flag, targetingOf(flag.definition), deferred.operators, deferred.options);
+  return flag.rule;
+}
+
+/** A compiled flag with an equivalent definition ({@link sameDefinition}) in place of its own. @internal */
+export function redefined(flag: CompiledFlag, definition: FlagDefinition): CompiledFlag {
+  return {
+    definition,
+    rule: flag.rule,
+    ruleError: flag.ruleError,
+    deferred: flag.deferred,
+    matches: undefined,
+    byDefault: defaultResult(definition),
+  };
+}
+
+function defaultResult(definition: FlagDefinition): EvaluationResult<unknown> | undefined {
+  return definition.defaultVariant === undefined
+    ? undefined
+    : resultOf(
+        definition,
+        definition.defaultVariant,
+        definition.hasTargeting ? 'DEFAULT' : 'STATIC',
+      );
 }
 
 function resultOf(

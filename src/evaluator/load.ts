@@ -7,7 +7,7 @@ import {
   isInvalidConfigurationError,
 } from './errors.js';
 import { objectProblem } from './json-limits.js';
-import { compileFlag, operatorsFor, type CompiledFlag } from './flag.js';
+import { compileFlag, operatorsFor, redefined, type CompiledFlag } from './flag.js';
 import { compileRule } from './compile.js';
 import { isObject } from './json-path.js';
 import { RuleError, type Operator } from './rule.js';
@@ -41,8 +41,8 @@ export interface ValidateOptions {
  * and the evaluator may freeze what it keeps. An object is measured first (iteratively): a cycle,
  * nesting past `maxDepth` or more values than `maxBytes` are refused before `JSON.stringify` runs.
  */
-function ownCopy(input: ConfigurationInput, limits: Limits): unknown {
-  if (typeof input === 'string') return parseConfigurationText(input, limits);
+function ownCopy(input: ConfigurationInput, limits: Limits): { doc: unknown; json?: string } {
+  if (typeof input === 'string') return parsed(input, parseConfigurationText(input, limits));
   let text: string | undefined;
   try {
     const problem = objectProblem(input, limits.maxDepth, limits.maxBytes);
@@ -55,8 +55,15 @@ function ownCopy(input: ConfigurationInput, limits: Limits): unknown {
       `configuration object is not serialisable as JSON: ${(error as Error).message}`,
     );
   }
-  return parseConfigurationText(text ?? 'null', limits);
+  const json = text ?? 'null';
+  return { doc: parseConfigurationText(json, limits), json };
 }
+
+/** A parsed text, with the text when it is JSON (the flags' texts are slices of it). */
+const parsed = (text: string, doc: unknown) => {
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[' ? { doc, json: text } : { doc };
+};
 
 function refuse(rule: string, message: string): never {
   throw new InvalidConfigurationError([{ severity: 'error', path: '', rule, message }]);
@@ -68,8 +75,8 @@ export function readInput(
   limits: Limits,
   schema: SchemaName = 'flagd',
 ): Configuration {
-  const doc = ownCopy(input, limits);
-  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits));
+  const { doc, json } = ownCopy(input, limits);
+  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits), json);
   if (issues.length > 0) throw new InvalidConfigurationError(issues);
   return configuration;
 }
@@ -86,17 +93,21 @@ export function buildSnapshot(
   fractional: FractionalBucketing = 'v2',
 ): Snapshot {
   const operators = operatorsFor(configuration.evaluators, limits, fractional);
+  // a targeting that compiles without a word is compiled when first evaluated
+  const options = { maxDepth: limits.maxDepth, warn, lazy: true };
   const flags = new Map<string, CompiledFlag>();
   for (const { definition, targeting } of configuration.flags) {
     const old = previous.flags.get(definition.key);
     if (old !== undefined && sameDefinition(old.definition, definition)) {
-      flags.set(definition.key, old);
+      // the compiled rule is kept; the new definition replaces the old, whose text is a slice of
+      // the previous document (keeping it would keep that whole document alive)
+      flags.set(
+        definition.key,
+        old.definition.source === definition.source ? old : redefined(old, definition),
+      );
       continue;
     }
-    flags.set(
-      definition.key,
-      compileFlag(definition, targeting, operators, { maxDepth: limits.maxDepth, warn }),
-    );
+    flags.set(definition.key, compileFlag(definition, targeting, operators, options));
   }
   return { flags, metadata: configuration.metadata, evaluators: configuration.evaluators };
 }
@@ -131,7 +142,7 @@ function validate(
   options: ValidateOptions,
   limits: Limits,
 ): ValidationIssue[] {
-  const doc = ownCopy(input, limits);
+  const { doc } = ownCopy(input, limits);
   const schema = options.schema ?? declaredSchema(doc) ?? 'flagd';
   const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits));
   const operators = operatorsFor(configuration.evaluators, limits);

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@openfeature/core';
 import type { Logger } from '@openfeature/core';
-import { matchResult, type CompiledFlag } from './flag.js';
+import { compileDeferred, matchResult, type CompiledFlag } from './flag.js';
 import type { Env, TraceEntry } from './rule.js';
 import type { Snapshot } from './store.js';
 import type { Clock, EvaluationResult, FlagValueType } from './types.js';
@@ -123,11 +123,19 @@ export function resolve<T>(
   if (flag.ruleError !== undefined) {
     return failure(defaultValue, ErrorCode.PARSE_ERROR, flag.ruleError, metadata);
   }
-  if (flag.rule === undefined) return byDefault(flag, expected, defaultValue);
+  let rule = flag.rule;
+  if (rule === undefined) {
+    if (flag.deferred === undefined) return byDefault(flag, expected, defaultValue);
+    rule = compileDeferred(flag);
+    if (rule === undefined) {
+      const message = flag.ruleError ?? `targeting of flag "${flagKey}" did not compile`;
+      return failure(defaultValue, ErrorCode.PARSE_ERROR, message, metadata);
+    }
+  }
   let outcome: unknown;
   const data = context ?? EMPTY;
   try {
-    outcome = flag.rule(data, env.reset(flagKey, data));
+    outcome = rule(data, env.reset(flagKey, data));
   } catch (error) {
     if (env.exhausted) return overBudget(flagKey, defaultValue, env, metadata);
     const message = `targeting of flag "${flagKey}" failed: ${(error as Error).message}`;

@@ -91,6 +91,12 @@ export interface CompileScope {
 /** An operator: how to compile `{"<name>": args}`. Throws {@link RuleError} for malformed rules. @internal */
 export interface Operator {
   compile(args: readonly unknown[], scope: CompileScope): Rule;
+  /**
+   * Whether compiling these arguments may warn or throw for reasons of the operator's own (beyond
+   * an unknown operator or nesting among the arguments, which are checked apart). A rule with no
+   * such operator is compiled when first evaluated rather than at load. Absent: never.
+   */
+  mayWarn?(args: readonly unknown[]): boolean;
 }
 
 /** A rule that cannot be compiled (unknown operator, unresolved `$ref`, nesting too deep). */

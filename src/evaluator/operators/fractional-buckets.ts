@@ -1,5 +1,6 @@
 import type { CompileScope, Env, FractionalDecision, Rule } from '../rule.js';
 import { typeName } from '../json-path.js';
+import { isPlainData } from '../rule-check.js';
 
 const MAX_WEIGHT = 2147483647;
 const NO_RULES: readonly Rule[] = Object.freeze([]);
@@ -64,6 +65,17 @@ export interface FractionalParts {
   readonly fixed: Table | string | undefined;
   /** The rule's path when compiled for `explain`, else empty. */
   readonly path: string;
+}
+
+/**
+ * Whether compiling `fractional` over `args` may warn: unless its buckets are plain data that
+ * parse into a valid table, it is compiled at load (where an invalid literal table is reported).
+ * @internal
+ */
+export function bucketsMayWarn(args: readonly unknown[]): boolean {
+  const offset = args.length > 0 && !Array.isArray(args[0]) ? 1 : 0;
+  const buckets = args.slice(offset);
+  return !buckets.every(isPlainData) || typeof parseBuckets(buckets) === 'string';
 }
 
 /** @internal */

@@ -3,6 +3,7 @@ import { cborHash, cborPairHash, encodeCbor } from '../cbor.js';
 import { bucketOf } from '../murmur3.js';
 import { typeName } from '../json-path.js';
 import {
+  bucketsMayWarn,
   compileParts,
   decision,
   tableOf,
@@ -51,6 +52,7 @@ function implicitHash(env: Env): number {
  * Buckets, weights and the bucket arithmetic are v2's.
  */
 const fractionalV3: Operator = {
+  mayWarn: bucketsMayWarn,
   compile(args, scope) {
     const parts = compileParts(args, scope);
     const { keyRule, fixed, path } = parts;

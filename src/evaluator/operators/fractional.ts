@@ -2,6 +2,7 @@ import type { Env, Operator, Rule } from '../rule.js';
 import { bucketOf, murmur3, PrefixMurmur3 } from '../murmur3.js';
 import { typeName } from '../json-path.js';
 import {
+  bucketsMayWarn,
   compileParts,
   decision,
   tableOf,
@@ -46,6 +47,7 @@ function pick(
  * A literal bucket list is parsed into its cumulative weight table once, at compile time.
  */
 const fractional: Operator = {
+  mayWarn: bucketsMayWarn,
   compile(args, scope) {
     const parts = compileParts(args, scope);
     const { keyRule, fixed, path } = parts;
@@ -99,6 +101,7 @@ function dynamic(parts: FractionalParts): Rule {
 /** The legacy `fractionalEvaluation` over `fractional`: a bare property name as first argument. */
 export function legacyOf(fractionalOperator: Operator): Operator {
   return {
+    mayWarn: () => true, // deprecated: it warns whenever it is compiled
     compile(args, scope) {
       scope.warn(`${scope.path}: "fractionalEvaluation" is deprecated; use "fractional"`);
       const first = args[0];

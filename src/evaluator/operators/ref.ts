@@ -22,6 +22,8 @@ export function refOperator(
   >();
   const measure = expansionMeter(evaluators);
   return {
+    // a shared evaluator is compiled once per load, and its problems are reported there
+    mayWarn: () => true,
     compile(args, scope) {
       const name = args[0];
       if (typeof name !== 'string' || !evaluators.has(name)) {
