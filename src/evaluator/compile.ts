@@ -44,8 +44,11 @@ class Compilation {
     readonly options: CompileOptions,
     /** Rules whose value is known at compile time. */
     readonly constants: Map<Rule, unknown>,
-    /** Rules that read one key of the data ({@link CompileScope.keyOf}). */
-    readonly keys: Map<Rule, string>,
+    /**
+     * Rules known by their shape: a key of the data they read ({@link CompileScope.keyOf}), or the
+     * two rules whose strings they concatenate ({@link CompileScope.concatenationOf}).
+     */
+    readonly shapes: Map<Rule, string | readonly [Rule, Rule]>,
   ) {}
 
   constant(value: unknown): Rule {
@@ -134,12 +137,23 @@ class Scope implements CompileScope {
   }
 
   keyReader(key: string, rule: Rule): Rule {
-    this.compilation.keys.set(rule, key);
+    this.compilation.shapes.set(rule, key);
     return rule;
   }
 
   keyOf(rule: Rule): string | undefined {
-    return this.compilation.keys.get(rule);
+    const shape = this.compilation.shapes.get(rule);
+    return typeof shape === 'string' ? shape : undefined;
+  }
+
+  concatenation(parts: readonly [Rule, Rule], rule: Rule): Rule {
+    this.compilation.shapes.set(rule, parts);
+    return rule;
+  }
+
+  concatenationOf(rule: Rule): readonly [Rule, Rule] | undefined {
+    const shape = this.compilation.shapes.get(rule);
+    return typeof shape === 'object' ? shape : undefined;
   }
 
   get tracing(): boolean {

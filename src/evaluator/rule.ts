@@ -78,6 +78,13 @@ export interface CompileScope {
   keyReader(key: string, rule: Rule): Rule;
   /** The key a rule marked by {@link CompileScope.keyReader} reads (not once traced). */
   keyOf(rule: Rule): string | undefined;
+  /**
+   * Marks `rule` as `cat` of two rules: when both give strings, it gives their concatenation and
+   * spends one unit per 64 characters of it; returns `rule`.
+   */
+  concatenation(parts: readonly [Rule, Rule], rule: Rule): Rule;
+  /** The two rules a rule marked by {@link CompileScope.concatenation} concatenates. */
+  concatenationOf(rule: Rule): readonly [Rule, Rule] | undefined;
   /** A rule that always returns `value`, known to {@link CompileScope.constantOf}. */
   constant(value: unknown): Rule;
   /** Reports a tolerated problem (a deprecated form) when the configuration loads. */

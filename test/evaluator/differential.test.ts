@@ -330,3 +330,29 @@ describe('differential: a compound targeting rule against flagd-core', () => {
     },
   );
 });
+
+describe('differential: fractional keyed by cat of two parts, against the general path', () => {
+  const buckets = [
+    ['on', 5],
+    ['off', 95],
+  ];
+  const rules = [
+    { fractional: [{ cat: [{ var: '$flagd.flagKey' }, { var: 'targetingKey' }] }, ...buckets] },
+    { fractional: [{ cat: [{ var: 'a' }, { var: 'b' }] }, ...buckets] },
+    { fractional: [{ cat: ['prefix-', { var: 'b' }] }, ...buckets] },
+  ];
+  const part = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.constantFrom(null, 7, true, [1, 2], ['x'], { z: 1, y: 2 }),
+  );
+  const context = fc.record({ targetingKey: part, a: part, b: part }, { requiredKeys: [] });
+
+  it('buckets every context as the traced (general) compilation does', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...rules), context, (rule, ctx) => {
+        expect(ours(rule, ctx)).toEqual(ours(rule, ctx, true));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import type { Env, Operator, Rule } from '../rule.js';
-import { textCost, textOf } from './coerce.js';
+import { readKey, textCost, textOf } from './coerce.js';
 import { truthy } from './eager.js';
 
 /** Compiles `[source, logic, ...]` where `logic` runs with each element as its data. */
@@ -49,6 +49,9 @@ const membership: Operator = {
       const member = known.length <= 8 ? scan(known) : hashed(known);
       const folded = scope.constantOf(needle);
       if (folded !== undefined) return scope.constant(member(folded.value));
+      const key = scope.keyOf(needle);
+      // `{"in": [{"var": "ring"}, ["internal", "beta"]]}`: the key read in place
+      if (key !== undefined) return (d) => member(readKey(d, key));
       return (d, e) => member(needle(d, e));
     }
     const literal = scope.constantsOf([needle, haystack]);

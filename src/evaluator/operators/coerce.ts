@@ -1,4 +1,4 @@
-import type { Env, Operator, Rule } from '../rule.js';
+import type { CompileScope, Env, Operator, Rule } from '../rule.js';
 
 /**
  * JavaScript turns an array into text by joining its elements, recursively: a context array nested
@@ -69,6 +69,16 @@ export interface CoercingOptions {
   readonly oneAsIs?: boolean;
   /** The units of work a call costs, given its (coerced) arguments and result. */
   readonly cost?: (args: readonly unknown[], result: unknown) => number;
+  /**
+   * The rule for two arguments that are neither folded nor keyed: it is given them and the general
+   * path (`slow`, for arguments in their order), and may mark its rule on `scope`.
+   */
+  readonly pair?: (
+    a: Rule,
+    b: Rule,
+    slow: (env: Env, x: unknown, y: unknown) => unknown,
+    scope: CompileScope,
+  ) => Rule;
   /** The rule for `[{"var": key}, literal]` (a primitive literal); see {@link KeyedBuilder}. */
   readonly keyed?: KeyedBuilder;
   /** The rule for `[literal, {"var": key}]`. */
@@ -107,7 +117,7 @@ export function coercing(
   fn: (...args: unknown[]) => unknown,
   options: CoercingOptions = {},
 ): Operator {
-  const { loose = false, oneAsIs = false, cost, keyed, keyedFlipped } = options;
+  const { loose = false, oneAsIs = false, cost, keyed, keyedFlipped, pair } = options;
   const safe = (env: Env, args: unknown[]): unknown => {
     if (oneAsIs && args.length === 1) return args[0];
     if (!(loose && args.length === 2 && isObjectValue(args[0]) && isObjectValue(args[1]))) {
@@ -139,6 +149,10 @@ export function coercing(
           const literal = knownA?.value;
           return keyedFlipped(keyB, literal, (env, value) => safe(env, [literal, value]));
         }
+      }
+      if (pair !== undefined && rules.length === 2) {
+        const [a, b] = rules as [Rule, Rule];
+        return pair(a, b, (env, x, y) => safe(env, [x, y]), scope);
       }
       if (cost !== undefined)
         return (d, e) =>

@@ -1,4 +1,5 @@
 import type { Env, Operator, Rule } from '../rule.js';
+import { CHARS_PER_UNIT } from './coerce.js';
 import { bucketOf, murmur3, PrefixMurmur3 } from '../murmur3.js';
 import { typeName } from '../json-path.js';
 import {
@@ -62,40 +63,66 @@ const fractional: Operator = {
           return pick(table, env.flagKey, targetingKey, env, path, hasher);
         };
       }
+      const concatenated = scope.concatenationOf(keyRule);
+      if (concatenated !== undefined) return twoPart(parts, table, concatenated);
       // Rare: the key expression gave null (use the targeting key) or an array (a bucket).
-      const slow = dynamic(parts);
       return (data, env) => {
         const key = keyRule(data, env);
-        return typeof key === 'string' ? pick(table, key, '', env, path) : slow(data, env);
+        return typeof key === 'string'
+          ? pick(table, key, '', env, path)
+          : evaluateDynamic(parts, data, env);
       };
     }
-    return dynamic(parts);
+    return (data, env) => evaluateDynamic(parts, data, env);
   },
 };
 
-/** The general `fractional`: any key value, bucket lists computed per evaluation. */
-function dynamic(parts: FractionalParts): Rule {
+/**
+ * A literal table keyed by `cat` of two strings (`[{"var": "$flagd.flagKey"}, {"var": "…"}]`):
+ * the two are hashed as one key without building it, the first one's blocks remembered. Anything
+ * else (a part that is no string, the budget spent) takes the general path, which evaluates the
+ * key again (the parts read the data and spend nothing unless they were strings).
+ */
+function twoPart(parts: FractionalParts, table: Table, [a, b]: readonly [Rule, Rule]): Rule {
   const { keyRule, path } = parts;
+  const hasher = new PrefixMurmur3();
   return (data, env) => {
-    let prefix = env.flagKey; // the implicit key is flagKey + targetingKey
-    let suffix: string | null;
-    let extra: unknown[] | undefined;
-    const value = keyRule === undefined ? null : keyRule(data, env);
-    if (typeof value === 'string') {
-      prefix = value;
-      suffix = '';
-    } else if (value === null) suffix = targetingKeyOf(env);
-    else if (Array.isArray(value)) {
-      extra = [value]; // it was a bucket after all
-      suffix = targetingKeyOf(env);
-    } else {
-      env.logger.debug(`fractional: a bucketing key must be a string, got ${typeName(value)}`);
-      return null;
-    }
-    if (suffix === null) return null;
-    const table = tableOf(parts, extra, data, env);
-    return table === undefined ? null : pick(table, prefix, suffix, env, path);
+    const x = a(data, env);
+    const y = b(data, env);
+    if (
+      typeof x === 'string' &&
+      typeof y === 'string' &&
+      env.spend(Math.floor((x.length + y.length) / CHARS_PER_UNIT))
+    )
+      return pick(table, x, y, env, path, hasher);
+    const key = (keyRule as Rule)(data, env);
+    return typeof key === 'string'
+      ? pick(table, key, '', env, path)
+      : evaluateDynamic(parts, data, env);
   };
+}
+
+/** The general `fractional`: any key value, bucket lists computed per evaluation. */
+function evaluateDynamic(parts: FractionalParts, data: unknown, env: Env): unknown {
+  const { keyRule, path } = parts;
+  let prefix = env.flagKey; // the implicit key is flagKey + targetingKey
+  let suffix: string | null;
+  let extra: unknown[] | undefined;
+  const value = keyRule === undefined ? null : keyRule(data, env);
+  if (typeof value === 'string') {
+    prefix = value;
+    suffix = '';
+  } else if (value === null) suffix = targetingKeyOf(env);
+  else if (Array.isArray(value)) {
+    extra = [value]; // it was a bucket after all
+    suffix = targetingKeyOf(env);
+  } else {
+    env.logger.debug(`fractional: a bucketing key must be a string, got ${typeName(value)}`);
+    return null;
+  }
+  if (suffix === null) return null;
+  const table = tableOf(parts, extra, data, env);
+  return table === undefined ? null : pick(table, prefix, suffix, env, path);
 }
 
 /** The legacy `fractionalEvaluation` over `fractional`: a bare property name as first argument. */

@@ -21,6 +21,9 @@ const ifThenElse: Operator = {
       // `if [test, {rule}, "off"]`: the constant else branch is returned, not called
       const known = scope.constantOf(otherwise);
       if (known !== undefined) return orElse(test, then, known.value);
+      // `if [test, "on", {rule}]` (a ring, else a rollout): the constant branch is returned
+      const thenKnown = scope.constantOf(then);
+      if (thenKnown !== undefined) return orThen(test, thenKnown.value, otherwise);
       return (d, e) => (isTrue(test(d, e)) ? then(d, e) : otherwise(d, e));
     }
     return chain(rules, pairs, otherwise);
@@ -43,6 +46,10 @@ function choose(test: Rule, then: unknown, otherwise: unknown): Rule {
 
 function orElse(test: Rule, then: Rule, otherwise: unknown): Rule {
   return (d, e) => (isTrue(test(d, e)) ? then(d, e) : otherwise);
+}
+
+function orThen(test: Rule, then: unknown, otherwise: Rule): Rule {
+  return (d, e) => (isTrue(test(d, e)) ? then : otherwise(d, e));
 }
 
 /**

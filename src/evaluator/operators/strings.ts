@@ -12,7 +12,19 @@ export const stringOperators: Readonly<Record<string, Operator>> = {
       for (const arg of args) out += joinable(arg);
       return out;
     },
-    { cost: (_args, out) => textCost(out) },
+    {
+      cost: (_args, out) => textCost(out),
+      // `cat` of two strings (`[{"var": "$flagd.flagKey"}, {"var": "targetingKey"}]`, the usual
+      // bucketing key) without an arguments array; `fractional` may hash the two parts as one
+      pair: (a, b, slow, scope) =>
+        scope.concatenation([a, b], (d, e) => {
+          const x = a(d, e);
+          const y = b(d, e);
+          if (typeof x !== 'string' || typeof y !== 'string') return slow(e, x, y);
+          const out = x + y;
+          return e.spend(textCost(out)) ? out : null;
+        }),
+    },
   ),
   substr: coercing(
     (source, start, end) => {
