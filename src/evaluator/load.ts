@@ -101,10 +101,8 @@ export function buildSnapshot(
     if (old !== undefined && sameDefinition(old.definition, definition)) {
       // the compiled rule is kept; the new definition replaces the old, whose text is a slice of
       // the previous document (keeping it would keep that whole document alive)
-      flags.set(
-        definition.key,
-        old.definition.source === definition.source ? old : redefined(old, definition),
-      );
+      // (even when the texts are equal: they are equal strings, not the same one)
+      flags.set(definition.key, redefined(old, definition));
       continue;
     }
     flags.set(definition.key, compileFlag(definition, targeting, operators, options));

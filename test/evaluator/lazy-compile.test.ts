@@ -119,3 +119,23 @@ describe('flagTexts', () => {
     expect(flagTexts('[1]')).toBeUndefined();
   });
 });
+
+describe('reloads', () => {
+  it('keep no earlier document alive through the flags they keep', () => {
+    const text = (variant: string) =>
+      JSON.stringify({
+        flags: {
+          same: { state: 'ENABLED', variants: { a: 'a-long-variant-value' }, defaultVariant: 'a' },
+          moving: { state: 'ENABLED', variants: { v: variant }, defaultVariant: 'v' },
+        },
+      });
+    const first = readInput(text('1'), DEFAULT_LIMITS);
+    const previous = buildSnapshot(first, EMPTY, DEFAULT_LIMITS, () => {});
+    const second = readInput(text('2'), DEFAULT_LIMITS);
+    const next = buildSnapshot(second, previous, DEFAULT_LIMITS, () => {});
+    const kept = next.flags.get('same');
+    // the unchanged flag carries the new definition (a slice of the new text), not the old one
+    expect(kept?.definition).toBe(second.flags[0]?.definition);
+    expect(kept?.definition).not.toBe(previous.flags.get('same')?.definition);
+  });
+});
