@@ -22,7 +22,9 @@ describe("a configuration over gRPC's default 4 MiB message limit", () => {
     const server = serverOnFreePorts({ source: new InMemoryFlagSource(flags as never) });
     const { syncPort } = await server.start();
     stops.push(() => server.stop());
-    const provider = inProcessProvider(syncPort);
+    // 6 MiB takes a few hundred ms to build, send and parse on a busy machine: more than the
+    // default 500 ms deadline, which is not what this test is about
+    const provider = inProcessProvider(syncPort, { deadlineMs: 10_000 });
     stops.push(() => provider.onClose());
     const { client } = await clientFor(provider);
     expect(await client.getStringValue('big', 'none')).toBe('b');
