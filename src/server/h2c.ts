@@ -88,9 +88,16 @@ export function serveHttp2(
   const toHttp1 = (socket: Socket) => {
     for (const listener of http1) listener.call(server, socket);
   };
+  const toHttp2 = (socket: Socket) => {
+    // An HTTP/1.1 server accepts sockets half-open (`allowHalfOpen`): a client's FIN would leave
+    // the session waiting for ever, its streams counted and its connection held. HTTP/2 has no
+    // half-open connection: the client's end ends the session.
+    socket.allowHalfOpen = false;
+    h2.emit('connection', socket);
+  };
   server.on(event, (socket: Socket & { alpnProtocol?: string | false }) => {
     if (tls) {
-      if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+      if (socket.alpnProtocol === 'h2') toHttp2(socket);
       else toHttp1(socket);
       return;
     }
@@ -98,7 +105,7 @@ export function serveHttp2(
     socket.once('close', () => sniffing.delete(socket));
     sniff(socket, limits.headersTimeoutMs, (http2) => {
       sniffing.delete(socket);
-      if (http2) h2.emit('connection', socket);
+      if (http2) toHttp2(socket);
       else {
         toHttp1(socket);
         socket.resume(); // the HTTP/1.1 parser reads the bytes put back, then the rest
