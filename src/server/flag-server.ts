@@ -330,8 +330,9 @@ export class FlagServer {
       this.#listeners.map(
         (server) =>
           new Promise<void>((resolve) => {
-            // Every connection is closed here; a connection the HTTP/2 hand-off left counted but
-            // gone (no socket holds the process) must not keep stop() waiting for ever.
+            // Every connection is closed here (HTTP/1 ones now, HTTP/2 sessions by closeAll, and
+            // those accepted meanwhile on arrival); should one still be counted, stop() ends
+            // within a second all the same.
             const drained = setTimeout(resolve, 1000);
             server.close(() => {
               clearTimeout(drained);

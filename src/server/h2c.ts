@@ -24,7 +24,8 @@ export interface Http2Limits {
 export interface Http2Side {
   /**
    * Closes every session (GOAWAY), destroying those still open after `graceMs`, and every
-   * connection that has not sent its first bytes yet.
+   * connection that has not sent its first bytes yet; from then on, a new connection is closed at
+   * once.
    */
   closeAll(graceMs: number): void;
 }
@@ -95,7 +96,14 @@ export function serveHttp2(
     socket.allowHalfOpen = false;
     h2.emit('connection', socket);
   };
+  let closing = false;
   server.on(event, (socket: Socket & { alpnProtocol?: string | false }) => {
+    if (closing) {
+      // accepted as the server stops (a client reconnecting at once): it would wait out the
+      // headers timeout in the sniffer, holding the listener's close
+      socket.destroy();
+      return;
+    }
     if (tls) {
       if (socket.alpnProtocol === 'h2') toHttp2(socket);
       else toHttp1(socket);
@@ -114,6 +122,7 @@ export function serveHttp2(
   });
   return {
     closeAll(graceMs) {
+      closing = true;
       for (const socket of sniffing) socket.destroy();
       for (const session of sessions) {
         session.close();

@@ -1,6 +1,8 @@
 import { connect as connectHttp2 } from 'node:http2';
-import { connect } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { serveHttp2 } from '../../src/server/h2c.js';
 import { stopsAfterEach } from '../support/scratch.js';
 import { serveStopping } from '../support/test-server.js';
 
@@ -61,5 +63,24 @@ describe('a client that vanishes without closing its streams (FIN only)', () => 
     const started = Date.now();
     await stop();
     expect(Date.now() - started).toBeLessThan(900); // nothing left for stop()'s 1 s fallback
+  });
+});
+
+describe('a client that connects as the server stops', () => {
+  it('is closed at once, rather than sniffed until the headers timeout holds the close', async () => {
+    const server = createHttpServer();
+    const side = serveHttp2(server, false, () => undefined, {
+      headersTimeoutMs: 10_000,
+      idleTimeoutMs: 10_000,
+      maxConcurrentStreams: 10,
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    stops.push(() => new Promise((done) => server.close(done)));
+    side.closeAll(1000); // stop() begins; the listener is still open
+    const late = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    late.on('error', () => {});
+    const started = Date.now();
+    await new Promise((resolve) => late.once('close', resolve));
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
