@@ -110,7 +110,15 @@ export function compileDeferred(flag: CompiledFlag): Rule | undefined {
   const deferred = flag.deferred;
   if (deferred === undefined) return flag.rule;
   flag.deferred = undefined;
-  compileInto(flag, targetingOf(flag.definition), deferred.operators, deferred.options);
+  let targeting: unknown;
+  try {
+    targeting = targetingOf(flag.definition);
+  } catch (error) {
+    // cannot happen (the text was read as JSON at load); kept total as resolve() must be
+    flag.ruleError = `targeting of flag "${flag.definition.key}" cannot be re-read: ${(error as Error).message}`;
+    return undefined;
+  }
+  compileInto(flag, targeting, deferred.operators, deferred.options);
   return flag.rule;
 }
 
