@@ -30,9 +30,12 @@ const duration = (ms: number): string => `${Math.max(1, Math.round(ms)) / 1000}s
 
 /**
  * gRPC's per-call retry policy, as flagd's providers configure it (flagd-spec §f): a call that
- * fails with UNAVAILABLE or UNKNOWN before any answer is tried again, up to 3 attempts (the JS
- * provider's count), backing off from `retryBackoffMs` to `retryBackoffMaxMs`, doubling. So a
- * server restarting behind a load balancer costs an evaluation a short wait, not an error.
+ * fails with UNAVAILABLE before any answer is tried again, up to 3 attempts (the JS provider's
+ * count), backing off from `retryBackoffMs` to `retryBackoffMaxMs`, doubling, within the call's
+ * deadline. So a server restarting behind a load balancer costs an evaluation a wait, not an
+ * error. flagd's providers retry UNKNOWN too, but flagd answers a broken flag (GENERAL) with
+ * UNKNOWN: retried, it costs the whole deadline and ends as DEADLINE_EXCEEDED, losing the
+ * server's message. rampflag returns that answer at once.
  * @internal
  */
 export function retryServiceConfig(
@@ -48,7 +51,7 @@ export function retryServiceConfig(
           initialBackoff: duration(initial),
           maxBackoff: duration(Math.max(initial, options.retryBackoffMaxMs)),
           backoffMultiplier: 2,
-          retryableStatusCodes: ['UNAVAILABLE', 'UNKNOWN'],
+          retryableStatusCodes: ['UNAVAILABLE'],
         },
       },
     ],
