@@ -186,8 +186,8 @@ export interface BoundPorts {
 }
 
 const SILENT: Logger = { error() {}, warn() {}, info() {}, debug() {} };
-/** Answers a request; `http2` for an HTTP/2 request that is not gRPC (Connect, JSON, CORS). */
-type HttpHandler = (req: IncomingMessage, res: ServerResponse, http2: boolean) => Promise<void>;
+/** Answers a request, over HTTP/1.1 or (anything but gRPC: Connect, JSON, CORS, SSE) HTTP/2. */
+type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
  * Serves flags the way flagd does: to in-process providers over `flagd.sync.v1.FlagSyncService`
@@ -287,7 +287,7 @@ export class FlagServer {
     const option = (value: PortOption | undefined, fallback: number) =>
       value === undefined ? fallback : value;
     const syncPort = await this.#startGrpc(host, this.#options.syncPort ?? 8015);
-    const routeHttp: HttpHandler = (req, res, http2) => this.#routeHttp(req, res, http2);
+    const routeHttp: HttpHandler = (req, res) => this.#routeHttp(req, res);
     const grpcEvaluation = this.#grpcEvaluation();
     const httpPort = await this.#listen(
       host,
@@ -450,9 +450,9 @@ export class FlagServer {
     socketPath?: string,
   ): Promise<number | undefined> {
     if (port === null) return Promise.resolve(undefined);
-    const listener = (req: IncomingMessage, res: ServerResponse, http2 = false) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       res.once('finish', () => this.#metrics.request(name, res.statusCode));
-      handler(req, res, http2).catch((error: unknown) => {
+      handler(req, res).catch((error: unknown) => {
         if (!res.headersSent)
           sendJson(res, 500, { code: 'internal', message: (error as Error).message });
         else res.end();
@@ -485,7 +485,7 @@ export class FlagServer {
             if (isGrpc(headers)) handleGrpcStream(stream, headers, grpcDeps);
             else
               serveAsHttp1(stream, headers, rawHeaders, this.#limits.requestTimeoutMs, (req, res) =>
-                listener(req, res, true),
+                listener(req, res),
               );
           },
           {
@@ -507,7 +507,7 @@ export class FlagServer {
    * The evaluation API (Connect unary and the Connect `EventStream`, for browsers too, over HTTP/1.1
    * and HTTP/2), SSE sync (HTTP/1.1), and (as a convenience) the health endpoints.
    */
-  async #routeHttp(req: IncomingMessage, res: ServerResponse, http2: boolean): Promise<void> {
+  async #routeHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const origins = this.#options.corsOrigins ?? ['*'];
     if (handlePreflight(req, res, origins)) return;
     for (const [name, value] of Object.entries(corsHeaders(req, origins)))
@@ -517,8 +517,7 @@ export class FlagServer {
     if (await handleConnectStream(req, res, this.#connectStreams)) return;
     if (await handleProtoUnary(req, res, deps)) return;
     if (await handleEvaluation(req, res, deps)) return;
-    if (req.method === 'GET' && pathOf(req) === '/sync/sse' && !http2)
-      this.#subscribeSse(req, res, 'sse');
+    if (req.method === 'GET' && pathOf(req) === '/sync/sse') this.#subscribeSse(req, res, 'sse');
     else if (!this.#health(req, res)) res.writeHead(404).end();
   }
 

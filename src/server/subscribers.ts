@@ -226,10 +226,12 @@ export class Subscribers {
 
   /** An SSE stream: sync snapshots (`sse`), or OFREP's re-fetch notifications (`ofrep-sse`). */
   addSse(res: ServerResponse, selector: Selector, kind: 'sse' | 'ofrep-sse'): void {
+    // HTTP/2 forbids connection headers: the stream is the connection's to keep
+    const http2 = 'stream' in res;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache',
-      Connection: 'keep-alive',
+      ...(http2 ? {} : { Connection: 'keep-alive' }),
       ...(kind === 'ofrep-sse' ? { 'Access-Control-Allow-Origin': '*' } : {}),
     });
     // an OFREP stream only announces changes; a comment tells the client it is connected

@@ -482,5 +482,15 @@ describe('Connect over HTTP/2 (browsers negotiate h2 on a TLS port)', () => {
       ':status': 204,
       'access-control-allow-origin': '*',
     });
+    const sse = session.request({ ':method': 'GET', ':path': '/sync/sse' });
+    sse.end();
+    const chunks: Buffer[] = [];
+    sse.on('data', (chunk: Buffer) => chunks.push(chunk));
+    expect(await new Promise((done) => sse.once('response', done))).toMatchObject({
+      ':status': 200,
+      'content-type': 'text/event-stream',
+    });
+    await until(() => Buffer.concat(chunks).includes('event: configuration'), 'an SSE snapshot');
+    expect(Buffer.concat(chunks).toString()).toContain('limit');
   });
 });
