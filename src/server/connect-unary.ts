@@ -87,7 +87,7 @@ async function answerProto(
   }
   let response: ReturnType<typeof answerMessage>;
   try {
-    response = answerMessage(evaluator, method, body, v2, deps, req.headers);
+    response = answerMessage(evaluator, method, body, v2, deps, req.rawHeaders);
   } catch (error) {
     connectError(res, grpc.status.INVALID_ARGUMENT, (error as Error).message);
     return;

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { EvaluationContext } from '@openfeature/core';
 
 /**
@@ -13,8 +12,19 @@ export interface ContextEnrichment {
   readonly fromHeaders?: Readonly<Record<string, string>>;
 }
 
-/** Request headers, as Node's HTTP/1.1 and HTTP/2 servers give them (names in lower case). */
-export type RequestHeaders = IncomingHttpHeaders | Readonly<Record<string, unknown>>;
+/**
+ * A request's headers as sent: names and values in turn (`rawHeaders` of Node's HTTP/1.1 and
+ * HTTP/2 requests). The raw list keeps a repeated header's values apart, where Node's header
+ * object joins them with commas.
+ */
+export type RequestHeaders = readonly string[];
+
+/** The first value of header `name` (lower case) in raw headers, or `undefined`. */
+function firstValue(raw: RequestHeaders, name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2)
+    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
 
 /**
  * A function that merges a request's context with what the server adds, by flagd's priority
@@ -34,9 +44,8 @@ export function contextEnricher(
   return (context, headers) => {
     const merged: EvaluationContext = hasValues ? { ...context, ...values } : { ...context };
     for (const [header, key] of mappings) {
-      const raw = headers[header];
-      const value = Array.isArray(raw) ? raw[0] : raw;
-      if (typeof value === 'string') Object.defineProperty(merged, key, ownValue(value));
+      const value = firstValue(headers, header);
+      if (value !== undefined) Object.defineProperty(merged, key, ownValue(value));
     }
     return merged;
   };

@@ -175,7 +175,7 @@ export async function handleEvaluation(
     (typeof body.context === 'object' && body.context !== null && !Array.isArray(body.context)
       ? body.context
       : {}) as EvaluationContext,
-    req.headers,
+    req.rawHeaders,
   );
   if (kind === 'All') {
     if (v2) connectError(res, 'unimplemented', 'ResolveAll is a flagd.evaluation.v1 method', 404);

@@ -482,7 +482,7 @@ export class FlagServer {
           server,
           tls !== undefined,
           (stream, headers, _flags, rawHeaders) => {
-            if (isGrpc(headers)) handleGrpcStream(stream, headers, grpcDeps);
+            if (isGrpc(headers)) handleGrpcStream(stream, headers, grpcDeps, rawHeaders);
             else
               serveAsHttp1(stream, headers, rawHeaders, this.#limits.requestTimeoutMs, (req, res) =>
                 listener(req, res),

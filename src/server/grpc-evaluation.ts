@@ -234,6 +234,7 @@ export function handleGrpcStream(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
   deps: GrpcEvaluationDeps,
+  rawHeaders: RequestHeaders = [],
 ): void {
   stream.on('error', () => {}); // a reset concerns this call alone
   const called = deps.called;
@@ -281,7 +282,7 @@ export function handleGrpcStream(
       }
       let response: ReturnType<typeof answerMessage>;
       try {
-        response = answerMessage(evaluator, method, message, v2, deps, headers);
+        response = answerMessage(evaluator, method, message, v2, deps, rawHeaders);
       } catch (error) {
         // a message that is not protobuf, or a context nested past the decoder's bound
         return fail(stream, grpc.status.INVALID_ARGUMENT, (error as Error).message);

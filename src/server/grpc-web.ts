@@ -125,7 +125,7 @@ async function serveCall(
   let response: ReturnType<typeof answerMessage>;
   try {
     const v2 = match[1] === 'flagd.evaluation.v2';
-    response = answerMessage(evaluator, method, message, v2, deps, req.headers);
+    response = answerMessage(evaluator, method, message, v2, deps, req.rawHeaders);
   } catch (error) {
     return call.end(grpc.status.INVALID_ARGUMENT, (error as Error).message);
   }

@@ -108,7 +108,7 @@ export async function handleOfrep(
   }
   const given = await contextOf(req, res, deps.maxDepth);
   if (given === undefined) return true;
-  const context = deps.enrich(given as EvaluationContext, req.headers);
+  const context = deps.enrich(given as EvaluationContext, req.rawHeaders);
   if (key !== undefined) {
     const result = evaluator.resolveValue(key, context as EvaluationContext);
     deps.evaluated(key, result);
