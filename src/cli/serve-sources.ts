@@ -49,8 +49,10 @@ const FLAGD_ONLY: Readonly<Record<string, string>> = {
 export function refuseFlagdOnlyOptions(args: readonly string[]): void {
   for (const arg of args) {
     if (arg === '--') return;
-    const hint = FLAGD_ONLY[arg.replace(/=.*$/s, '')];
-    if (hint !== undefined) throw new RangeError(`${arg.replace(/=.*$/s, '')}: ${hint}`);
+    const name = arg.replace(/=.*$/s, '');
+    // an own key only: an argument such as `constructor` must not find Object.prototype's
+    const hint = Object.hasOwn(FLAGD_ONLY, name) ? FLAGD_ONLY[name] : undefined;
+    if (hint !== undefined) throw new RangeError(`${name}: ${hint}`);
   }
 }
 

@@ -275,12 +275,14 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
       code,
       listener,
       port: taken,
-    } = error as { code?: string; listener?: string; port?: number };
+    } = error as { code?: string; listener?: string; port?: number | string };
     const option = listener === undefined ? undefined : LISTENER_OPTIONS[listener];
     io.stderr(
-      code === 'EADDRINUSE' && option !== undefined
-        ? `rampflag serve: port ${taken} is in use (--${option}): another process holds it; pick another with --${option}, or 0 for a free one`
-        : `rampflag serve: ${(error as Error).message}`,
+      code === 'EADDRINUSE' && typeof taken === 'string'
+        ? `rampflag serve: socket ${taken} is in use (--socket-path): a running server holds it; stop it or pick another path`
+        : code === 'EADDRINUSE' && option !== undefined
+          ? `rampflag serve: port ${taken} is in use (--${option}): another process holds it; pick another with --${option}, or 0 for a free one`
+          : `rampflag serve: ${(error as Error).message}`,
     );
     await server.stop().catch(() => undefined);
     return 1;

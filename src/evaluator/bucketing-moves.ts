@@ -208,6 +208,11 @@ export function bucketingMoves(
   configuration: ConfigurationInput,
   options: BucketingMovesOptions,
 ): BucketingMoves {
+  const subjects = options?.subjects as unknown;
+  if (typeof (subjects as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== 'function')
+    throw new TypeError(
+      'bucketingMoves: options.subjects must be the evaluation contexts to compare, e.g. [{ targetingKey: "u1" }]',
+    );
   const tally = bucketingTally(configuration, options);
   for (const context of options.subjects) tally.add(context);
   return tally.result();

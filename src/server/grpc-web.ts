@@ -25,6 +25,9 @@ export interface GrpcWebDeps extends Pick<GrpcEvaluationDeps, 'evaluated' | 'max
   subscribe(call: GrpcServerStream, req: IncomingMessage): void;
 }
 
+/** A grpc-web-text body: base64 characters in whole quads (padded chunks may follow each other). */
+const isBase64 = (text: string) => text.length % 4 === 0 && /^[A-Za-z0-9+/=]*$/.test(text);
+
 /** gRPC-Web frames messages as Connect streaming does: flags, big-endian length, bytes. */
 const frame = envelope;
 
@@ -102,10 +105,12 @@ async function serveCall(
   }
   const limit = MAX_GRPC_REQUEST_BYTES + 5;
   const body = await readBytes(req, text ? Math.ceil(limit / 3) * 4 : limit);
+  const call = open(res, text);
+  if (text && body !== undefined && !isBase64(body.toString('latin1')))
+    return call.end(grpc.status.INVALID_ARGUMENT, 'the grpc-web-text body is not base64');
   const message = messageOf(
     text && body !== undefined ? Buffer.from(body.toString('latin1'), 'base64') : body,
   );
-  const call = open(res, text);
   if (!(message instanceof Uint8Array)) return call.end(message.code, message.details);
   let evaluator: Evaluator;
   try {

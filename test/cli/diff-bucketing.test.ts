@@ -329,6 +329,17 @@ describe('rampflag diff --bucketing', () => {
     ).toBeGreaterThanOrEqual(1000);
   });
 
+  it('says what subjects are when the library call is given none', () => {
+    const doc = { flags: {} };
+    for (const options of [
+      { from: 'v2', to: 'v3' },
+      { from: 'v2', to: 'v3', subjects: 3 },
+    ])
+      expect(() => bucketingMoves(doc, options as never)).toThrow(
+        /options\.subjects must be the evaluation contexts to compare/,
+      );
+  });
+
   it('follows $ref into shared evaluators, in the library and the command', async () => {
     const doc = {
       $evaluators: {

@@ -143,6 +143,13 @@ describe('rampflag serve -X and -H', () => {
     expect(options.contextFromHeaders).toEqual({ 'X-User-Email': 'email', 'X-Tier': 'tier' });
   });
 
+  it('takes keys that name Object.prototype members as plain keys', () => {
+    const options = serveOptions(['flags.json', '-X', 'constructor=c', '-X', '__proto__=p']);
+    expect(Object.getOwnPropertyDescriptor(options.syncContext, 'constructor')?.value).toBe('c');
+    expect(Object.getOwnPropertyDescriptor(options.syncContext, '__proto__')?.value).toBe('p');
+    expect(Object.getPrototypeOf(options.syncContext)).toBe(Object.prototype);
+  });
+
   it.each([
     [['-X', 'region'], /--context-value: "region" is not key=value/],
     [['-X', 'a=1,=2'], /--context-value: "=2" is not key=value/],

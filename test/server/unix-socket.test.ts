@@ -73,6 +73,8 @@ describe('FlagServer socketPath (flagd --socket-path)', () => {
     await expect(start(path)).rejects.toThrow(`socket ${path} is in use (evaluation)`);
     const file = join(dir.dir, 'plain-file');
     writeFileSync(file, 'not a socket');
-    await expect(start(file)).rejects.toThrow(`socket ${file} is in use (evaluation)`);
+    await expect(start(file)).rejects.toThrow(
+      `cannot listen on socket ${file}: a file that is not a socket is there`,
+    );
   });
 });

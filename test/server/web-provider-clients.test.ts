@@ -110,6 +110,23 @@ describe('gRPC-Web on the wire', () => {
     expect(trailers?.data.toString()).toBe('grpc-status: 0\r\n');
   });
 
+  it.each([['!!!!@@@@'], ['AAA'], ['AA AA===']])(
+    'refuses a text body %j that is not base64, saying so',
+    async (body) => {
+      const { baseUrl } = await serve();
+      const res = await post(
+        `${baseUrl}/flagd.evaluation.v1.Service/ResolveBoolean`,
+        'application/grpc-web-text',
+        body,
+      );
+      const trailers = Buffer.from(await res.text(), 'base64')
+        .subarray(5)
+        .toString();
+      expect(trailers).toContain(`grpc-status: ${3}`); // INVALID_ARGUMENT
+      expect(decodeURIComponent(trailers)).toContain('not base64');
+    },
+  );
+
   it.each([
     ['an unknown method', '/flagd.evaluation.v1.Service/Nope', envelope(''), 12, /unknown method/],
     [
