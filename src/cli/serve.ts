@@ -268,7 +268,7 @@ export async function serve(args: readonly string[], io: CliIo): Promise<number>
     const host = bound.includes(':') ? `[${bound}]` : bound;
     const at = (p: number | undefined) => `${scheme}://${host}:${p}`;
     io.stdout(
-      `rampflag serving ${options.names.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}; ${options.audit ? `audit log ${options.audit.path}` : 'no audit log (--audit-log)'}; ${(options.tokens?.length ?? 0) + (options.adminToken ? 1 : 0)} management token(s)`,
+      `rampflag serving ${options.names.join(', ')}: sync (gRPC) ${host}:${ports.syncPort}, evaluation API and SSE ${at(ports.httpPort)}, management ${at(ports.managementPort)}, OFREP ${at(ports.ofrepPort)}${options.syncSocketPath ? `; sync socket ${options.syncSocketPath}` : ''}${options.socketPath ? `; evaluation socket ${options.socketPath}` : ''}; ${options.audit ? `audit log ${options.audit.path}` : 'no audit log (--audit-log)'}; ${(options.tokens?.length ?? 0) + (options.adminToken ? 1 : 0)} management token(s)`,
     );
   } catch (error) {
     const {
