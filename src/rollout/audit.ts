@@ -249,7 +249,18 @@ export class AuditLog {
    * record is over the size limit or not JSON.
    */
   append(entry: AuditEntry): Promise<string> {
-    return serialised(this.path, () => this.#append(entry));
+    return this.appendAll([entry]).then((heads) => heads[0] as string);
+  }
+
+  /**
+   * Appends records in order, each chained to the one before, under one lock and one write and
+   * sync (a change of many flags costs one disk flush, not one per flag); resolves with each
+   * record's hash, the last being the new head. All or nothing: a record that cannot be written
+   * rejects the call before anything is.
+   */
+  appendAll(entries: readonly AuditEntry[]): Promise<string[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return serialised(this.path, () => this.#append(entries));
   }
 
   /** The log's text ('' when there is none yet); an {@link AuditLogError} past the size limit. */
@@ -263,9 +274,9 @@ export class AuditLog {
   }
 
   /** Holds `<path>.lock` from reading the tail to appending: no other process chains in between. */
-  async #append(entry: AuditEntry): Promise<string> {
+  async #append(entries: readonly AuditEntry[]): Promise<string[]> {
     try {
-      return await withFileLock(this.path, () => this.#appendLocked(entry));
+      return await withFileLock(this.path, () => this.#appendLocked(entries));
     } catch (error) {
       if (isAuditLogError(error)) throw error;
       throw new AuditLogError(`cannot append to audit log ${this.path}: ${String(error)}`, {
@@ -274,7 +285,7 @@ export class AuditLog {
     }
   }
 
-  async #appendLocked(entry: AuditEntry): Promise<string> {
+  async #appendLocked(entries: readonly AuditEntry[]): Promise<string[]> {
     const handle = await open(this.path, 'a+', 0o600).catch((error: unknown) => {
       throw new AuditLogError(`cannot open audit log ${this.path}: ${String(error)}`, {
         cause: error,
@@ -286,14 +297,22 @@ export class AuditLog {
         this.#tail?.signature === signatureOf(stats)
           ? this.#tail
           : await this.#readTail(handle, stats.size);
-      const line = this.#line(entry, tail);
-      await handle.appendFile(line + '\n', 'utf8');
+      const lines: string[] = [];
+      const heads: string[] = [];
+      let last: Omit<Tail, 'signature'> = tail;
+      for (const entry of entries) {
+        const line = this.#line(entry, last);
+        last = { head: hashLine(line), seq: last.seq + 1 };
+        lines.push(line);
+        heads.push(last.head);
+      }
+      const text = lines.join('\n') + '\n';
+      await handle.appendFile(text, 'utf8');
       if (this.#sync) await handle.datasync();
-      const head = hashLine(line);
       const now = await handle.stat();
-      const alone = now.size === stats.size + Buffer.byteLength(line) + 1;
-      this.#tail = alone ? { head, seq: tail.seq + 1, signature: signatureOf(now) } : undefined;
-      return head;
+      const alone = now.size === stats.size + Buffer.byteLength(text);
+      this.#tail = alone ? { ...last, signature: signatureOf(now) } : undefined;
+      return heads;
     } finally {
       await handle.close();
     }

@@ -88,6 +88,12 @@ function rolloutIdOf(flag: JsonValue): string {
   }
 }
 
+/** An outside change being recorded: the newest version since, and how many versions it stands for. */
+interface OutsideRecording {
+  newest: string | undefined;
+  skipped: number;
+}
+
 /**
  * Every change the server makes to its sources: one source at a time, `If-Match` checked against
  * what the source stores, refused while a freeze forbids it, appended to the audit log first (one
@@ -98,6 +104,9 @@ function rolloutIdOf(flag: JsonValue): string {
 export class Operations {
   readonly #deps: OperationsDeps;
 
+  /** Sources whose outside change is being recorded, with the newest version waiting. */
+  readonly #outside = new Map<string, OutsideRecording>();
+
   constructor(deps: OperationsDeps) {
     this.#deps = deps;
   }
@@ -107,14 +116,38 @@ export class Operations {
     return this.#deps.exclusive(name, () => this.#mutate(name, options, change));
   }
 
-  /** Records the changes between two versions of a source the server did not make (a file edit). */
+  /**
+   * Records the changes between two versions of a source the server did not make (a file edit).
+   * While one such recording is under way for a source, newer versions are not queued each: the
+   * newest waits, and is recorded next against the version last recorded. A file rewritten faster
+   * than its changes are written to the log so costs the log some intermediate versions, never
+   * the server its memory.
+   */
   async recordOutside(name: string, previous: string, next: string): Promise<void> {
-    const changes = flagChanges(readSourceDoc(name, previous), readSourceDoc(name, next));
-    await this.#record(changes, {
-      actor: 'file',
-      action: 'edit',
-      reason: `${name} was changed outside the server`,
-    });
+    const underWay = this.#outside.get(name);
+    if (underWay !== undefined) {
+      underWay.newest = next;
+      underWay.skipped++;
+      return;
+    }
+    const state: OutsideRecording = { newest: undefined, skipped: 0 };
+    this.#outside.set(name, state);
+    try {
+      let [from, to, versions] = [previous, next, 1];
+      for (;;) {
+        const changes = flagChanges(readSourceDoc(name, from), readSourceDoc(name, to));
+        await this.#record(changes, {
+          actor: 'file',
+          action: 'edit',
+          reason: `${name} was changed outside the server${versions > 1 ? ` (${versions} versions, recorded as one change)` : ''}`,
+        });
+        if (state.newest === undefined) return;
+        [from, to, versions] = [to, state.newest, state.skipped];
+        [state.newest, state.skipped] = [undefined, 0];
+      }
+    } finally {
+      this.#outside.delete(name);
+    }
   }
 
   async #mutate(
@@ -263,20 +296,18 @@ export class Operations {
   async #record(changes: readonly FlagChangeRecord[], options: MutationOptions): Promise<string[]> {
     const audit = this.#deps.audit;
     if (audit === undefined) return [];
-    const heads: string[] = [];
-    for (const { flag, before, after } of changes)
-      heads.push(
-        await audit.append({
-          ...this.#base(options),
-          rolloutId: rolloutIdOf(after) || rolloutIdOf(before),
-          flag,
-          changed: true,
-          reason: options.reason,
-          before,
-          after,
-        }),
-      );
-    return heads;
+    // one write and one sync for the whole change, however many flags it touches
+    return audit.appendAll(
+      changes.map(({ flag, before, after }) => ({
+        ...this.#base(options),
+        rolloutId: rolloutIdOf(after) || rolloutIdOf(before),
+        flag,
+        changed: true,
+        reason: options.reason,
+        before,
+        after,
+      })),
+    );
   }
 
   /** Cancels the records of a change that was not stored, so the log says what really happened. */

@@ -135,6 +135,31 @@ describe('the audit log', () => {
     expect((await log.read()).startsWith(text)).toBe(true);
   });
 
+  it('appends many records at once, chained in order, all or nothing', async () => {
+    const { log } = await logOf(1);
+    const heads = await log.appendAll([entry('a'), entry('b'), entry('c')]);
+    const result = await log.verify(heads[2]);
+    expect(result.ok && result.records.map((r) => [r.seq, r.action])).toEqual([
+      [1, 'step-1'],
+      [2, 'a'],
+      [3, 'b'],
+      [4, 'c'],
+    ]);
+    expect(heads.map((h, i) => result.ok && result.records[i + 1]?.prev)).toEqual([
+      hashLine(lines(await log.read())[0] as string),
+      heads[0],
+      heads[1],
+    ]);
+    const before = await log.read();
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    await expect(
+      log.appendAll([entry('d'), entry('e', true, { evidence: cyclic as never })]),
+    ).rejects.toThrow(/not JSON/);
+    expect(await log.read()).toBe(before); // the good record before it was not written either
+    expect(await log.appendAll([])).toEqual([]);
+  });
+
   it('never interleaves 100 concurrent appends: one valid chain of 100', async () => {
     const path = scratch();
     const logs = [new AuditLog(path), new AuditLog(path)]; // two logs on one file take turns too
