@@ -408,7 +408,9 @@ describe('rampflag diff', () => {
     for (const flags of [3, 'x', null]) {
       const bad = await run([file('shapeless.json', { flags }), good]);
       expect(bad.code).toBe(2);
-      expect(bad.err.join('\n')).toMatch(/shapeless\.json:\d+:\d+: flags: "flags" must be an object/);
+      expect(bad.err.join('\n')).toMatch(
+        /shapeless\.json:\d+:\d+: flags: "flags" must be an object/,
+      );
     }
   });
 
