@@ -55,7 +55,7 @@ try {
   const OPTIONAL = { './otel': ['@opentelemetry/api'] }; // optional peers, named in the README
   checkRuntimeNeeds(subpaths);
   checkBareInstall(subpaths);
-  await checkInProcessMode();
+  await checkServerModes();
 
   // The optional peer for rampflag/otel, and @types/node (the SDK's own types need it, as in any
   // Node project that type-checks).
@@ -211,11 +211,11 @@ try {
   }
 
   /**
-   * In-process mode end to end, straight after the bare install: `rampflag serve` on free ports,
-   * and a FlagdProvider (resolverType in-process, through @grpc/grpc-js) evaluating from it, from
-   * each module system.
+   * The provider's server modes end to end, straight after the bare install: `rampflag serve` on
+   * free ports, and a FlagdProvider evaluating from it through @grpc/grpc-js, in-process (sync
+   * port) and rpc (evaluation port, the default resolver), from each module system.
    */
-  async function checkInProcessMode() {
+  async function checkServerModes() {
     writeFileSync(
       join(scratch, 'flags.json'),
       '{"flags":{"f":{"state":"ENABLED","variants":{"on":true,"off":false},"defaultVariant":"on"}}}',
@@ -246,18 +246,25 @@ try {
         child.stderr.on('data', read);
         child.on('exit', (code) => reject(new Error(`rampflag serve exited ${code}\n${output}`)));
       });
-      const evaluate = `const provider = new m.FlagdProvider({ resolverType: 'in-process', host: '127.0.0.1', port: ${syncPort} }); await sdk.OpenFeature.setProviderAndWait(provider); const d = await sdk.OpenFeature.getClient().getBooleanDetails('f', false); await sdk.OpenFeature.close(); if (d.value !== true || d.reason !== 'STATIC') throw new Error(JSON.stringify(d));`;
-      run(process.execPath, [
-        '--input-type=module',
-        '-e',
-        `const m = await import('rampflag'); const sdk = await import('@openfeature/server-sdk'); ${evaluate}`,
-      ]);
-      run(process.execPath, [
-        '--input-type=commonjs',
-        '-e',
-        `(async () => { const m = require('rampflag'); const sdk = require('@openfeature/server-sdk'); ${evaluate} })().catch((e) => { console.error(e); process.exit(1); });`,
-      ]);
-      console.log('ok  in-process mode evaluates from rampflag serve, import and require');
+      // in-process on the sync port, and the default resolver (rpc) on the evaluation port, as
+      // a user of @openfeature/flagd-provider gets by changing the import alone
+      for (const [mode, settings] of [
+        ['in-process', `{ resolverType: 'in-process', host: '127.0.0.1', port: ${syncPort} }`],
+        ['rpc (the default)', `{ host: '127.0.0.1', port: ${httpPort} }`],
+      ]) {
+        const evaluate = `const provider = new m.FlagdProvider(${settings}); await sdk.OpenFeature.setProviderAndWait(provider); const d = await sdk.OpenFeature.getClient().getBooleanDetails('f', false); await sdk.OpenFeature.close(); if (d.value !== true || d.reason !== 'STATIC') throw new Error(JSON.stringify(d));`;
+        run(process.execPath, [
+          '--input-type=module',
+          '-e',
+          `const m = await import('rampflag'); const sdk = await import('@openfeature/server-sdk'); ${evaluate}`,
+        ]);
+        run(process.execPath, [
+          '--input-type=commonjs',
+          '-e',
+          `(async () => { const m = require('rampflag'); const sdk = require('@openfeature/server-sdk'); ${evaluate} })().catch((e) => { console.error(e); process.exit(1); });`,
+        ]);
+        console.log(`ok  ${mode} mode evaluates from rampflag serve, import and require`);
+      }
       checkCommands(syncPort, httpPort);
     } finally {
       child.kill();
