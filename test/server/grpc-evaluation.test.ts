@@ -20,7 +20,7 @@ import {
   type EventMessage,
   type ResolveKind,
 } from '../../src/grpc/evaluation-wire.js';
-import { serverOnFreePorts, shopFlags } from '../support/test-server.js';
+import { serveStopping, shopFlags } from '../support/test-server.js';
 import { until } from '../support/provider-events.js';
 import { testbedDir } from '../support/shared-data.js';
 import { INTEROP_CONTEXTS } from '../support/testbed.js';
@@ -31,12 +31,7 @@ afterAll(async () => {
   await OpenFeature.close();
 });
 
-async function serve(source: InMemoryFlagSource) {
-  const server = serverOnFreePorts({ source });
-  const ports = await server.start();
-  stops.push(() => server.stop());
-  return { server, ...ports };
-}
+const serve = (source: InMemoryFlagSource) => serveStopping(stops, { source });
 
 const identity = (b: Buffer) => b;
 const raw = (path: string, responseStream = false) => ({
@@ -216,7 +211,7 @@ describe('gRPC on the evaluation port', () => {
       a: { variants: { x: 'x', y: 'y' }, defaultVariant: 'x' },
       b: { variants: { x: 'x' }, defaultVariant: 'x' },
     });
-    const { server, httpPort, managementPort } = await serve(source);
+    const { stop, httpPort, managementPort } = await serve(source);
     const received = rawClient(httpPort).events();
     await until(() => received.length === 1, 'provider_ready');
     expect(received[0]).toEqual({ type: 'provider_ready' });
@@ -233,7 +228,7 @@ describe('gRPC on the evaluation port', () => {
     source.remove('b');
     await until(() => received.length === 3, 'a deletion');
     expect(received[2]?.data).toEqual({ flags: { b: { type: 'delete' } } });
-    await server.stop(); // ends the stream: the client sees UNAVAILABLE and reconnects elsewhere
+    await stop(); // ends the stream: the client sees UNAVAILABLE and reconnects elsewhere
   });
 });
 

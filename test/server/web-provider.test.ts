@@ -6,7 +6,7 @@ import { OpenFeature, ProviderEvents, type Client } from '@openfeature/web-sdk';
 import { afterAll, expect, it } from 'vitest';
 import { InMemoryFlagSource } from 'rampflag';
 import { createEvaluator, type Evaluator } from '../../src/evaluator/index.js';
-import { serverOnFreePorts } from '../support/test-server.js';
+import { serveStopping } from '../support/test-server.js';
 import { until } from '../support/provider-events.js';
 import { describeWithData, testbedDir } from '../support/shared-data.js';
 import { INTEROP_CONTEXTS } from '../support/testbed.js';
@@ -17,12 +17,7 @@ afterAll(async () => {
   await OpenFeature.close();
 });
 
-async function serve(source: InMemoryFlagSource) {
-  const server = serverOnFreePorts({ source });
-  const ports = await server.start();
-  stops.push(() => server.stop());
-  return { server, ...ports };
-}
+const serve = (source: InMemoryFlagSource) => serveStopping(stops, { source });
 
 let domains = 0;
 /** The published web provider as a new user sets it up: host, port, no TLS; on a domain of its own. */
