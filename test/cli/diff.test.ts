@@ -4,7 +4,7 @@ import { FileFlagSource } from 'rampflag';
 import { createEvaluator } from '../../src/evaluator/index.js';
 import { diff } from '../../src/cli/diff.js';
 import { main } from '../../src/cli/main.js';
-import { fakeIo } from '../support/cli-io.js';
+import { fakeIo, generatedSubjects } from '../support/cli-io.js';
 import { boolFlag, percent } from '../support/flag-docs.js';
 import { freePort } from '../support/ports.js';
 import { scratchDir, stopsAfterEach } from '../support/scratch.js';
@@ -69,8 +69,7 @@ async function diffJson(before: Json, after: Json, extra: string[] = []) {
   return { code, report: JSON.parse(text()) as Report };
 }
 
-const generated = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({ targetingKey: `subject-${i}` }));
+const generated = (n: number) => generatedSubjects(n);
 
 /** Direct evaluation: subjects per `from → to`, `before` flag under the old flags, `after` under the new. */
 function directMoves(

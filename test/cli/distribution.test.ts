@@ -5,7 +5,7 @@ import { createEvaluator } from '../../src/evaluator/index.js';
 import { distribution } from '../../src/cli/distribution.js';
 import { main } from '../../src/cli/main.js';
 import { chiSquaredTail } from '../../src/stats/index.js';
-import { fakeIo } from '../support/cli-io.js';
+import { fakeIo, generatedSubjects } from '../support/cli-io.js';
 import { boolFlag, percent } from '../support/flag-docs.js';
 import { freePort } from '../support/ports.js';
 import { scratchDir, stopsAfterEach } from '../support/scratch.js';
@@ -72,8 +72,7 @@ function direct(flag: string, contexts: readonly Json[]): Map<string, number> {
   return counts;
 }
 
-const generated = (n: number, base: Json = {}) =>
-  Array.from({ length: n }, (_, i) => ({ ...base, targetingKey: `subject-${i}` }));
+const generated = generatedSubjects;
 const byVariant = (counts: readonly Count[]) => new Map(counts.map((c) => [c.variant, c.subjects]));
 const jsonl = (contexts: readonly Json[]) => contexts.map((c) => JSON.stringify(c)).join('\n');
 

@@ -35,3 +35,10 @@ export function fakeIo(options: FakeIoOptions = {}): FakeIo {
   };
   return { io, out, err, text: () => out.join('\n'), stop: () => controller.abort() };
 }
+
+/** `n` subjects as the CLI generates them (targetingKey `subject-0` … ), each with `base`'s keys. */
+export const generatedSubjects = (
+  n: number,
+  base: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown>[] =>
+  Array.from({ length: n }, (_, i) => ({ ...base, targetingKey: `subject-${i}` }));
