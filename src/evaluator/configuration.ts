@@ -3,7 +3,7 @@ import type { ValidationIssue } from './errors.js';
 import type { FlagValueType } from './types.js';
 import { childPath, isObject, typeName } from './json-path.js';
 import { expansionMeter, overLimits, type Expansion } from './ref-expansion.js';
-import { flagTexts } from './flag-texts.js';
+import type { FlagTexts } from './flag-texts.js';
 import {
   readDefaultVariant,
   readEvaluators,
@@ -97,8 +97,8 @@ const REF = /"\$ref":("(?:[^"\\]|\\.)*")/g;
 export function readConfiguration(
   doc: unknown,
   options: ReadOptions,
-  /** The document's JSON text, when it was parsed from one. */
-  json?: string,
+  /** Where each flag's text is in the document's JSON text, when it was parsed from one. */
+  flagTexts?: FlagTexts,
 ): { configuration: Configuration; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
   const report = reporter(issues);
@@ -112,10 +112,13 @@ export function readConfiguration(
   const entries = flagEntries(doc, options.schema, report);
   const flags: LoadedFlag[] = [];
   const refText = new Map<string, string>(); // each shared evaluator as text, once per load
-  const texts = json === undefined || entries.length === 0 ? undefined : flagTexts(json);
+  const texts = flagTexts?.texts;
+  const escaped = flagTexts?.escaped;
   const set: FlagSet = { metadata, evaluators, refText, interned: new Map() };
   for (const [key, raw, path, at] of entries) {
-    const flag = readFlag(key, raw, path, set, options, issues, texts?.get(at));
+    // a text with a backslash or `$ref` in it is written by JSON.stringify instead
+    const given = escaped?.has(at) === true ? undefined : texts?.get(at);
+    const flag = readFlag(key, raw, path, set, options, issues, given);
     if (flag !== undefined) flags.push(flag);
   }
   checkExpansion(evaluators, flags, options, report);
@@ -273,7 +276,7 @@ function readFlag(
     if (shareable) set.interned.set(metadataText, metadata);
   }
   let source: string;
-  if (given !== undefined && !given.includes('\\') && !given.includes('$ref')) source = given;
+  if (given !== undefined) source = given;
   else {
     try {
       source = JSON.stringify(raw);

@@ -1,89 +1,157 @@
 /**
  * Where each flag's definition sits in a configuration's JSON text: the evaluator keeps a flag's
  * text as a slice of the document it already holds (V8 shares the characters) rather than a copy
- * written again by `JSON.stringify`.
+ * written again by `JSON.stringify`. The same single pass measures the text's nesting depth (as
+ * `textDepth` does), so a configuration is scanned once before `JSON.parse`, not twice.
  */
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const DOLLAR = 0x24;
 
-/** The index just past the string starting at `start` (a `"`). */
-function stringEnd(text: string, start: number): number {
-  let i = start + 1;
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) return i + 1;
-    i += c === BACKSLASH ? 2 : 1;
-  }
+/** The flags' texts found by {@link scanConfigurationJson}. @internal */
+export interface FlagTexts {
+  /** Each flag's text by key (map form) or index (array form); a repeated key keeps its last. */
+  readonly texts: Map<string | number, string>;
+  /**
+   * Flags whose text holds a backslash or `$ref` (the evaluator writes those with
+   * `JSON.stringify` instead), or `undefined` for none.
+   */
+  readonly escaped: Set<string | number> | undefined;
 }
 
-function skipSpace(text: string, i: number): number {
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
-    i++;
-  }
+/** What one pass over a JSON text found. @internal */
+export interface ScannedJson {
+  /** The nesting depth of objects and arrays, exactly as `textDepth` counts it. */
+  readonly depth: number;
+  /** `undefined` when the text has no `flags` object or array at the top level. */
+  readonly flags: FlagTexts | undefined;
 }
 
-/** The index just past the JSON value starting at `start` (not whitespace). */
-function valueEnd(text: string, start: number): number {
-  const first = text.charCodeAt(start);
-  if (first === QUOTE) return stringEnd(text, start);
-  if (first !== 0x7b && first !== 0x5b) {
-    let i = start;
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (
-        c === 0x2c ||
-        c === 0x7d ||
-        c === 0x5d ||
-        c === 0x20 ||
-        c === 0x0a ||
-        c === 0x0d ||
-        c === 0x09 ||
-        Number.isNaN(c)
-      )
-        return i;
-      i++;
-    }
-  }
-  let depth = 0;
-  for (let i = start; ; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) i = stringEnd(text, i) - 1;
-    else if (c === 0x7b || c === 0x5b) depth++;
-    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return i + 1;
-  }
-}
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-function keyAt(text: string, start: number, end: number): string {
-  const raw = text.slice(start + 1, end - 1);
-  return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
+function keyOf(text: string, start: number, end: number, escaped: boolean): string {
+  if (!escaped) return text.slice(start + 1, end);
+  try {
+    return JSON.parse(text.slice(start, end + 1)) as string;
+  } catch {
+    return text.slice(start + 1, end); // not JSON: JSON.parse refuses the whole text later
+  }
 }
 
 /**
- * Each member of the object or element of the array starting at `start`, with its text. `visit`
- * gets the member's key (an element's index) and where its value starts and ends.
+ * One pass over a text (any text: it runs before `JSON.parse` and never loops or throws on bad
+ * JSON): its nesting depth, and where each flag's value is. The positions are meaningful only for
+ * a text `JSON.parse` then accepts. @internal
  */
-function members(
-  text: string,
-  start: number,
-  visit: (key: string | number, from: number, to: number) => void,
-): void {
-  const isObject = text.charCodeAt(start) === 0x7b;
-  let i = skipSpace(text, start + 1);
-  for (let index = 0; text.charCodeAt(i) !== (isObject ? 0x7d : 0x5d); index++) {
-    let key: string | number = index;
-    if (isObject) {
-      const keyEnd = stringEnd(text, i);
-      key = keyAt(text, i, keyEnd);
-      i = skipSpace(text, skipSpace(text, keyEnd) + 1); // past the colon
+export function scanConfigurationJson(text: string): ScannedJson {
+  const n = text.length;
+  let depth = 0;
+  let max = 0;
+  // the root object's members
+  let rootObject = false;
+  let rootKey = false; // the next string at depth 1 is a key
+  let flagsKey = false; // the last root key was "flags"
+  let rootValue = false; // past a root key's colon, before its value
+  let texts: Map<string | number, string> | undefined;
+  let escapedFlags: Set<string | number> | undefined;
+  // the members of the "flags" object or array (at depth 2)
+  let inFlags = false;
+  let flagsObject = false;
+  let memberKey: string | number = 0;
+  let index = 0;
+  let expectKey = false; // the next string at depth 2 is a member's key
+  let awaitValue = false; // past a member's colon (or the array's `[` or `,`), before its value
+  let start = -1; // where the current member's value starts
+  let last = 0; // just past the last character that is not whitespace
+  let dirty = false; // the current member's value holds a backslash or `$ref`
+  const finish = () => {
+    if (start < 0 || texts === undefined) return;
+    texts.set(memberKey, text.slice(start, last));
+    if (dirty) (escapedFlags ??= new Set()).add(memberKey);
+    else escapedFlags?.delete(memberKey);
+    start = -1;
+  };
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) continue;
+    if (awaitValue) {
+      awaitValue = false;
+      if (c !== 0x7d && c !== 0x5d) {
+        start = i;
+        dirty = false;
+      }
     }
-    const end = valueEnd(text, i);
-    visit(key, i, end);
-    i = skipSpace(text, end);
-    if (text.charCodeAt(i) === 0x2c) i = skipSpace(text, i + 1);
+    if (rootValue) {
+      rootValue = false;
+      if (flagsKey) {
+        // a repeated "flags" keeps its last value, as JSON.parse does
+        texts = undefined;
+        escapedFlags = undefined;
+        if (c === 0x7b || c === 0x5b) {
+          texts = new Map();
+          inFlags = true;
+          flagsObject = c === 0x7b;
+          index = 0;
+          memberKey = 0;
+          expectKey = flagsObject;
+          awaitValue = !flagsObject;
+        }
+      }
+    }
+    if (c === QUOTE) {
+      let j = i + 1;
+      let escaped = false;
+      for (; j < n; j++) {
+        const d = text.charCodeAt(j);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          escaped = true;
+          j++;
+        } else if (d === DOLLAR && text.startsWith('ref', j + 1)) dirty = true;
+      }
+      if (escaped) dirty = true;
+      if (depth === 1 && rootKey) {
+        rootKey = false;
+        flagsKey = keyOf(text, i, j, escaped) === 'flags';
+      } else if (depth === 2 && inFlags && expectKey) {
+        expectKey = false;
+        memberKey = keyOf(text, i, j, escaped);
+      }
+      i = j;
+      last = j + 1;
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) max = depth;
+      if (depth === 1) rootKey = rootObject = c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth === 2 && inFlags) {
+        if (awaitValue) awaitValue = false;
+        finish();
+        inFlags = false;
+      }
+      depth--;
+    } else if (c === 0x3a /* : */) {
+      if (depth === 1) rootValue = true;
+      else if (depth === 2 && inFlags && flagsObject) awaitValue = true;
+    } else if (c === 0x2c /* , */) {
+      if (depth === 1) rootKey = rootObject;
+      else if (depth === 2 && inFlags) {
+        finish();
+        if (flagsObject) expectKey = true;
+        else {
+          memberKey = ++index;
+          awaitValue = true;
+        }
+      }
+    }
+    last = i + 1;
   }
+  return {
+    depth: max,
+    flags: texts === undefined ? undefined : { texts, escaped: escapedFlags },
+  };
 }
 
 /**
@@ -92,17 +160,5 @@ function members(
  * given twice keeps its last value, as `JSON.parse` does. @internal
  */
 export function flagTexts(text: string): Map<string | number, string> | undefined {
-  const start = skipSpace(text, 0);
-  if (text.charCodeAt(start) !== 0x7b) return undefined;
-  let flags: [number, number] | undefined;
-  members(text, start, (key, from, to) => {
-    if (key === 'flags') flags = [from, to];
-  });
-  if (flags === undefined) return undefined;
-  const [from] = flags;
-  const open = text.charCodeAt(from);
-  if (open !== 0x7b && open !== 0x5b) return undefined;
-  const texts = new Map<string | number, string>();
-  members(text, from, (key, begin, end) => texts.set(key, text.slice(begin, end)));
-  return texts;
+  return scanConfigurationJson(text).flags?.texts;
 }

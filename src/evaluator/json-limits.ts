@@ -111,13 +111,15 @@ export class JsonTextError extends Error {
 export function parseJsonText(
   text: string,
   limits: { readonly maxBytes: number; readonly maxDepth: number },
+  /** The text's {@link textDepth}, when a scan of the caller's has measured it already. */
+  measured?: number,
 ): unknown {
   if (text.length > limits.maxBytes)
     throw new JsonTextError(
       'max-size',
       `${text.length} bytes, over the limit of ${limits.maxBytes}`,
     );
-  const depth = textDepth(text);
+  const depth = measured ?? textDepth(text);
   if (depth > limits.maxDepth) {
     const path = pathPastDepth(text, limits.maxDepth) ?? '';
     throw new JsonTextError(

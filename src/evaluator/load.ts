@@ -12,7 +12,8 @@ import { compileRule } from './compile.js';
 import { isObject } from './json-path.js';
 import { RuleError, type Operator } from './rule.js';
 import { lintRule } from './lint.js';
-import { parseConfigurationText } from './parse-text.js';
+import { parseConfiguration } from './parse-text.js';
+import type { FlagTexts } from './flag-texts.js';
 import type { Snapshot } from './store.js';
 import type { FractionalBucketing } from './types.js';
 
@@ -41,8 +42,11 @@ export interface ValidateOptions {
  * and the evaluator may freeze what it keeps. An object is measured first (iteratively): a cycle,
  * nesting past `maxDepth` or more values than `maxBytes` are refused before `JSON.stringify` runs.
  */
-function ownCopy(input: ConfigurationInput, limits: Limits): { doc: unknown; json?: string } {
-  if (typeof input === 'string') return parsed(input, parseConfigurationText(input, limits));
+function ownCopy(
+  input: ConfigurationInput,
+  limits: Limits,
+): { doc: unknown; flags?: FlagTexts | undefined } {
+  if (typeof input === 'string') return parseConfiguration(input, limits);
   let text: string | undefined;
   try {
     const problem = objectProblem(input, limits.maxDepth, limits.maxBytes);
@@ -55,15 +59,8 @@ function ownCopy(input: ConfigurationInput, limits: Limits): { doc: unknown; jso
       `configuration object is not serialisable as JSON: ${(error as Error).message}`,
     );
   }
-  const json = text ?? 'null';
-  return { doc: parseConfigurationText(json, limits), json };
+  return parseConfiguration(text ?? 'null', limits);
 }
-
-/** A parsed text, with the text when it is JSON (the flags' texts are slices of it). */
-const parsed = (text: string, doc: unknown) => {
-  const first = text.trimStart()[0];
-  return first === '{' || first === '[' ? { doc, json: text } : { doc };
-};
 
 function refuse(rule: string, message: string): never {
   throw new InvalidConfigurationError([{ severity: 'error', path: '', rule, message }]);
@@ -75,8 +72,8 @@ export function readInput(
   limits: Limits,
   schema: SchemaName = 'flagd',
 ): Configuration {
-  const { doc, json } = ownCopy(input, limits);
-  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits), json);
+  const { doc, flags } = ownCopy(input, limits);
+  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits), flags);
   if (issues.length > 0) throw new InvalidConfigurationError(issues);
   return configuration;
 }

@@ -2,6 +2,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InvalidConfigurationError } from './errors.js';
 import { objectProblem, parseJsonText, type JsonTextError } from './json-limits.js';
 import { yamlDepth } from './yaml-depth.js';
+import { scanConfigurationJson, type FlagTexts } from './flag-texts.js';
 
 /** @internal */
 export interface TextLimits {
@@ -27,20 +28,34 @@ const fail = (rule: string, message: string, path = ''): never => {
  * @internal
  */
 export function parseConfigurationText(text: string, limits: TextLimits): unknown {
+  return parseConfiguration(text, limits, false).doc;
+}
+
+/**
+ * {@link parseConfigurationText}, with where each flag's text is when the text is JSON (found in
+ * the same pass that measures its depth). @internal
+ */
+export function parseConfiguration(
+  text: string,
+  limits: TextLimits,
+  withFlags = true,
+): { doc: unknown; flags?: FlagTexts | undefined } {
   if (text.length > limits.maxBytes) {
     fail('max-size', `configuration is ${text.length} bytes, over the limit of ${limits.maxBytes}`);
   }
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
     try {
-      return parseJsonText(text, limits);
+      if (!withFlags) return { doc: parseJsonText(text, limits) };
+      const scanned = scanConfigurationJson(text);
+      return { doc: parseJsonText(text, limits, scanned.depth), flags: scanned.flags };
     } catch (error) {
       const { rule, message, path } = error as JsonTextError;
       return fail(rule, rule === 'syntax' ? message : `configuration is ${message}`, path);
     }
   }
   if (first === undefined) return fail('syntax', 'configuration is empty');
-  return parseYamlText(text, Math.min(limits.maxDepth, MAX_YAML_DEPTH));
+  return { doc: parseYamlText(text, Math.min(limits.maxDepth, MAX_YAML_DEPTH)) };
 }
 
 function parseYamlText(text: string, maxDepth: number): unknown {

@@ -3,7 +3,8 @@ import { compilesQuietly } from '../../src/evaluator/rule-check.js';
 import { operatorsFor } from '../../src/evaluator/flag.js';
 import { buildSnapshot, DEFAULT_LIMITS, readInput } from '../../src/evaluator/load.js';
 import { createEvaluator } from '../../src/evaluator/index.js';
-import { flagTexts } from '../../src/evaluator/flag-texts.js';
+import { flagTexts, scanConfigurationJson } from '../../src/evaluator/flag-texts.js';
+import { textDepth } from '../../src/evaluator/json-limits.js';
 import type { Snapshot } from '../../src/evaluator/store.js';
 
 const operators = operatorsFor(new Map([['shared', { '==': [1, 1] }]]), DEFAULT_LIMITS);
@@ -117,6 +118,32 @@ describe('flagTexts', () => {
     ]);
     expect(flagTexts('{"flags": 3}')).toBeUndefined();
     expect(flagTexts('[1]')).toBeUndefined();
+  });
+
+  it('measures the depth as textDepth does, on any text, in the same pass', () => {
+    const texts = [
+      '',
+      '{',
+      '"unterminated [',
+      '[[]]]]{{',
+      '{"a": "\\"[", "b": [[{"c": "}}"}]]}',
+      '{"flags": {"a": {"b": [[[]]]}}, "flags": 3}',
+      ' { "x": [1, {"flags": 2}], "flags" : { "a" : {"v": "}"} } } ',
+      '{"flags": [], "z": {}}',
+    ];
+    for (const text of texts) expect(scanConfigurationJson(text).depth).toBe(textDepth(text));
+    expect(scanConfigurationJson('{"flags": 3}').flags).toBeUndefined();
+    expect(flagTexts('{"flags": {"a": 1}, "flags": []}')?.size).toBe(0);
+  });
+
+  it('marks the flags whose text holds a backslash or $ref, and only those', () => {
+    const text =
+      '{"flags": {"a\\u0062": {"v": 1}, "b": {"v": "\\n"}, "c": {"$ref": "x"}, "d": {"v": "$re"}}}';
+    const { texts, escaped } = scanConfigurationJson(text).flags ?? {};
+    expect([...(texts?.keys() ?? [])]).toEqual(['ab', 'b', 'c', 'd']);
+    expect([...(escaped ?? [])]).toEqual(['b', 'c']);
+    const array = scanConfigurationJson('{"flags": [{"k": "$ref"}, {"k": 1}]}').flags;
+    expect([...(array?.escaped ?? [])]).toEqual([0]);
   });
 });
 
