@@ -118,7 +118,7 @@ export function readConfiguration(
   for (const [key, raw, path, at] of entries) {
     // a text with a backslash or `$ref` in it is written by JSON.stringify instead
     const given = escaped?.has(at) === true ? undefined : texts?.get(at);
-    const flag = readFlag(key, raw, path, set, options, issues, given);
+    const flag = readFlag(key, raw, path, set, options, issues, report, given);
     if (flag !== undefined) flags.push(flag);
   }
   checkExpansion(evaluators, flags, options, report);
@@ -233,10 +233,11 @@ function readFlag(
   set: FlagSet,
   options: ReadOptions,
   issues: ValidationIssue[],
+  /** Reports into `issues` (one reporter for every flag of the load). */
+  report: Report,
   given: string | undefined,
 ): LoadedFlag | undefined {
   const before = issues.length;
-  const report = reporter(issues);
   if (key === '') report(path, 'pattern', 'a flag key cannot be empty');
   if (!isObject(raw)) {
     report(path, 'type', `a flag must be an object, not ${typeName(raw)}`);
@@ -252,7 +253,7 @@ function readFlag(
       `state must be "ENABLED" or "DISABLED", not ${JSON.stringify(state)}`,
     );
   }
-  const read = readVariants(raw['variants'], childPath(path, 'variants'), options.maxDepth, report);
+  const read = readVariants(raw['variants'], `${path}.variants`, options.maxDepth, report);
   const defaultVariant = readDefaultVariant(raw['defaultVariant'], read?.variants, path, report);
   const targetingRaw = raw['targeting'];
   if (targetingRaw !== undefined && !isObject(targetingRaw)) {
@@ -262,14 +263,14 @@ function readFlag(
       `targeting must be an object, not ${typeName(targetingRaw)}`,
     );
   }
-  const own = readMetadata(raw['metadata'], childPath(path, 'metadata'), report, false);
+  const own = readMetadata(raw['metadata'], `${path}.metadata`, report, false);
   if (issues.length > before || read?.valueType === undefined) return undefined;
-  const targeting =
-    isObject(targetingRaw) && Object.keys(targetingRaw).length > 0 ? targetingRaw : undefined;
+  const targeting = isObject(targetingRaw) && hasOwnKey(targetingRaw) ? targetingRaw : undefined;
   const merged = { ...set.metadata, ...own };
   const metadataText = JSON.stringify(merged);
   // -0 writes as 0: such metadata is not shared with metadata holding 0
-  const shareable = !Object.values(merged).some((value) => Object.is(value, -0));
+  let shareable = true;
+  for (const name in merged) if (Object.is(merged[name], -0)) shareable = false;
   let metadata = shareable ? set.interned.get(metadataText) : undefined;
   if (metadata === undefined) {
     metadata = Object.freeze(merged);
@@ -298,6 +299,12 @@ function readFlag(
     context: contextOf(source, metadataText, set),
   };
   return { definition, targeting };
+}
+
+/** Whether an object has a key of its own (without listing them all, as `Object.keys` would). */
+function hasOwnKey(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
 }
 
 /**

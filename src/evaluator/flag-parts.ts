@@ -47,12 +47,11 @@ export function readVariants(
   let valueType: FlagValueType | undefined;
   for (const name of names) {
     const value = raw[name];
-    const at = lazyPath(path, name);
     const type = typeName(value);
-    if (name === '') report(at, 'pattern', 'a variant name cannot be empty');
+    if (name === '') report(lazyPath(path, name), 'pattern', 'a variant name cannot be empty');
     if (!VARIANT_TYPES.has(type) || (type === 'number' && !Number.isFinite(value))) {
       report(
-        at,
+        lazyPath(path, name),
         'variant-type',
         `a variant value must be a boolean, string, number or object, not ${type}`,
       );
@@ -61,13 +60,17 @@ export function readVariants(
     if (valueType === undefined) valueType = type as FlagValueType;
     else if (valueType !== type) {
       report(
-        at,
+        lazyPath(path, name),
         'variant-type',
         `all variants must have one type: this one is ${type}, the first is ${valueType}`,
       );
     }
     if (type === 'object' && !freezeJson(value, maxDepth, 1)) {
-      report(at, 'max-depth', `variant value is nested deeper than ${maxDepth} levels`);
+      report(
+        lazyPath(path, name),
+        'max-depth',
+        `variant value is nested deeper than ${maxDepth} levels`,
+      );
     }
   }
   // The document is the evaluator's own (parsed from text or copied), so it can be frozen in place.
@@ -82,7 +85,7 @@ export function readDefaultVariant(
   report: Report,
 ): string | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  const path = childPath(flagPath, 'defaultVariant');
+  const path = `${flagPath}.defaultVariant`; // as childPath writes it
   if (typeof raw !== 'string') {
     return void report(
       path,
@@ -113,14 +116,13 @@ export function readMetadata(
   const entries: [string, string | number | boolean][] = [];
   for (const key of Object.keys(raw)) {
     const value = raw[key];
-    const at = lazyPath(path, key);
     if (isSet && (key === 'flagSetId' || key === 'version') && typeof value !== 'string') {
-      report(at, 'type', `${key} must be a string, not ${typeName(value)}`);
+      report(lazyPath(path, key), 'type', `${key} must be a string, not ${typeName(value)}`);
     } else if (typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value)) {
       entries.push([key, value as string | number | boolean]);
     } else {
       report(
-        at,
+        lazyPath(path, key),
         'metadata-type',
         `a metadata value must be a string, number or boolean, not ${typeName(value)}`,
       );

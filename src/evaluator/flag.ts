@@ -63,6 +63,8 @@ export function compileFlag(
   targeting: unknown,
   operators: ReadonlyMap<string, Operator>,
   options: FlagCompileOptions,
+  /** What a deferred compilation needs, shared by every flag of one load (else made here). */
+  deferred?: DeferredCompile,
 ): CompiledFlag {
   const flag: CompiledFlag = {
     definition,
@@ -74,7 +76,7 @@ export function compileFlag(
   };
   if (targeting === undefined) return flag;
   if (options.lazy === true && compilesQuietly(targeting, operators, options.maxDepth)) {
-    flag.deferred = { operators, options };
+    flag.deferred = deferred ?? { operators, options };
     return flag;
   }
   compileInto(flag, targeting, operators, options);

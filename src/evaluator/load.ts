@@ -92,6 +92,7 @@ export function buildSnapshot(
   const operators = operatorsFor(configuration.evaluators, limits, fractional);
   // a targeting that compiles without a word is compiled when first evaluated
   const options = { maxDepth: limits.maxDepth, warn, lazy: true };
+  const deferred = { operators, options };
   const flags = new Map<string, CompiledFlag>();
   for (const { definition, targeting } of configuration.flags) {
     const old = previous.flags.get(definition.key);
@@ -102,7 +103,7 @@ export function buildSnapshot(
       flags.set(definition.key, redefined(old, definition));
       continue;
     }
-    flags.set(definition.key, compileFlag(definition, targeting, operators, options));
+    flags.set(definition.key, compileFlag(definition, targeting, operators, options, deferred));
   }
   return { flags, metadata: configuration.metadata, evaluators: configuration.evaluators };
 }
