@@ -65,13 +65,6 @@ export function scanConfigurationJson(text: string): ScannedJson {
   let start = -1; // where the current member's value starts
   let last = 0; // just past the last character that is not whitespace
   let dirty = false; // the current member's value holds a backslash or `$ref`
-  const finish = () => {
-    if (start < 0 || texts === undefined) return;
-    texts.set(memberKey, text.slice(start, last));
-    if (dirty) (escapedFlags ??= new Set()).add(memberKey);
-    else escapedFlags?.delete(memberKey);
-    start = -1;
-  };
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (isSpace(c)) continue;
@@ -128,7 +121,13 @@ export function scanConfigurationJson(text: string): ScannedJson {
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       if (depth === 2 && inFlags) {
         if (awaitValue) awaitValue = false;
-        finish();
+        if (start >= 0 && texts !== undefined) {
+          // the member's value ends here (no closure: it would move these variables to the heap)
+          texts.set(memberKey, text.slice(start, last));
+          if (dirty) (escapedFlags ??= new Set()).add(memberKey);
+          else escapedFlags?.delete(memberKey);
+          start = -1;
+        }
         inFlags = false;
       }
       depth--;
@@ -138,7 +137,13 @@ export function scanConfigurationJson(text: string): ScannedJson {
     } else if (c === 0x2c /* , */) {
       if (depth === 1) rootKey = rootObject;
       else if (depth === 2 && inFlags) {
-        finish();
+        if (start >= 0 && texts !== undefined) {
+          // the member's value ends here (no closure: it would move these variables to the heap)
+          texts.set(memberKey, text.slice(start, last));
+          if (dirty) (escapedFlags ??= new Set()).add(memberKey);
+          else escapedFlags?.delete(memberKey);
+          start = -1;
+        }
         if (flagsObject) expectKey = true;
         else {
           memberKey = ++index;
