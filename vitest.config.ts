@@ -31,7 +31,7 @@ export default defineConfig({
           name: 'no-eval',
           include: ['test/evaluator/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           // these evaluate in `rampflag serve` child processes, which the flag does not reach
-          exclude: ['test/conformance/in-process-*.test.ts'],
+          exclude: ['test/conformance/in-process-*.test.ts', 'test/conformance/rpc-*.test.ts'],
           pool: 'forks',
           execArgv: ['--disallow-code-generation-from-strings'],
           env: { RAMPFLAG_NO_DYNAMIC_CODE: '1' },
