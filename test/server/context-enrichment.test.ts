@@ -1,7 +1,9 @@
 import { request } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serveOptions } from '../../src/cli/serve.js';
+import { decodeResolveResponse, encodeResolveRequest } from '../../src/grpc/evaluation-wire.js';
 import { FlagdProvider, InMemoryFlagSource } from '../../src/index.js';
 import { contextEnricher } from '../../src/server/context-enrichment.js';
 import { serverOnFreePorts } from '../support/test-server.js';
@@ -119,6 +121,41 @@ describe('FlagServer adds -X and -H context to every evaluation it makes', () =>
       value: 'eu|hdr@x',
     });
     expect(await post(url, { context: {} })).toMatchObject({ value: 'eu|' });
+  });
+
+  it('over gRPC, a metadata header mapped as -H says', async () => {
+    const { httpPort } = await serve();
+    const method = {
+      path: '/flagd.evaluation.v1.Service/ResolveString',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (m: Uint8Array) => Buffer.from(m),
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (b: Buffer) => b,
+      responseDeserialize: (b: Buffer) => b,
+    };
+    const Client = grpc.makeGenericClientConstructor({ ResolveString: method }, 'evaluation');
+    const client = new Client(`127.0.0.1:${httpPort}`, grpc.credentials.createInsecure());
+    stops.push(() => client.close());
+    type Unary = (
+      m: Uint8Array,
+      md: grpc.Metadata,
+      cb: (e: Error | null, r?: Buffer) => void,
+    ) => void;
+    const resolve = (metadata: grpc.Metadata) =>
+      new Promise<unknown>((done, fail) =>
+        ((client as unknown as { ResolveString: Unary }).ResolveString as Unary).call(
+          client,
+          encodeResolveRequest({ flagKey: 'who', context: body.context }),
+          metadata,
+          (error, response) =>
+            error ? fail(error) : done(decodeResolveResponse('String', response as Buffer).value),
+        ),
+      );
+    const withHeader = new grpc.Metadata();
+    withHeader.set('x-user-email', 'hdr@x');
+    expect(await resolve(withHeader)).toBe('eu|hdr@x');
+    expect(await resolve(new grpc.Metadata())).toBe('eu|body@x');
   });
 
   it('over gRPC, to an RPC provider that knows nothing of it', async () => {
