@@ -12,7 +12,12 @@ import { FlagdProvider } from '../../src/index.js';
 import { evaluateWithClient, evaluationSteps, type FlagWorld } from '../support/flagd-steps.js';
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { testbedDir, describeWithData } from '../support/shared-data.js';
-import { EVALUATOR_TAGS, mergedTestbedFlags, SUPPLEMENT_FEATURES } from '../support/testbed.js';
+import {
+  EVALUATOR_TAGS,
+  mergedTestbedFlags,
+  SUPPLEMENT_FEATURES,
+  withChangingFlagToggled,
+} from '../support/testbed.js';
 
 interface ProviderWorld extends FlagWorld {
   selector?: string | undefined;
@@ -71,12 +76,7 @@ const steps = evaluationSteps<ProviderWorld>(evaluateWithClient)
   })
   .define(/^the flag was modified$/, (w) => {
     const file = w.file as string;
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
-      flags: Record<string, { defaultVariant: string }>;
-    };
-    const flag = doc.flags['changing-flag'] as { defaultVariant: string };
-    flag.defaultVariant = flag.defaultVariant === 'foo' ? 'bar' : 'foo';
-    writeFileSync(file, JSON.stringify(doc));
+    writeFileSync(file, withChangingFlagToggled(readFileSync(file, 'utf8')));
   })
   .define(/^a change event was fired$/, (w) =>
     until(() => w.changes.length > 0, 5000, 'a change event'),

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import jsonLogic from 'json-logic-js';
 import { describe, expect, it } from 'vitest';
+import { COMPOUND_RULE } from '../../bench/workload.js';
 import { FlagdCore } from '@openfeature/flagd-core';
 import { compileRule } from '../../src/evaluator/compile.js';
 import { createEvaluator } from '../../src/evaluator/index.js';
@@ -271,26 +272,7 @@ describe('differential: audience rules (and/or of comparisons) on their fast pat
 
 describe('differential: a compound targeting rule against flagd-core', () => {
   const variants = { control: 'control', treatment: 'treatment', holdout: 'holdout', off: 'off' };
-  const targeting = {
-    if: [
-      {
-        and: [
-          { '==': [{ var: 'plan' }, 'pro'] },
-          { '>': [{ var: 'age' }, 18] },
-          { '<': [{ var: 'seats' }, 500] },
-          { starts_with: [{ var: 'region' }, 'eu-'] },
-        ],
-      },
-      {
-        fractional: [
-          ['control', 45],
-          ['treatment', 45],
-          ['holdout', 10],
-        ],
-      },
-      'off',
-    ],
-  };
+  const targeting = COMPOUND_RULE; // the rule the bench measures
   const text = JSON.stringify({
     flags: { compound: { state: 'ENABLED', variants, defaultVariant: 'off', targeting } },
   });

@@ -9,7 +9,7 @@ import { evaluateWithClient, evaluationSteps, type FlagWorld } from '../support/
 import { defineScenarios, loadPickles, reportAfterAll, Tally } from '../support/gherkin.js';
 import { until } from '../support/provider-events.js';
 import { describeWithData, testbedDir } from '../support/shared-data.js';
-import { EVALUATOR_TAGS, mergedTestbedFlags } from '../support/testbed.js';
+import { EVALUATOR_TAGS, mergedTestbedFlags, withChangingFlagToggled } from '../support/testbed.js';
 
 interface RpcWorld extends FlagWorld {
   file?: string;
@@ -79,12 +79,7 @@ const steps = evaluationSteps<RpcWorld>(evaluateWithClient)
   })
   .define(/^the flag was modified$/, (w) => {
     const file = w.file as string;
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
-      flags: Record<string, { defaultVariant: string }>;
-    };
-    const flag = doc.flags['changing-flag'] as { defaultVariant: string };
-    flag.defaultVariant = flag.defaultVariant === 'foo' ? 'bar' : 'foo';
-    writeFileSync(file, JSON.stringify(doc));
+    writeFileSync(file, withChangingFlagToggled(readFileSync(file, 'utf8')));
   })
   .define(/^an? (ready|stale|error|change) event was fired$/, (w, [name]) =>
     fired(w, EVENTS[name as string] as ProviderEvents, 10_000),

@@ -2,12 +2,7 @@ import { readFileSync } from 'node:fs';
 import { serverOnFreePorts } from '../support/test-server.js';
 import { join } from 'node:path';
 import { FlagdProvider as PublishedProvider } from '@openfeature/flagd-provider';
-import {
-  OpenFeature,
-  ProviderEvents,
-  type Client,
-  type EvaluationContext,
-} from '@openfeature/server-sdk';
+import { OpenFeature, ProviderEvents, type EvaluationContext } from '@openfeature/server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   FlagdProvider,
@@ -18,7 +13,7 @@ import {
 import { clientFor, until } from '../support/provider-events.js';
 import { inProcessProvider } from '../support/sync-flags.js';
 import { testbedDir } from '../support/shared-data.js';
-import { INTEROP_CONTEXTS } from '../support/testbed.js';
+import { detailsBySample, INTEROP_CONTEXTS } from '../support/testbed.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -112,14 +107,7 @@ describe('FlagServer', () => {
       const contexts = INTEROP_CONTEXTS as EvaluationContext[];
       let compared = 0;
       const mismatches: string[] = [];
-      const details = (client: Client, key: string, value: unknown, context: EvaluationContext) =>
-        typeof value === 'boolean'
-          ? client.getBooleanDetails(key, value, context)
-          : typeof value === 'number'
-            ? client.getNumberDetails(key, value, context)
-            : typeof value === 'string'
-              ? client.getStringDetails(key, value, context)
-              : client.getObjectDetails(key, {}, context);
+      const details = detailsBySample;
       for (const [key, flag] of Object.entries(
         testkit.flags as Record<string, { variants: Record<string, unknown> }>,
       )) {

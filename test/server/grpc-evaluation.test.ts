@@ -3,12 +3,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { FlagdProvider as PublishedProvider } from '@openfeature/flagd-provider';
 import type { JsonObject } from '@openfeature/core';
-import {
-  OpenFeature,
-  ProviderEvents,
-  type Client,
-  type EvaluationContext,
-} from '@openfeature/server-sdk';
+import { OpenFeature, ProviderEvents, type EvaluationContext } from '@openfeature/server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InMemoryFlagSource } from 'rampflag';
 import {
@@ -23,7 +18,7 @@ import {
 import { serveStopping, shopFlags } from '../support/test-server.js';
 import { until } from '../support/provider-events.js';
 import { testbedDir } from '../support/shared-data.js';
-import { INTEROP_CONTEXTS } from '../support/testbed.js';
+import { detailsBySample, INTEROP_CONTEXTS } from '../support/testbed.js';
 
 const stops: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -234,14 +229,7 @@ describe('gRPC on the evaluation port', () => {
 
 describe('the published @openfeature/flagd-provider in RPC mode against rampflag serve', () => {
   const contexts = INTEROP_CONTEXTS as EvaluationContext[];
-  const details = (client: Client, key: string, value: unknown, context: EvaluationContext) =>
-    typeof value === 'boolean'
-      ? client.getBooleanDetails(key, value, context)
-      : typeof value === 'number'
-        ? client.getNumberDetails(key, value, context)
-        : typeof value === 'string'
-          ? client.getStringDetails(key, value, context)
-          : client.getObjectDetails(key, {}, context);
+  const details = detailsBySample;
   let domains = 0;
   async function rpcClient(port: number, cache: 'disabled' | 'lru') {
     const provider = new PublishedProvider({

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { servePortArgs, startServe, stopProcess } from './serve-process.js';
 import { TcpFront } from './tcp-front.js';
-import { mergedTestbedFlags } from './testbed.js';
+import { mergedTestbedFlags, withChangingFlagToggled } from './testbed.js';
 
 /** The launchpad configurations of the flagd testbed, plus `socket` (default, on a unix socket). */
 export type LaunchpadConfig = 'default' | 'ssl' | 'metadata' | 'sync-payload' | 'socket';
@@ -148,12 +148,7 @@ export class Launchpad {
   /** "the flag was modified": toggles `changing-flag` between foo and bar, replacing the file atomically. */
   modifyChangingFlag(): void {
     const file = join(this.dir, 'flags', 'allFlags.json');
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
-      flags: Record<string, { defaultVariant: string }>;
-    };
-    const flag = doc.flags['changing-flag'] as { defaultVariant: string };
-    flag.defaultVariant = flag.defaultVariant === 'foo' ? 'bar' : 'foo';
-    writeFileSync(`${file}.tmp`, JSON.stringify(doc));
+    writeFileSync(`${file}.tmp`, withChangingFlagToggled(readFileSync(file, 'utf8')));
     renameSync(`${file}.tmp`, file);
   }
 

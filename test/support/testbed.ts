@@ -1,4 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type {
+  Client,
+  EvaluationContext,
+  EvaluationDetails,
+  FlagValue,
+} from '@openfeature/server-sdk';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,3 +70,30 @@ export const INTEROP_CONTEXTS: readonly Readonly<Record<string, unknown>>[] = [
     age: 30,
   },
 ];
+
+/**
+ * "the flag was modified": the testbed's `changing-flag` toggled between its variants `foo` and
+ * `bar`, in the text of a flag file; the caller writes it back as its scenario needs.
+ */
+export function withChangingFlagToggled(text: string): string {
+  const doc = JSON.parse(text) as { flags: Record<string, { defaultVariant: string }> };
+  const flag = doc.flags['changing-flag'] as { defaultVariant: string };
+  flag.defaultVariant = flag.defaultVariant === 'foo' ? 'bar' : 'foo';
+  return JSON.stringify(doc);
+}
+
+/** A flag's details through `client`, by the type of a sample value (an object: `{}` as default). */
+export function detailsBySample(
+  client: Client,
+  key: string,
+  sample: unknown,
+  context: EvaluationContext,
+): Promise<EvaluationDetails<FlagValue>> {
+  return typeof sample === 'boolean'
+    ? client.getBooleanDetails(key, sample, context)
+    : typeof sample === 'number'
+      ? client.getNumberDetails(key, sample, context)
+      : typeof sample === 'string'
+        ? client.getStringDetails(key, sample, context)
+        : client.getObjectDetails(key, {}, context);
+}
