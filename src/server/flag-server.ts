@@ -36,7 +36,7 @@ import {
   type GrpcEvaluationDeps,
   type GrpcServerStream,
 } from './grpc-evaluation.js';
-import { handleGrpcWeb } from './grpc-web.js';
+import { handleGrpcWeb, type GrpcWebDeps } from './grpc-web.js';
 import { serveHttp2, type Http2Side } from './h2c.js';
 import { isGrpc, serveAsHttp1 } from './h2-web.js';
 import { SourceStore } from './source-store.js';
@@ -216,6 +216,9 @@ export class FlagServer {
   readonly #operations: Operations;
   readonly #actions: FlagActionDeps;
   readonly #enrich: ReturnType<typeof contextEnricher>;
+  /** What the evaluation API, Connect unary and OFREP need; built once, shared by every request. */
+  readonly #evaluationDeps: EvaluationDeps;
+  readonly #grpcWebDeps: GrpcWebDeps;
 
   constructor(options: FlagServerOptions) {
     const sources =
@@ -231,6 +234,13 @@ export class FlagServer {
         ? {}
         : { fromHeaders: options.contextFromHeaders }),
     });
+    this.#evaluationDeps = {
+      pick: this.#pick,
+      evaluated: this.#evaluated,
+      maxDepth: this.#limits.maxDepth,
+      enrich: this.#enrich,
+    };
+    this.#grpcWebDeps = { ...this.#evaluationDeps, subscribe: this.#grpcWebStream };
     this.#flags = new ServedFlags(
       sources.map((s) => s.name),
       options.syncContext,
@@ -513,7 +523,7 @@ export class FlagServer {
     for (const [name, value] of Object.entries(corsHeaders(req, origins)))
       res.setHeader(name, value);
     const deps = this.#evaluationDeps;
-    if (await handleGrpcWeb(req, res, { ...deps, subscribe: this.#grpcWebStream })) return;
+    if (await handleGrpcWeb(req, res, this.#grpcWebDeps)) return;
     if (await handleConnectStream(req, res, this.#connectStreams)) return;
     if (await handleProtoUnary(req, res, deps)) return;
     if (await handleEvaluation(req, res, deps)) return;
@@ -536,10 +546,6 @@ export class FlagServer {
     this.#subscribers.addGrpcEvents(call, this.#requestSelector(req), 'grpc-web-events');
 
   readonly #pick = (req: IncomingMessage) => this.#flags.evaluatorFor(this.#requestSelector(req));
-  get #evaluationDeps(): EvaluationDeps {
-    const { maxDepth } = this.#limits;
-    return { pick: this.#pick, evaluated: this.#evaluated, maxDepth, enrich: this.#enrich };
-  }
   readonly #evaluated = (key: string, result: EvaluationResult<unknown>) =>
     this.#metrics.evaluated(key, result);
 
