@@ -237,10 +237,11 @@ export function handleGrpcStream(
   rawHeaders: RequestHeaders = [],
 ): void {
   stream.on('error', () => {}); // a reset concerns this call alone
+  const match = PATH.exec(headers[':path'] ?? '');
   const called = deps.called;
   if (called !== undefined) {
-    const method = PATH.exec(headers[':path'] ?? '')?.[2] ?? 'unknown';
-    stream.once('close', () => called(method, ENDED.get(stream) ?? grpc.status.CANCELLED));
+    const name = match?.[2] ?? 'unknown';
+    stream.once('close', () => called(name, ENDED.get(stream) ?? grpc.status.CANCELLED));
   }
   const type = headers['content-type'] ?? '';
   if (!/^application\/grpc(\+proto)?(;|$)/.test(type)) {
@@ -248,7 +249,6 @@ export function handleGrpcStream(
     stream.end('this HTTP/2 port serves gRPC (application/grpc); use HTTP/1.1 for Connect JSON');
     return;
   }
-  const match = PATH.exec(headers[':path'] ?? '');
   if (headers[':method'] !== 'POST' || match === null) {
     fail(stream, grpc.status.UNIMPLEMENTED, `unknown method ${headers[':path'] ?? ''}`);
     return;
