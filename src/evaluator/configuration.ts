@@ -3,12 +3,14 @@ import type { ValidationIssue } from './errors.js';
 import type { FlagValueType } from './types.js';
 import { childPath, isObject, typeName } from './json-path.js';
 import { expansionMeter, overLimits, type Expansion } from './ref-expansion.js';
+import type { ReadFlagTexts } from './parse-text.js';
 import type { FlagTexts } from './flag-texts.js';
 import {
   readDefaultVariant,
   readEvaluators,
   readMetadata,
   readVariants,
+  lazyPath,
   reporter,
   type Report,
 } from './flag-parts.js';
@@ -98,31 +100,119 @@ export function readConfiguration(
   doc: unknown,
   options: ReadOptions,
   /** Where each flag's text is in the document's JSON text, when it was parsed from one. */
-  flagTexts?: FlagTexts,
+  flagTexts?: ReadFlagTexts,
 ): { configuration: Configuration; issues: ValidationIssue[] } {
+  const flags: LoadedFlag[] = [];
+  const { metadata, evaluators, issues } = readFlags(doc, options, flagTexts, {
+    flag: (flag) => flags.push(flag),
+  });
+  return { configuration: { flags, evaluators, metadata }, issues };
+}
+
+/** What {@link readFlags} hands each flag to, as it is read. @internal */
+export interface FlagSink {
+  /** Called with the shared evaluators once they are read, before any flag. */
+  begin?(evaluators: ReadonlyMap<string, unknown>): void;
+  /** A flag that passed its checks; `clean` is false once the configuration has an issue. */
+  flag(flag: LoadedFlag, clean: boolean): void;
+}
+
+/**
+ * {@link readConfiguration}, handing each flag to `sink` as soon as it is read rather than
+ * collecting them: with a document whose flags are parsed one by one ({@link ReadFlagTexts.read}),
+ * no more than one flag's parsed form need be alive at a time. @internal
+ */
+export function readFlags(
+  doc: unknown,
+  options: ReadOptions,
+  flagTexts: ReadFlagTexts | undefined,
+  sink: FlagSink,
+): { metadata: FlagMetadata; evaluators: ReadonlyMap<string, unknown>; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
   const report = reporter(issues);
-  const empty: Configuration = { flags: [], evaluators: new Map(), metadata: Object.freeze({}) };
   if (!isObject(doc)) {
     report('', 'type', `a configuration must be an object, not ${typeName(doc)}`);
-    return { configuration: empty, issues };
+    return { metadata: Object.freeze({}), evaluators: new Map(), issues };
   }
   const metadata = readMetadata(doc['metadata'], 'metadata', report, true);
   const evaluators = readEvaluators(doc['$evaluators'], report);
-  const entries = flagEntries(doc, options.schema, report);
-  const flags: LoadedFlag[] = [];
-  const refText = new Map<string, string>(); // each shared evaluator as text, once per load
-  const texts = flagTexts?.texts;
-  const escaped = flagTexts?.escaped;
-  const set: FlagSet = { metadata, evaluators, refText, interned: new Map() };
-  for (const [key, raw, path, at] of entries) {
-    // a text with a backslash or `$ref` in it is written by JSON.stringify instead
-    const given = escaped?.has(at) === true ? undefined : texts?.get(at);
-    const flag = readFlag(key, raw, path, set, options, issues, report, given);
-    if (flag !== undefined) flags.push(flag);
+  sink.begin?.(evaluators);
+  const entries = flagEntries(doc, options.schema, report, flagTexts);
+  const withRefs: LoadedFlag[] = []; // flags using shared evaluators, measured once all are read
+  const reading: Reading = {
+    set: {
+      metadata,
+      evaluators,
+      refText: new Map(), // each shared evaluator as text, once per load
+      metadataText: JSON.stringify(metadata),
+      interned: metadataNode(),
+    },
+    options,
+    issues,
+    report,
+    found: flagTexts?.found,
+    read: flagTexts?.read,
+    withRefs,
+    sink,
+  };
+  const found = flagTexts?.found;
+  if (Array.isArray(entries)) {
+    for (const [key, raw, path, at] of entries) readEntry(reading, key, raw, path, at);
+  } else {
+    const { flags, keys } = entries;
+    // the members in the text's order are the keys in their order (no repeated key, and none
+    // that Object.keys would list first as an array index), else each is looked up by key
+    const inOrder = found !== undefined && !found.indexLike && keys.length === found.count;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const member = inOrder ? i : found?.memberOf(key);
+      readEntry(reading, key, flags[key], childPath('flags', key), member);
+    }
   }
-  checkExpansion(evaluators, flags, options, report);
-  return { configuration: { flags, evaluators, metadata }, issues };
+  checkExpansion(evaluators, withRefs, options, report);
+  return { metadata, evaluators, issues };
+}
+
+/** What reading each flag of one configuration shares. */
+interface Reading {
+  readonly set: FlagSet;
+  readonly options: ReadOptions;
+  readonly issues: ValidationIssue[];
+  readonly report: Report;
+  readonly found: FlagTexts | undefined;
+  readonly read: ((text: string) => unknown) | undefined;
+  readonly withRefs: LoadedFlag[];
+  readonly sink: FlagSink;
+}
+
+/**
+ * Reads one flag and hands it on. A function of its own, called once per flag, so that it is
+ * optimised after a few flags and stays so from one configuration to the next.
+ */
+function readEntry(
+  reading: Reading,
+  key: string,
+  raw: unknown,
+  path: string,
+  /** Which member of the text's `flags` this flag is, when known. */
+  member: number | undefined,
+): void {
+  const { read, issues, set, found } = reading;
+  const text = member === undefined ? undefined : found?.text(member);
+  // the map form's flags are parsed here, one at a time (the array form's were, for their keys)
+  const value =
+    read !== undefined && text !== undefined && found?.mapForm === true ? read(text) : raw;
+  // a text with a backslash or `$ref` in it is written by JSON.stringify instead
+  const given = member !== undefined && found?.escaped(member) === true ? undefined : text;
+  const flag = readFlag(key, value, path, set, reading.options, issues, reading.report, given);
+  if (flag === undefined) return;
+  if (
+    set.evaluators.size > 0 &&
+    flag.targeting !== undefined &&
+    flag.definition.source.includes('"$ref"')
+  )
+    reading.withRefs.push(flag);
+  reading.sink.flag(flag, issues.length === 0);
 }
 
 /**
@@ -158,7 +248,6 @@ function checkExpansion(
     );
   }
   for (const { definition, targeting } of flags) {
-    if (targeting === undefined || !definition.source.includes('"$ref"')) continue;
     const size = measure(targeting);
     // `{"flags": {"key": {"targeting": rule}}}`: three levels down
     const problem = overLimits(size, 3, limits);
@@ -172,15 +261,21 @@ function checkExpansion(
   }
 }
 
-/** Each flag: its key, its value, its path and where its text is ({@link flagTexts}). */
-type FlagEntry = [string, unknown, string, string | number];
+/** Each flag of the array form: its key, its value, its path and its index. */
+type FlagEntry = [string, unknown, string, number];
 
 function flagEntries(
   doc: Record<string, unknown>,
   schema: SchemaName,
   report: Report,
-): FlagEntry[] {
-  const flags = doc['flags'];
+  flagTexts: ReadFlagTexts | undefined,
+): FlagEntry[] | MapForm {
+  let flags = doc['flags'];
+  const read = flagTexts?.read;
+  // the array form is read whole here (each flag's key is in it); every flag is parsed, for a
+  // flag that is not JSON makes the whole document's error, before any other
+  if (read !== undefined && Array.isArray(flags))
+    flags = flags.map((_placeholder, i) => read(flagTexts?.found.text(i) ?? ''));
   if (flags === undefined) {
     report('flags', 'required', 'a configuration must have "flags"');
     return [];
@@ -214,7 +309,13 @@ function flagEntries(
     report('flags', 'type', `"flags" must be an object, not ${typeName(flags)}`);
     return [];
   }
-  return Object.keys(flags).map((key) => [key, flags[key], childPath('flags', key), key]);
+  return { flags, keys: Object.keys(flags) };
+}
+
+/** The map form's flags and their keys (each flag's path is made as it is read). */
+interface MapForm {
+  readonly flags: Record<string, unknown>;
+  readonly keys: readonly string[];
 }
 
 /** What every flag of one configuration shares. */
@@ -222,8 +323,60 @@ interface FlagSet {
   readonly metadata: FlagMetadata;
   readonly evaluators: ReadonlyMap<string, unknown>;
   readonly refText: Map<string, string>;
-  /** Merged metadata by its text: flags with the same metadata share one frozen object. */
-  readonly interned: Map<string, FlagMetadata>;
+  /** The flag-set metadata as text. */
+  readonly metadataText: string;
+  /** Merged metadata by the flag's own: flags with equal metadata share one frozen object. */
+  readonly interned: MetadataNode;
+}
+
+/**
+ * A trie of flags' own metadata, entry by entry in their order (the key, then the value: `1`,
+ * `"1"` and `true` apart), holding the merged metadata of the flags that end there.
+ */
+interface MetadataNode {
+  merged: FlagMetadata | undefined;
+  next: Map<string, Map<string | number | boolean, MetadataNode>> | undefined;
+}
+
+const metadataNode = (): MetadataNode => ({ merged: undefined, next: undefined });
+
+/**
+ * A flag's metadata checked (values are strings, finite numbers or booleans) and merged over the
+ * flag set's, frozen; flags whose metadata is equal share one object.
+ */
+function flagMetadata(raw: unknown, flagPath: string, set: FlagSet, report: Report): FlagMetadata {
+  if (raw === undefined) return set.metadata;
+  const path = `${flagPath}.metadata`; // as childPath writes it
+  if (!isObject(raw)) {
+    report(path, 'type', `metadata must be an object, not ${typeName(raw)}`);
+    return set.metadata;
+  }
+  let node: MetadataNode | undefined = set.interned;
+  for (const key of Object.keys(raw)) {
+    const value = raw[key];
+    if (typeof value !== 'string' && typeof value !== 'boolean' && !Number.isFinite(value)) {
+      report(
+        lazyPath(path, key),
+        'metadata-type',
+        `a metadata value must be a string, number or boolean, not ${typeName(value)}`,
+      );
+      node = undefined;
+    } else if (Object.is(value, -0)) node = undefined; // a Map holds -0 and 0 as one key
+    if (node === undefined) continue;
+    const next: Map<string, Map<string | number | boolean, MetadataNode>> = (node.next ??=
+      new Map());
+    let byValue = next.get(key);
+    if (byValue === undefined) next.set(key, (byValue = new Map()));
+    let child = byValue.get(value as string | number | boolean);
+    if (child === undefined)
+      byValue.set(value as string | number | boolean, (child = metadataNode()));
+    node = child;
+  }
+  if (node?.merged !== undefined) return node.merged;
+  // a spread defines own data properties: a "__proto__" key stays a key
+  const merged = Object.freeze({ ...set.metadata, ...(raw as FlagMetadata) });
+  if (node !== undefined) node.merged = merged;
+  return merged;
 }
 
 function readFlag(
@@ -263,19 +416,9 @@ function readFlag(
       `targeting must be an object, not ${typeName(targetingRaw)}`,
     );
   }
-  const own = readMetadata(raw['metadata'], `${path}.metadata`, report, false);
+  const metadata = flagMetadata(raw['metadata'], path, set, report);
   if (issues.length > before || read?.valueType === undefined) return undefined;
   const targeting = isObject(targetingRaw) && hasOwnKey(targetingRaw) ? targetingRaw : undefined;
-  const merged = { ...set.metadata, ...own };
-  const metadataText = JSON.stringify(merged);
-  // -0 writes as 0: such metadata is not shared with metadata holding 0
-  let shareable = true;
-  for (const name in merged) if (Object.is(merged[name], -0)) shareable = false;
-  let metadata = shareable ? set.interned.get(metadataText) : undefined;
-  if (metadata === undefined) {
-    metadata = Object.freeze(merged);
-    if (shareable) set.interned.set(metadataText, metadata);
-  }
   let source: string;
   if (given !== undefined) source = given;
   else {
@@ -296,7 +439,7 @@ function readFlag(
     hasTargeting: targeting !== undefined,
     metadata,
     source,
-    context: contextOf(source, metadataText, set),
+    context: contextOf(source, set),
   };
   return { definition, targeting };
 }
@@ -308,11 +451,12 @@ function hasOwnKey(object: object): boolean {
 }
 
 /**
- * The merged metadata and every shared evaluator the flag's text refers to, transitively, as text:
- * a change to any of them changes the flag.
+ * What a flag's behaviour depends on besides its own text: the flag-set metadata (merged into
+ * the flag's) and every shared evaluator the flag's text refers to, transitively, as text. A
+ * change to any of them changes the flag.
  */
-function contextOf(source: string, metadataText: string, set: FlagSet): string {
-  let text = metadataText;
+function contextOf(source: string, set: FlagSet): string {
+  let text = set.metadataText;
   if (set.evaluators.size === 0 || !source.includes('"$ref"')) return text;
   const seen = new Set<string>();
   const pending = [source];

@@ -4,13 +4,7 @@ import type { Clock, EvaluationResult, EvaluatorOptions, FractionalBucketing } f
 import { explanation, type Explanation } from './explain.js';
 import { targetingOf } from './configuration.js';
 import { compileFlag, operatorsFor } from './flag.js';
-import {
-  buildSnapshot,
-  DEFAULT_LIMITS,
-  readInput,
-  type ConfigurationInput,
-  type Limits,
-} from './load.js';
+import { DEFAULT_LIMITS, loadSnapshot, type ConfigurationInput, type Limits } from './load.js';
 import { asConfigurationError } from './errors.js';
 import { EvaluationEnv, resolve, type Expected } from './resolve.js';
 import { FlagStore, type FlagChanges, type Snapshot } from './store.js';
@@ -87,10 +81,9 @@ class FlagdEvaluator implements Evaluator {
     if (typeof input === 'string' && input === this.#lastText) return NO_CHANGES;
     let next: Snapshot;
     try {
-      const configuration = readInput(input, this.#limits);
       const warn = (message: string) => this.#logger.warn(message);
       const previous = this.#store.snapshot;
-      next = buildSnapshot(configuration, previous, this.#limits, warn, this.#fractional);
+      next = loadSnapshot(input, previous, this.#limits, warn, this.#fractional);
     } catch (error) {
       // Nothing but an InvalidConfigurationError leaves: a caller (a source's data handler, the
       // admin API) then keeps the last good flags and reports the problem.

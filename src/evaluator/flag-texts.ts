@@ -7,17 +7,76 @@
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const DOLLAR = 0x24;
 
-/** The flags' texts found by {@link scanConfigurationJson}. @internal */
-export interface FlagTexts {
-  /** Each flag's text by key (map form) or index (array form); a repeated key keeps its last. */
-  readonly texts: Map<string | number, string>;
-  /**
-   * Flags whose text holds a backslash or `$ref` (the evaluator writes those with
-   * `JSON.stringify` instead), or `undefined` for none.
-   */
-  readonly escaped: Set<string | number> | undefined;
+/**
+ * The flags found by {@link scanConfigurationJson}: each member of the `flags` object or array,
+ * in the text's order (a repeated key included). @internal
+ */
+export class FlagTexts {
+  readonly #text: string;
+  /** Per member: its key's opening and closing quotes (array form: -1 and its index), its value's start and end. */
+  readonly #members: readonly number[];
+  readonly #escaped: ReadonlySet<number> | undefined;
+  #byKey: Map<string | number, number> | undefined;
+  /** Whether `flags` is an object (the map form), not an array. */
+  readonly mapForm: boolean;
+  /** Whether some key of the map form may be an array index (`Object.keys` lists those first). */
+  readonly indexLike: boolean;
+
+  /** @internal */
+  constructor(
+    text: string,
+    members: readonly number[],
+    escaped: ReadonlySet<number> | undefined,
+    mapForm: boolean,
+    indexLike: boolean,
+  ) {
+    this.#text = text;
+    this.#members = members;
+    this.#escaped = escaped;
+    this.mapForm = mapForm;
+    this.indexLike = indexLike;
+  }
+
+  /** How many members `flags` has in the text, a repeated key counted each time. */
+  get count(): number {
+    return this.#members.length / 4;
+  }
+
+  /** The text of member `m`'s value. */
+  text(m: number): string {
+    return this.#text.slice(this.#members[4 * m + 2], this.#members[4 * m + 3]);
+  }
+
+  /** Whether member `m`'s value holds a backslash or `$ref` (written again by `JSON.stringify`). */
+  escaped(m: number): boolean {
+    return this.#escaped?.has(m) === true;
+  }
+
+  /** Where each member's value is: start and end pairs, in the text's order. */
+  bounds(): number[] {
+    const bounds: number[] = [];
+    for (let i = 2; i < this.#members.length; i += 4)
+      bounds.push(this.#members[i] as number, this.#members[i + 1] as number);
+    return bounds;
+  }
+
+  /** The member with key (map form) or index (array form) `at`; the last of a repeated key. */
+  memberOf(at: string | number): number | undefined {
+    if (this.#byKey === undefined) {
+      this.#byKey = new Map();
+      for (let m = 0; m < this.count; m++) this.#byKey.set(this.key(m), m);
+    }
+    return this.#byKey.get(at);
+  }
+
+  /** Member `m`'s key (map form) or index (array form). */
+  key(m: number): string | number {
+    const open = this.#members[4 * m] as number;
+    const close = this.#members[4 * m + 1] as number;
+    if (open < 0) return close;
+    return keyOf(this.#text, open, close, indexOr(this.#text, '\\', open, close) < close);
+  }
 }
 
 /** What one pass over a JSON text found. @internal */
@@ -26,6 +85,12 @@ export interface ScannedJson {
   readonly depth: number;
   /** `undefined` when the text has no `flags` object or array at the top level. */
   readonly flags: FlagTexts | undefined;
+}
+
+/** Where `search` next occurs in `text` from `from`, or `n` (the text's length) when nowhere. */
+function indexOr(text: string, search: string, from: number, n: number): number {
+  const at = text.indexOf(search, from);
+  return at < 0 ? n : at;
 }
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -37,6 +102,48 @@ function keyOf(text: string, start: number, end: number, escaped: boolean): stri
   } catch {
     return text.slice(start + 1, end); // not JSON: JSON.parse refuses the whole text later
   }
+}
+
+/** What {@link skipNested} carries from one value to the next. */
+interface Cursor {
+  /** The deepest nesting so far. */
+  max: number;
+  /** The next backslash, as in {@link scanConfigurationJson}. */
+  backslash: number;
+}
+
+/**
+ * Skips a value three levels down from where it opened (just before `from`) to the bracket that
+ * closes it, and returns that bracket's index (`n` when the text ends first). A function of its
+ * own, called once per flag, so that it is optimised after a few flags and stays so from one
+ * configuration to the next (a loop inside a function called once per configuration is compiled
+ * anew, mid-loop, each time).
+ */
+function skipNested(text: string, from: number, n: number, cursor: Cursor): number {
+  let depth = 3;
+  let max = cursor.max;
+  let backslash = cursor.backslash;
+  let i = from;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      if (backslash <= i) backslash = indexOr(text, '\\', i + 1, n);
+      let j = indexOr(text, '"', i + 1, n);
+      if (backslash < j) {
+        for (j = i + 1; j < n; j++) {
+          const d = text.charCodeAt(j);
+          if (d === QUOTE) break;
+          if (d === BACKSLASH) j++;
+        }
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+    } else if ((c === 0x7d || c === 0x5d) && --depth === 2) break;
+  }
+  cursor.max = max;
+  cursor.backslash = backslash;
+  return i;
 }
 
 /**
@@ -53,109 +160,116 @@ export function scanConfigurationJson(text: string): ScannedJson {
   let rootKey = false; // the next string at depth 1 is a key
   let flagsKey = false; // the last root key was "flags"
   let rootValue = false; // past a root key's colon, before its value
-  let texts: Map<string | number, string> | undefined;
-  let escapedFlags: Set<string | number> | undefined;
+  let members: number[] | undefined; // as FlagTexts holds them
+  let escapedFlags: Set<number> | undefined;
+  let indexLike = false;
   // the members of the "flags" object or array (at depth 2)
   let inFlags = false;
   let flagsObject = false;
-  let memberKey: string | number = 0;
-  let index = 0;
+  let keyOpen = -1; // the current member's key's quotes (array form: -1 and its index)
+  let keyClose = 0;
   let expectKey = false; // the next string at depth 2 is a member's key
   let awaitValue = false; // past a member's colon (or the array's `[` or `,`), before its value
   let start = -1; // where the current member's value starts
   let last = 0; // just past the last character that is not whitespace
-  let dirty = false; // the current member's value holds a backslash or `$ref`
+  let backslash = -1; // the next backslash: none lies between where it was looked for and it
+  let ref = -1; // the next `$ref`, likewise
+  const cursor: Cursor = { max: 0, backslash: -1 };
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (isSpace(c)) continue;
     if (awaitValue) {
       awaitValue = false;
-      if (c !== 0x7d && c !== 0x5d) {
-        start = i;
-        dirty = false;
-      }
+      if (c !== 0x7d && c !== 0x5d) start = i;
     }
     if (rootValue) {
       rootValue = false;
       if (flagsKey) {
         // a repeated "flags" keeps its last value, as JSON.parse does
-        texts = undefined;
+        members = undefined;
         escapedFlags = undefined;
+        indexLike = false;
         if (c === 0x7b || c === 0x5b) {
-          texts = new Map();
+          members = [];
           inFlags = true;
           flagsObject = c === 0x7b;
-          index = 0;
-          memberKey = 0;
+          keyOpen = -1;
+          keyClose = 0;
           expectKey = flagsObject;
           awaitValue = !flagsObject;
         }
       }
     }
     if (c === QUOTE) {
-      let j = i + 1;
-      let escaped = false;
-      for (; j < n; j++) {
-        const d = text.charCodeAt(j);
-        if (d === QUOTE) break;
-        if (d === BACKSLASH) {
-          escaped = true;
-          j++;
-        } else if (d === DOLLAR && text.startsWith('ref', j + 1)) dirty = true;
+      // a string ends at the next quote unless a backslash comes first (then character by character)
+      if (backslash <= i) backslash = indexOr(text, '\\', i + 1, n);
+      let j = indexOr(text, '"', i + 1, n);
+      const escaped = backslash < j;
+      if (escaped) {
+        for (j = i + 1; j < n; j++) {
+          const d = text.charCodeAt(j);
+          if (d === QUOTE) break;
+          if (d === BACKSLASH) j++;
+        }
       }
-      if (escaped) dirty = true;
       if (depth === 1 && rootKey) {
         rootKey = false;
         flagsKey = keyOf(text, i, j, escaped) === 'flags';
       } else if (depth === 2 && inFlags && expectKey) {
         expectKey = false;
-        memberKey = keyOf(text, i, j, escaped);
+        keyOpen = i;
+        keyClose = j;
+        const first = text.charCodeAt(i + 1);
+        if ((first >= 0x30 && first <= 0x39) || escaped) indexLike = true; // a digit, maybe escaped
       }
       i = j;
       last = j + 1;
       continue;
     }
+    if (depth === 2 && inFlags && (c === 0x2c || c === 0x7d || c === 0x5d)) {
+      // a member of "flags" ends here
+      if (start >= 0 && members !== undefined) {
+        // a backslash or `$ref` in the value (the second only occurs in valid JSON in a string)
+        if (backslash < start) backslash = indexOr(text, '\\', start, n);
+        if (ref < start) ref = indexOr(text, '$ref', start, n);
+        if (backslash < last || ref < last) (escapedFlags ??= new Set()).add(members.length / 4);
+        members.push(keyOpen, keyClose, start, last);
+        start = -1;
+      }
+      if (c !== 0x2c) {
+        awaitValue = false;
+        inFlags = false;
+      } else if (flagsObject) expectKey = true;
+      else {
+        keyClose++;
+        awaitValue = true;
+      }
+    }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (++depth > max) max = depth;
       if (depth === 1) rootKey = rootObject = c === 0x7b;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      if (depth === 2 && inFlags) {
-        if (awaitValue) awaitValue = false;
-        if (start >= 0 && texts !== undefined) {
-          // the member's value ends here (no closure: it would move these variables to the heap)
-          texts.set(memberKey, text.slice(start, last));
-          if (dirty) (escapedFlags ??= new Set()).add(memberKey);
-          else escapedFlags?.delete(memberKey);
-          start = -1;
-        }
-        inFlags = false;
+      else if (depth === 3) {
+        // inside a flag (or any value two levels down) only strings and nesting matter
+        cursor.max = max;
+        cursor.backslash = backslash;
+        i = skipNested(text, i + 1, n, cursor);
+        max = cursor.max;
+        backslash = cursor.backslash;
+        if (i < n) depth = 2;
       }
-      depth--;
-    } else if (c === 0x3a /* : */) {
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+    else if (c === 0x3a /* : */) {
       if (depth === 1) rootValue = true;
       else if (depth === 2 && inFlags && flagsObject) awaitValue = true;
-    } else if (c === 0x2c /* , */) {
-      if (depth === 1) rootKey = rootObject;
-      else if (depth === 2 && inFlags) {
-        if (start >= 0 && texts !== undefined) {
-          // the member's value ends here (no closure: it would move these variables to the heap)
-          texts.set(memberKey, text.slice(start, last));
-          if (dirty) (escapedFlags ??= new Set()).add(memberKey);
-          else escapedFlags?.delete(memberKey);
-          start = -1;
-        }
-        if (flagsObject) expectKey = true;
-        else {
-          memberKey = ++index;
-          awaitValue = true;
-        }
-      }
-    }
+    } else if (c === 0x2c /* , */ && depth === 1) rootKey = rootObject;
     last = i + 1;
   }
   return {
     depth: max,
-    flags: texts === undefined ? undefined : { texts, escaped: escapedFlags },
+    flags:
+      members === undefined
+        ? undefined
+        : new FlagTexts(text, members, escapedFlags, flagsObject, indexLike),
   };
 }
 
@@ -165,5 +279,9 @@ export function scanConfigurationJson(text: string): ScannedJson {
  * given twice keeps its last value, as `JSON.parse` does. @internal
  */
 export function flagTexts(text: string): Map<string | number, string> | undefined {
-  return scanConfigurationJson(text).flags?.texts;
+  const found = scanConfigurationJson(text).flags;
+  if (found === undefined) return undefined;
+  const texts = new Map<string | number, string>();
+  for (let m = 0; m < found.count; m++) texts.set(found.key(m), found.text(m));
+  return texts;
 }

@@ -23,8 +23,11 @@ export interface CompiledFlag {
   deferred: DeferredCompile | undefined;
   /** Frozen `TARGETING_MATCH` results by variant, built on first use ({@link matchResult}). */
   matches: Map<string, EvaluationResult<unknown>> | undefined;
-  /** Frozen result for the default variant with reason `STATIC` (no targeting) or `DEFAULT`. */
-  readonly byDefault: EvaluationResult<unknown> | undefined;
+  /**
+   * Frozen result for the default variant with reason `STATIC` (no targeting) or `DEFAULT`, built
+   * on first use ({@link defaultResultOf}).
+   */
+  byDefault: EvaluationResult<unknown> | undefined;
 }
 
 /** @internal */
@@ -72,7 +75,7 @@ export function compileFlag(
     ruleError: undefined,
     deferred: undefined,
     matches: undefined,
-    byDefault: defaultResult(definition),
+    byDefault: undefined,
   };
   if (targeting === undefined) return flag;
   if (options.lazy === true && compilesQuietly(targeting, operators, options.maxDepth)) {
@@ -132,18 +135,20 @@ export function redefined(flag: CompiledFlag, definition: FlagDefinition): Compi
     ruleError: flag.ruleError,
     deferred: flag.deferred,
     matches: undefined,
-    byDefault: defaultResult(definition),
+    byDefault: undefined,
   };
 }
 
-function defaultResult(definition: FlagDefinition): EvaluationResult<unknown> | undefined {
-  return definition.defaultVariant === undefined
-    ? undefined
-    : resultOf(
-        definition,
-        definition.defaultVariant,
-        definition.hasTargeting ? 'DEFAULT' : 'STATIC',
-      );
+/**
+ * The frozen result for the flag's default variant, or `undefined` when it has none (the caller's
+ * default then applies). @internal
+ */
+export function defaultResultOf(flag: CompiledFlag): EvaluationResult<unknown> | undefined {
+  const { definition } = flag;
+  if (flag.byDefault !== undefined || definition.defaultVariant === undefined)
+    return flag.byDefault;
+  const reason = definition.hasTargeting ? 'DEFAULT' : 'STATIC';
+  return (flag.byDefault = resultOf(definition, definition.defaultVariant, reason));
 }
 
 function resultOf(

@@ -1,19 +1,25 @@
-import type { Configuration, SchemaName } from './configuration.js';
+import type { FlagMetadata } from '@openfeature/core';
+import type { Configuration, LoadedFlag, SchemaName } from './configuration.js';
 import type { ValidationIssue } from './errors.js';
-import { readConfiguration, sameDefinition } from './configuration.js';
+import { readConfiguration, readFlags, sameDefinition } from './configuration.js';
 import {
   asConfigurationError,
   InvalidConfigurationError,
   isInvalidConfigurationError,
 } from './errors.js';
 import { objectProblem } from './json-limits.js';
-import { compileFlag, operatorsFor, redefined, type CompiledFlag } from './flag.js';
+import {
+  compileFlag,
+  operatorsFor,
+  redefined,
+  type CompiledFlag,
+  type FlagCompileOptions,
+} from './flag.js';
 import { compileRule } from './compile.js';
 import { isObject } from './json-path.js';
 import { RuleError, type Operator } from './rule.js';
 import { lintRule } from './lint.js';
-import { parseConfiguration } from './parse-text.js';
-import type { FlagTexts } from './flag-texts.js';
+import { parseConfiguration, type ReadFlagTexts } from './parse-text.js';
 import type { Snapshot } from './store.js';
 import type { FractionalBucketing } from './types.js';
 
@@ -45,7 +51,7 @@ export interface ValidateOptions {
 function ownCopy(
   input: ConfigurationInput,
   limits: Limits,
-): { doc: unknown; flags?: FlagTexts | undefined } {
+): { doc: unknown; flags?: ReadFlagTexts | undefined } {
   if (typeof input === 'string') return parseConfiguration(input, limits);
   let text: string | undefined;
   try {
@@ -89,23 +95,97 @@ export function buildSnapshot(
   warn: (message: string) => void,
   fractional: FractionalBucketing = 'v2',
 ): Snapshot {
-  const operators = operatorsFor(configuration.evaluators, limits, fractional);
-  // a targeting that compiles without a word is compiled when first evaluated
-  const options = { maxDepth: limits.maxDepth, warn, lazy: true };
-  const deferred = { operators, options };
-  const flags = new Map<string, CompiledFlag>();
-  for (const { definition, targeting } of configuration.flags) {
-    const old = previous.flags.get(definition.key);
+  const builder = new SnapshotBuilder(previous, limits, warn, fractional);
+  builder.begin(configuration.evaluators);
+  for (const flag of configuration.flags) builder.flag(flag);
+  return builder.snapshot(configuration.metadata);
+}
+
+/**
+ * Reads a configuration and builds the snapshot in one pass: each flag is compiled (or found
+ * unchanged) as soon as it is read, so a JSON text's flags are parsed one at a time and each
+ * one's parsed form is garbage before the next is read. What compiling says is held back until
+ * the whole configuration is found valid: a rejected configuration logs nothing but its issues.
+ * Throws an {@link InvalidConfigurationError} as {@link readInput} does. @internal
+ */
+export function loadSnapshot(
+  input: ConfigurationInput,
+  previous: Snapshot,
+  limits: Limits,
+  warn: (message: string) => void,
+  fractional: FractionalBucketing = 'v2',
+): Snapshot {
+  const { doc, flags } = ownCopy(input, limits);
+  const said: string[] = [];
+  const builder = new SnapshotBuilder(previous, limits, warn, fractional, (m) => said.push(m));
+  const { metadata, issues } = readFlags(doc, readOptions('flagd', limits), flags, {
+    begin: (evaluators) => builder.begin(evaluators),
+    flag: (flag, clean) => {
+      if (clean) builder.flag(flag); // else the configuration is refused: no need to compile
+    },
+  });
+  if (issues.length > 0) throw new InvalidConfigurationError(issues);
+  for (const message of said) warn(message);
+  return builder.snapshot(metadata);
+}
+
+/** A snapshot built a flag at a time: {@link SnapshotBuilder.begin}, each flag, then the snapshot. */
+class SnapshotBuilder {
+  readonly #flags = new Map<string, CompiledFlag>();
+  #operators: ReadonlyMap<string, Operator> | undefined;
+  #evaluators: ReadonlyMap<string, unknown> = new Map();
+  #deferred: { operators: ReadonlyMap<string, Operator>; options: FlagCompileOptions } | undefined;
+  readonly #atLoad: FlagCompileOptions;
+  readonly #previous: Snapshot;
+  readonly #limits: Limits;
+  readonly #warn: (message: string) => void;
+  readonly #fractional: FractionalBucketing;
+
+  constructor(
+    previous: Snapshot,
+    limits: Limits,
+    warn: (message: string) => void,
+    fractional: FractionalBucketing,
+    /** Where what compiling at load says goes (`warn` by default). */
+    atLoad: (message: string) => void = warn,
+  ) {
+    this.#previous = previous;
+    this.#limits = limits;
+    this.#warn = warn;
+    this.#fractional = fractional;
+    // a targeting that compiles without a word is compiled when first evaluated
+    this.#atLoad = { maxDepth: limits.maxDepth, warn: atLoad, lazy: true };
+  }
+
+  begin(evaluators: ReadonlyMap<string, unknown>): void {
+    const operators = operatorsFor(evaluators, this.#limits, this.#fractional);
+    this.#operators = operators;
+    this.#evaluators = evaluators;
+    this.#deferred = {
+      operators,
+      options: { maxDepth: this.#limits.maxDepth, warn: this.#warn, lazy: true },
+    };
+  }
+
+  flag({ definition, targeting }: LoadedFlag): void {
+    const old = this.#previous.flags.get(definition.key);
     if (old !== undefined && sameDefinition(old.definition, definition)) {
       // the compiled rule is kept; the new definition replaces the old, whose text is a slice of
       // the previous document (keeping it would keep that whole document alive)
       // (even when the texts are equal: they are equal strings, not the same one)
-      flags.set(definition.key, redefined(old, definition));
-      continue;
+      this.#flags.set(definition.key, redefined(old, definition));
+      return;
     }
-    flags.set(definition.key, compileFlag(definition, targeting, operators, options, deferred));
+    const operators = this.#operators ?? operatorsFor(new Map(), this.#limits, this.#fractional);
+    this.#flags.set(
+      definition.key,
+      compileFlag(definition, targeting, operators, this.#atLoad, this.#deferred),
+    );
   }
-  return { flags, metadata: configuration.metadata, evaluators: configuration.evaluators };
+
+  snapshot(metadata: FlagMetadata): Snapshot {
+    return { flags: this.#flags, metadata, evaluators: this.#evaluators };
+  }
 }
 
 /**
@@ -138,9 +218,9 @@ function validate(
   options: ValidateOptions,
   limits: Limits,
 ): ValidationIssue[] {
-  const { doc } = ownCopy(input, limits);
+  const { doc, flags } = ownCopy(input, limits);
   const schema = options.schema ?? declaredSchema(doc) ?? 'flagd';
-  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits));
+  const { configuration, issues } = readConfiguration(doc, readOptions(schema, limits), flags);
   const operators = operatorsFor(configuration.evaluators, limits);
   const rules: [unknown, string][] = configuration.flags
     .filter((flag) => flag.targeting !== undefined)

@@ -4,6 +4,16 @@ import { objectProblem, parseJsonText, type JsonTextError } from './json-limits.
 import { yamlDepth } from './yaml-depth.js';
 import { scanConfigurationJson, type FlagTexts } from './flag-texts.js';
 
+/**
+ * {@link FlagTexts} of a parsed configuration. With `read`, the document's `flags` holds `0` for
+ * each flag, and `read` parses a flag's text (throwing the whole document's error if it is not
+ * JSON): each flag is parsed, and dropped, on its own. @internal
+ */
+export interface ReadFlagTexts {
+  readonly found: FlagTexts;
+  readonly read?: (text: string) => unknown;
+}
+
 /** @internal */
 export interface TextLimits {
   readonly maxBytes: number;
@@ -39,23 +49,65 @@ export function parseConfiguration(
   text: string,
   limits: TextLimits,
   withFlags = true,
-): { doc: unknown; flags?: FlagTexts | undefined } {
+): { doc: unknown; flags?: ReadFlagTexts | undefined } {
   if (text.length > limits.maxBytes) {
     fail('max-size', `configuration is ${text.length} bytes, over the limit of ${limits.maxBytes}`);
   }
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
+    if (!withFlags) return { doc: parseJson(text, limits) };
+    const scanned = scanConfigurationJson(text);
+    const whole = () => parseJson(text, limits, scanned.depth);
+    const found = scanned.flags;
+    if (found === undefined || found.count === 0)
+      return { doc: whole(), flags: found && { found } };
+    if (scanned.depth > limits.maxDepth) whole(); // refused, with the path in the whole text
+    // the document with each flag written as `0`: a flag is parsed when it is read. Where the
+    // skeleton or a flag is not JSON, the whole text is parsed for the error JSON.parse gives it
+    // (the skeleton and every flag being JSON, the whole text is: each `0` stands for a value)
+    let skeleton: unknown;
     try {
-      if (!withFlags) return { doc: parseJsonText(text, limits) };
-      const scanned = scanConfigurationJson(text);
-      return { doc: parseJsonText(text, limits, scanned.depth), flags: scanned.flags };
-    } catch (error) {
-      const { rule, message, path } = error as JsonTextError;
-      return fail(rule, rule === 'syntax' ? message : `configuration is ${message}`, path);
+      skeleton = JSON.parse(withoutFlags(text, found.bounds()));
+    } catch {
+      return { doc: whole(), flags: { found } }; // throws
     }
+    // a repeated key: the value JSON.parse drops must be JSON too, so the text is parsed whole
+    if (found.mapForm && Object.keys((skeleton as { flags: object }).flags).length !== found.count)
+      return { doc: whole(), flags: { found } };
+    return { doc: skeleton, flags: { found, read: (flag) => parseFlag(flag, whole) } };
   }
   if (first === undefined) return fail('syntax', 'configuration is empty');
   return { doc: parseYamlText(text, Math.min(limits.maxDepth, MAX_YAML_DEPTH)) };
+}
+
+/** {@link parseJsonText} with its errors as the configuration's. */
+function parseJson(text: string, limits: TextLimits, depth?: number): unknown {
+  try {
+    return parseJsonText(text, limits, depth);
+  } catch (error) {
+    const { rule, message, path } = error as JsonTextError;
+    return fail(rule, rule === 'syntax' ? message : `configuration is ${message}`, path);
+  }
+}
+
+/** `text` with each of the ranges in `bounds` (start, end pairs, in order) written as `0`. */
+function withoutFlags(text: string, bounds: readonly number[]): string {
+  let out = text.slice(0, bounds[0]);
+  for (let b = 1; b < bounds.length - 1; b += 2) out += '0' + text.slice(bounds[b], bounds[b + 1]);
+  return out + '0' + text.slice(bounds[bounds.length - 1]);
+}
+
+/**
+ * One flag's text parsed; when it is not JSON, `refuse` throws the error `JSON.parse` gives for
+ * the whole document (the error and its position are the same as if it had been parsed whole).
+ */
+function parseFlag(text: string, refuse: () => unknown): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    refuse();
+    throw new Error("a flag's text is not JSON, yet its document is"); // cannot happen
+  }
 }
 
 function parseYamlText(text: string, maxDepth: number): unknown {

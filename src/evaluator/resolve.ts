@@ -1,6 +1,6 @@
 import { ErrorCode } from '@openfeature/core';
 import type { Logger } from '@openfeature/core';
-import { compileDeferred, matchResult, type CompiledFlag } from './flag.js';
+import { compileDeferred, defaultResultOf, matchResult, type CompiledFlag } from './flag.js';
 import type { Env, TraceEntry } from './rule.js';
 import type { Snapshot } from './store.js';
 import type { Clock, EvaluationResult, FlagValueType } from './types.js';
@@ -168,8 +168,9 @@ function byDefault<T>(
   expected: Expected,
   defaultValue: T,
 ): EvaluationResult<T> {
-  if (flag.byDefault === undefined) {
+  const result = defaultResultOf(flag);
+  if (result === undefined) {
     return { value: defaultValue, reason: 'DEFAULT', flagMetadata: flag.definition.metadata };
   }
-  return typed(flag.byDefault, expected, defaultValue, flag.definition.key);
+  return typed(result, expected, defaultValue, flag.definition.key);
 }

@@ -139,11 +139,14 @@ describe('flagTexts', () => {
   it('marks the flags whose text holds a backslash or $ref, and only those', () => {
     const text =
       '{"flags": {"a\\u0062": {"v": 1}, "b": {"v": "\\n"}, "c": {"$ref": "x"}, "d": {"v": "$re"}}}';
-    const { texts, escaped } = scanConfigurationJson(text).flags ?? {};
-    expect([...(texts?.keys() ?? [])]).toEqual(['ab', 'b', 'c', 'd']);
-    expect([...(escaped ?? [])]).toEqual(['b', 'c']);
-    const array = scanConfigurationJson('{"flags": [{"k": "$ref"}, {"k": 1}]}').flags;
-    expect([...(array?.escaped ?? [])]).toEqual([0]);
+    const escaped = (text: string) => {
+      const found = scanConfigurationJson(text).flags;
+      const members = Array.from({ length: found?.count ?? 0 }, (_, m) => m);
+      return members.filter((m) => found?.escaped(m)).map((m) => found?.key(m));
+    };
+    expect(escaped(text)).toEqual(['b', 'c']);
+    expect([...(flagTexts(text)?.keys() ?? [])]).toEqual(['ab', 'b', 'c', 'd']);
+    expect(escaped('{"flags": [{"k": "$ref"}, {"k": 1}]}')).toEqual([0]);
   });
 });
 
