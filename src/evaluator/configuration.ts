@@ -11,14 +11,17 @@ import {
   readMetadata,
   readVariants,
   lazyPath,
+  pathText,
   reporter,
+  type Path,
   type Report,
 } from './flag-parts.js';
 
 /** A flag definition that passed the structural checks. @internal */
 export interface FlagDefinition {
   readonly key: string;
-  readonly path: string;
+  /** Where the flag is in the array form (`undefined` in the map form); see {@link flagPath}. */
+  readonly index: number | undefined;
   readonly state: 'ENABLED' | 'DISABLED';
   /** Variant name → value, frozen; read with {@link variantValue} (own properties only). */
   readonly variants: Readonly<Record<string, unknown>>;
@@ -47,6 +50,11 @@ export interface LoadedFlag {
   readonly definition: FlagDefinition;
   /** `undefined` when absent or `{}`. */
   readonly targeting: unknown;
+}
+
+/** The flag's JSON path in its configuration, as issues name it. @internal */
+export function flagPath(definition: FlagDefinition): string {
+  return childPath('flags', definition.index ?? definition.key);
 }
 
 /** Whether `name` is one of the flag's variants. @internal */
@@ -157,7 +165,7 @@ export function readFlags(
   };
   const found = flagTexts?.found;
   if (Array.isArray(entries)) {
-    for (const [key, raw, path, at] of entries) readEntry(reading, key, raw, path, at);
+    for (const [key, raw, path, at] of entries) readEntry(reading, key, raw, path, at, at);
   } else {
     const { flags, keys } = entries;
     // the members in the text's order are the keys in their order (no repeated key, and none
@@ -166,7 +174,7 @@ export function readFlags(
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const member = inOrder ? i : found?.memberOf(key);
-      readEntry(reading, key, flags[key], childPath('flags', key), member);
+      readEntry(reading, key, flags[key], () => childPath('flags', key), member, undefined);
     }
   }
   checkExpansion(evaluators, withRefs, options, report);
@@ -193,9 +201,11 @@ function readEntry(
   reading: Reading,
   key: string,
   raw: unknown,
-  path: string,
+  path: Path,
   /** Which member of the text's `flags` this flag is, when known. */
   member: number | undefined,
+  /** Where the flag is in the array form. */
+  index: number | undefined,
 ): void {
   const { read, issues, set, found } = reading;
   const text = member === undefined ? undefined : found?.text(member);
@@ -204,7 +214,17 @@ function readEntry(
     read !== undefined && text !== undefined && found?.mapForm === true ? read(text) : raw;
   // a text with a backslash or `$ref` in it is written by JSON.stringify instead
   const given = member !== undefined && found?.escaped(member) === true ? undefined : text;
-  const flag = readFlag(key, value, path, set, reading.options, issues, reading.report, given);
+  const flag = readFlag(
+    key,
+    index,
+    value,
+    path,
+    set,
+    reading.options,
+    issues,
+    reading.report,
+    given,
+  );
   if (flag === undefined) return;
   if (
     set.evaluators.size > 0 &&
@@ -254,7 +274,7 @@ function checkExpansion(
     if (problem === undefined || [...size.refs].some((ref) => over.has(ref))) continue;
     const uses = [...size.refs].map((ref) => `"${ref}"`).join(', ');
     report(
-      childPath(definition.path, 'targeting'),
+      childPath(flagPath(definition), 'targeting'),
       problem.rule,
       `targeting ${problem.detail} (it uses ${uses})`,
     );
@@ -344,9 +364,9 @@ const metadataNode = (): MetadataNode => ({ merged: undefined, next: undefined }
  * A flag's metadata checked (values are strings, finite numbers or booleans) and merged over the
  * flag set's, frozen; flags whose metadata is equal share one object.
  */
-function flagMetadata(raw: unknown, flagPath: string, set: FlagSet, report: Report): FlagMetadata {
+function flagMetadata(raw: unknown, flagPath: Path, set: FlagSet, report: Report): FlagMetadata {
   if (raw === undefined) return set.metadata;
-  const path = `${flagPath}.metadata`; // as childPath writes it
+  const path = () => `${pathText(flagPath)}.metadata`; // as childPath writes it
   if (!isObject(raw)) {
     report(path, 'type', `metadata must be an object, not ${typeName(raw)}`);
     return set.metadata;
@@ -381,8 +401,9 @@ function flagMetadata(raw: unknown, flagPath: string, set: FlagSet, report: Repo
 
 function readFlag(
   key: string,
+  index: number | undefined,
   raw: unknown,
-  path: string,
+  path: Path,
   set: FlagSet,
   options: ReadOptions,
   issues: ValidationIssue[],
@@ -398,20 +419,21 @@ function readFlag(
   }
   const state = raw['state'];
   if (state === undefined)
-    report(childPath(path, 'state'), 'required', 'a flag must have a "state"');
+    report(lazyPath(path, 'state'), 'required', 'a flag must have a "state"');
   else if (state !== 'ENABLED' && state !== 'DISABLED') {
     report(
-      childPath(path, 'state'),
+      lazyPath(path, 'state'),
       'enum',
       `state must be "ENABLED" or "DISABLED", not ${JSON.stringify(state)}`,
     );
   }
-  const read = readVariants(raw['variants'], `${path}.variants`, options.maxDepth, report);
+  const variantsPath = () => `${pathText(path)}.variants`; // as childPath writes it
+  const read = readVariants(raw['variants'], variantsPath, options.maxDepth, report);
   const defaultVariant = readDefaultVariant(raw['defaultVariant'], read?.variants, path, report);
   const targetingRaw = raw['targeting'];
   if (targetingRaw !== undefined && !isObject(targetingRaw)) {
     report(
-      childPath(path, 'targeting'),
+      lazyPath(path, 'targeting'),
       'type',
       `targeting must be an object, not ${typeName(targetingRaw)}`,
     );
@@ -431,8 +453,8 @@ function readFlag(
   }
   const definition: FlagDefinition = {
     key,
-    path,
-    state: state as 'ENABLED' | 'DISABLED',
+    index,
+    state: state === 'ENABLED' ? 'ENABLED' : 'DISABLED', // not the parsed document's string
     variants: read.variants,
     valueType: read.valueType,
     defaultVariant,

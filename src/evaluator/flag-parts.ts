@@ -8,20 +8,23 @@ import { childPath, isObject, typeName } from './json-path.js';
  * evaluators), each reporting what is wrong by JSON path.
  */
 
-/** A JSON path, or a function building it: paths are only built for the issues reported. */
-type Path = string | (() => string);
+/** A JSON path, or a function building it: paths are only built for the issues reported. @internal */
+export type Path = string | (() => string);
+
+/** The path a {@link Path} stands for. @internal */
+export const pathText = (path: Path): string => (typeof path === 'string' ? path : path());
 /** Records one `error` issue. @internal */
 export type Report = (path: Path, rule: string, message: string) => void;
 
 /** The path of `key` under `path`, built only if an issue is reported. @internal */
-export const lazyPath = (path: string, key: string) => () => childPath(path, key);
+export const lazyPath = (path: Path, key: string) => () => childPath(pathText(path), key);
 
 /** A {@link Report} that appends to `issues`. @internal */
 export function reporter(issues: ValidationIssue[]): Report {
   return (path, rule, message) =>
     issues.push({
       severity: 'error',
-      path: typeof path === 'string' ? path : path(),
+      path: pathText(path),
       rule,
       message,
     });
@@ -32,7 +35,7 @@ const VARIANT_TYPES = new Set(['boolean', 'string', 'number', 'object']);
 /** @internal */
 export function readVariants(
   raw: unknown,
-  path: string,
+  path: Path,
   maxDepth: number,
   report: Report,
 ):
@@ -81,11 +84,11 @@ export function readVariants(
 export function readDefaultVariant(
   raw: unknown,
   variants: Readonly<Record<string, unknown>> | undefined,
-  flagPath: string,
+  flagPath: Path,
   report: Report,
 ): string | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  const path = `${flagPath}.defaultVariant`; // as childPath writes it
+  const path = () => `${pathText(flagPath)}.defaultVariant`; // as childPath writes it
   if (typeof raw !== 'string') {
     return void report(
       path,

@@ -1,4 +1,4 @@
-import { hasVariant, targetingOf, type FlagDefinition } from './configuration.js';
+import { flagPath, hasVariant, targetingOf, type FlagDefinition } from './configuration.js';
 import { compilesQuietly } from './rule-check.js';
 import type { Operator, Rule } from './rule.js';
 import type { EvaluationResult, FractionalBucketing, ResolutionReason } from './types.js';
@@ -94,7 +94,7 @@ function compileInto(
 ): void {
   const { definition } = flag;
   try {
-    flag.rule = compileRule(targeting, `${definition.path}.targeting`, {
+    flag.rule = compileRule(targeting, `${flagPath(definition)}.targeting`, {
       operators,
       maxDepth: options.maxDepth,
       warn: options.warn,

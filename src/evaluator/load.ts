@@ -1,7 +1,7 @@
 import type { FlagMetadata } from '@openfeature/core';
 import type { Configuration, LoadedFlag, SchemaName } from './configuration.js';
 import type { ValidationIssue } from './errors.js';
-import { readConfiguration, readFlags, sameDefinition } from './configuration.js';
+import { flagPath, readConfiguration, readFlags, sameDefinition } from './configuration.js';
 import {
   asConfigurationError,
   InvalidConfigurationError,
@@ -224,7 +224,7 @@ function validate(
   const operators = operatorsFor(configuration.evaluators, limits);
   const rules: [unknown, string][] = configuration.flags
     .filter((flag) => flag.targeting !== undefined)
-    .map((flag) => [flag.targeting, `${flag.definition.path}.targeting`]);
+    .map((flag) => [flag.targeting, `${flagPath(flag.definition)}.targeting`]);
   for (const [name, rule] of configuration.evaluators) rules.push([rule, `$evaluators.${name}`]);
   for (const [rule, path] of rules) {
     issues.push(...lintRule(rule, path), ...compileIssues(rule, path, operators, limits.maxDepth));
