@@ -329,7 +329,7 @@ function flagEntries(
     report('flags', 'type', `"flags" must be an object, not ${typeName(flags)}`);
     return [];
   }
-  return { flags, keys: Object.keys(flags) };
+  return { flags, keys: flagTexts?.keys ?? Object.keys(flags) };
 }
 
 /** The map form's flags and their keys (each flag's path is made as it is read). */

@@ -8,6 +8,13 @@
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** Where a configuration's `flags` value is ({@link FlagTexts.span}). @internal */
+export interface FlagsSpan {
+  readonly open: number;
+  readonly close: number;
+  readonly checked: boolean;
+}
+
 /**
  * The flags found by {@link scanConfigurationJson}: each member of the `flags` object or array,
  * in the text's order (a repeated key included). @internal
@@ -22,6 +29,12 @@ export class FlagTexts {
   readonly mapForm: boolean;
   /** Whether some key of the map form may be an array index (`Object.keys` lists those first). */
   readonly indexLike: boolean;
+  /**
+   * Where the `flags` value opens and closes, and whether its keys and punctuation (all but the
+   * flags' values) were found to be JSON: then the document needs no more than its other members
+   * and each flag's value parsed.
+   */
+  readonly span: FlagsSpan;
 
   /** @internal */
   constructor(
@@ -30,12 +43,24 @@ export class FlagTexts {
     escaped: ReadonlySet<number> | undefined,
     mapForm: boolean,
     indexLike: boolean,
+    span: FlagsSpan,
   ) {
     this.#text = text;
     this.#members = members;
     this.#escaped = escaped;
     this.mapForm = mapForm;
     this.indexLike = indexLike;
+    this.span = span;
+  }
+
+  /**
+   * The map form's keys in the text's order (`Object.keys` order when none is index-like), or
+   * `undefined` when a key is given twice.
+   */
+  keys(): string[] | undefined {
+    const keys: string[] = [];
+    for (let m = 0; m < this.count; m++) keys.push(this.key(m) as string);
+    return new Set(keys).size === keys.length ? keys : undefined;
   }
 
   /** How many members `flags` has in the text, a repeated key counted each time. */
@@ -75,7 +100,10 @@ export class FlagTexts {
     const open = this.#members[4 * m] as number;
     const close = this.#members[4 * m + 1] as number;
     if (open < 0) return close;
-    return keyOf(this.#text, open, close, indexOr(this.#text, '\\', open, close) < close);
+    let escaped = false;
+    for (let i = open + 1; i < close && !escaped; i++)
+      escaped = this.#text.charCodeAt(i) === BACKSLASH;
+    return keyOf(this.#text, open, close, escaped);
   }
 }
 
@@ -102,6 +130,24 @@ function keyOf(text: string, start: number, end: number, escaped: boolean): stri
   } catch {
     return text.slice(start + 1, end); // not JSON: JSON.parse refuses the whole text later
   }
+}
+
+/**
+ * Whether the string between the quotes at `open` and `close` is JSON's: no control character,
+ * and (when it has backslashes) escapes JSON knows. The text ending first is no string.
+ */
+function isJsonString(text: string, open: number, close: number, escaped: boolean): boolean {
+  if (close >= text.length) return false;
+  if (escaped) {
+    try {
+      JSON.parse(text.slice(open, close + 1));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (let i = open + 1; i < close; i++) if (text.charCodeAt(i) < 0x20) return false;
+  return true;
 }
 
 /** What {@link skipNested} carries from one value to the next. */
@@ -169,6 +215,11 @@ export function scanConfigurationJson(text: string): ScannedJson {
   let keyOpen = -1; // the current member's key's quotes (array form: -1 and its index)
   let keyClose = 0;
   let expectKey = false; // the next string at depth 2 is a member's key
+  let expectColon = false; // past a member's key (map form)
+  let afterComma = false; // the map form's last punctuation was a comma (a key must follow)
+  let glue = false; // the map form's keys and punctuation are JSON so far
+  let flagsOpen = -1; // where the last "flags" value opens and closes
+  let flagsClose = -1;
   let awaitValue = false; // past a member's colon (or the array's `[` or `,`), before its value
   let start = -1; // where the current member's value starts
   let last = 0; // just past the last character that is not whitespace
@@ -178,6 +229,13 @@ export function scanConfigurationJson(text: string): ScannedJson {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (isSpace(c)) continue;
+    if (glue && depth === 2 && inFlags && flagsObject) {
+      // between the map form's values only keys and JSON's punctuation may stand
+      if (expectColon) glue = c === 0x3a;
+      else if (expectKey) glue = c === QUOTE || (c === 0x7d && !afterComma);
+      else if (awaitValue) glue = c !== 0x2c && c !== 0x7d && c !== 0x5d && c !== 0x3a;
+      else glue = c !== 0x3a && c !== 0x5d; // in a value: the rest is parsed with it
+    }
     if (awaitValue) {
       awaitValue = false;
       if (c !== 0x7d && c !== 0x5d) start = i;
@@ -189,8 +247,14 @@ export function scanConfigurationJson(text: string): ScannedJson {
         members = undefined;
         escapedFlags = undefined;
         indexLike = false;
+        glue = false;
         if (c === 0x7b || c === 0x5b) {
           members = [];
+          flagsOpen = i;
+          flagsClose = -1;
+          glue = c === 0x7b;
+          afterComma = false;
+          expectColon = false;
           inFlags = true;
           flagsObject = c === 0x7b;
           keyOpen = -1;
@@ -217,10 +281,12 @@ export function scanConfigurationJson(text: string): ScannedJson {
         flagsKey = keyOf(text, i, j, escaped) === 'flags';
       } else if (depth === 2 && inFlags && expectKey) {
         expectKey = false;
+        expectColon = flagsObject;
         keyOpen = i;
         keyClose = j;
         const first = text.charCodeAt(i + 1);
         if ((first >= 0x30 && first <= 0x39) || escaped) indexLike = true; // a digit, maybe escaped
+        if (glue && !isJsonString(text, i, j, escaped)) glue = false;
       }
       i = j;
       last = j + 1;
@@ -239,7 +305,8 @@ export function scanConfigurationJson(text: string): ScannedJson {
       if (c !== 0x2c) {
         awaitValue = false;
         inFlags = false;
-      } else if (flagsObject) expectKey = true;
+        flagsClose = i;
+      } else if (flagsObject) expectKey = afterComma = true;
       else {
         keyClose++;
         awaitValue = true;
@@ -260,7 +327,10 @@ export function scanConfigurationJson(text: string): ScannedJson {
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
     else if (c === 0x3a /* : */) {
       if (depth === 1) rootValue = true;
-      else if (depth === 2 && inFlags && flagsObject) awaitValue = true;
+      else if (depth === 2 && inFlags && flagsObject) {
+        awaitValue = true;
+        expectColon = false;
+      }
     } else if (c === 0x2c /* , */ && depth === 1) rootKey = rootObject;
     last = i + 1;
   }
@@ -269,7 +339,11 @@ export function scanConfigurationJson(text: string): ScannedJson {
     flags:
       members === undefined
         ? undefined
-        : new FlagTexts(text, members, escapedFlags, flagsObject, indexLike),
+        : new FlagTexts(text, members, escapedFlags, flagsObject, indexLike, {
+            open: flagsOpen,
+            close: flagsClose,
+            checked: glue && flagsClose > flagsOpen,
+          }),
   };
 }
 

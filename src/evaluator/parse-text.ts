@@ -12,6 +12,8 @@ import { scanConfigurationJson, type FlagTexts } from './flag-texts.js';
 export interface ReadFlagTexts {
   readonly found: FlagTexts;
   readonly read?: (text: string) => unknown;
+  /** The map form's keys, when the document's `flags` is `{}` (its keys were read from the text). */
+  readonly keys?: readonly string[];
 }
 
 /** @internal */
@@ -62,6 +64,20 @@ export function parseConfiguration(
     if (found === undefined || found.count === 0)
       return { doc: whole(), flags: found && { found } };
     if (scanned.depth > limits.maxDepth) whole(); // refused, with the path in the whole text
+    const read = (flag: string) => parseFlag(flag, whole);
+    const { span } = found;
+    const keys = span.checked && !found.indexLike ? found.keys() : undefined;
+    if (keys !== undefined) {
+      // the flags' keys and punctuation are JSON (the scan checked them), and none is repeated:
+      // the document is parsed with `{}` for its flags, and each flag's value when it is read
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text.slice(0, span.open) + '{}' + text.slice(span.close + 1));
+      } catch {
+        return { doc: whole(), flags: { found } }; // throws
+      }
+      return { doc, flags: { found, read, keys } };
+    }
     // the document with each flag written as `0`: a flag is parsed when it is read. Where the
     // skeleton or a flag is not JSON, the whole text is parsed for the error JSON.parse gives it
     // (the skeleton and every flag being JSON, the whole text is: each `0` stands for a value)
@@ -74,7 +90,7 @@ export function parseConfiguration(
     // a repeated key: the value JSON.parse drops must be JSON too, so the text is parsed whole
     if (found.mapForm && Object.keys((skeleton as { flags: object }).flags).length !== found.count)
       return { doc: whole(), flags: { found } };
-    return { doc: skeleton, flags: { found, read: (flag) => parseFlag(flag, whole) } };
+    return { doc: skeleton, flags: { found, read } };
   }
   if (first === undefined) return fail('syntax', 'configuration is empty');
   return { doc: parseYamlText(text, Math.min(limits.maxDepth, MAX_YAML_DEPTH)) };

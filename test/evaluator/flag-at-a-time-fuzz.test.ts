@@ -74,16 +74,30 @@ function textOf(config: {
   return `{${parts.join(',\n')}}`;
 }
 
-/** One edit of the text: a cut, a splice of punctuation, a duplicated or dropped slice. */
+/**
+ * One edit of the text: a cut, a splice of punctuation, a duplicated or dropped slice; at any
+ * place, or (`near`) just before or after one of its punctuation marks, where most mistakes are.
+ */
 const edit = fc.tuple(
   fc.constantFrom('insert', 'delete', 'replace', 'duplicate', 'none'),
-  fc.nat(),
+  fc.oneof(fc.nat(), fc.record({ near: fc.nat(), after: fc.boolean() })),
   fc.nat({ max: 12 }),
-  fc.constantFrom(',', '}', ']', '{', '[', ':', '"', '\\', ' ', '0', 'true', '"k":', '\u0001'),
+  fc.constantFrom(
+    ...[',', '}', ']', '{', '[', ':', '"', '\\', ' ', '0', 'true', '"k":', '\u0001'],
+    ...[':0', ':{}', '0,', ',}', '{}', ', "z": 0', '"z" 0', ']:', '"\u0031": {}'],
+  ),
 );
 
-function edited(text: string, [kind, at, length, piece]: [string, number, number, string]) {
-  const i = at % (text.length + 1);
+type Place = number | { near: number; after: boolean };
+
+function edited(text: string, [kind, at, length, piece]: [string, Place, number, string]) {
+  let i: number;
+  if (typeof at === 'number') i = at % (text.length + 1);
+  else {
+    const marks = [...text.matchAll(/[{}[\],:"]/g)].map((match) => match.index);
+    const mark = marks[at.near % Math.max(1, marks.length)] ?? 0;
+    i = at.after ? mark + 1 : mark;
+  }
   switch (kind) {
     case 'insert':
       return text.slice(0, i) + piece + text.slice(i);

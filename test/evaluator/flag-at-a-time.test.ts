@@ -35,6 +35,20 @@ describe('loading a flag at a time', () => {
     ['in the array form', `{"flags": [${JSON.stringify({ key: 'a', ...flag('1') })}, {"key": }]}`],
     ['a bad escape in a flag', '{"flags": {"a": {"state": "\\x"}}}'],
     ['a control character in a flag', '{"flags": {"a": {"state": "EN\u0001ABLED"}}}'],
+    ['a comma before the first flag', `{"flags": {, "a": ${JSON.stringify(flag('1'))}}}`],
+    ['a key without its colon', `{"flags": {"a" ${JSON.stringify(flag('1'))}}}`],
+    ['a last key without its value', `{"flags": {"b": ${JSON.stringify(flag('1'))}, "a": }}`],
+    ['a colon for a value', `{"flags": {"a": :${JSON.stringify(flag('1'))}}}`],
+    ['a key without its value', `{"flags": {"a": , "b": ${JSON.stringify(flag('1'))}}}`],
+    [
+      'a colon after a value',
+      `{"flags": {"a": ${JSON.stringify(flag('1'))}: ${JSON.stringify(flag('1'))}}}`,
+    ],
+    ['a comma after the last flag', `{"flags": {"a": ${JSON.stringify(flag('1'))},}}`],
+    ['a bracket closing the flags', `{"flags": {"a": ${JSON.stringify(flag('1'))}]}`],
+    ['two keys in a row', `{"flags": {"a" "b": ${JSON.stringify(flag('1'))}}}`],
+    ['a bad escape in a key', `{"flags": {"a\\x": ${JSON.stringify(flag('1'))}}}`],
+    ['a key that never ends', `{"flags": {"a: ${JSON.stringify(flag('1'))}}}`],
   ])(
     'refuses text that is not JSON (%s) with the error JSON.parse gives the whole text',
     (_, text) => {
@@ -188,5 +202,29 @@ describe('loading a flag at a time', () => {
     evaluator.setConfiguration(config('1'));
     expect(evaluator.setConfiguration(config('2')).changed).toEqual(['a', 'b']);
     expect(evaluator.resolveString('a', 'x').flagMetadata).toEqual({ version: '2' });
+  });
+
+  it.each([
+    ['keys that look like array indexes', (i: number) => String(i)],
+    ['escaped keys', (i: number) => `f\\u00${(i % 10) + 30}-${i}`],
+    ['a key given twice', (i: number) => (i === 1 ? 'flag-0' : `flag-${i}`)],
+  ])('loads flags with %s in linear time', (_, keyOf) => {
+    const text = (count: number) =>
+      `{"flags": {${Array.from(
+        { length: count },
+        (_, i) => `"${keyOf(i)}": ${JSON.stringify(flag(String(i)))}`,
+      ).join(',')}}}`;
+    const timed = (input: string) => {
+      const times = [0, 1, 2].map(() => {
+        const start = performance.now();
+        createEvaluator().setConfiguration(input);
+        return performance.now() - start;
+      });
+      return Math.min(...times);
+    };
+    const [small, large] = [text(4_000), text(32_000)];
+    timed(small); // warm
+    // 8 times the flags: linear takes about 8 times as long, quadratic 64 times
+    expect(timed(large)).toBeLessThan(24 * timed(small));
   });
 });

@@ -13,18 +13,25 @@ export interface Table {
   readonly total: number;
 }
 
-/** Parses evaluated buckets `[[variant, weight?], …]` per flagd v2; a string says what is wrong. @internal */
-export function parseBuckets(buckets: readonly unknown[]): Table | string {
-  if (buckets.length === 0) return 'no buckets';
+/**
+ * Parses evaluated buckets `[[variant, weight?], …]` per flagd v2 (those from `offset` on); a
+ * string says what is wrong. With `build` false it only checks them: the table it returns then
+ * holds the total alone. @internal
+ */
+export function parseBuckets(buckets: readonly unknown[], offset = 0, build = true): Table | string {
+  if (buckets.length <= offset) return 'no buckets';
   const variants: unknown[] = [];
   const weights: number[] = [];
   const ends: number[] = [];
   let total = 0;
-  for (const [i, bucket] of buckets.entries()) {
+  for (let at = offset; at < buckets.length; at++) {
+    const i = at - offset;
+    const bucket = buckets[at];
     if (!Array.isArray(bucket) || bucket.length === 0)
       return `bucket ${i} is not [variant, weight]`;
     const variant: unknown = bucket[0];
-    if (variant !== null && !['string', 'number', 'boolean'].includes(typeof variant)) {
+    const type = typeof variant;
+    if (variant !== null && type !== 'string' && type !== 'number' && type !== 'boolean') {
       return `bucket ${i}: a variant cannot be ${typeName(variant)}`;
     }
     let weight: unknown = bucket.length > 1 ? bucket[1] : 1;
@@ -35,6 +42,7 @@ export function parseBuckets(buckets: readonly unknown[]): Table | string {
     if (weight > MAX_WEIGHT) return `bucket ${i}: weight exceeds ${MAX_WEIGHT}`;
     total += Math.max(0, weight);
     if (total > MAX_WEIGHT) return `the weights add up to more than ${MAX_WEIGHT}`;
+    if (!build) continue;
     variants.push(variant);
     weights.push(Math.max(0, weight));
     ends.push(total);
@@ -74,8 +82,8 @@ export interface FractionalParts {
  */
 export function bucketsMayWarn(args: readonly unknown[]): boolean {
   const offset = args.length > 0 && !Array.isArray(args[0]) ? 1 : 0;
-  const buckets = args.slice(offset);
-  return !buckets.every(isPlainData) || typeof parseBuckets(buckets) === 'string';
+  for (let i = offset; i < args.length; i++) if (!isPlainData(args[i])) return true;
+  return typeof parseBuckets(args, offset, false) === 'string';
 }
 
 /** @internal */
