@@ -1,21 +1,16 @@
 /**
  * `npm run bench`: rampflag's evaluator against @openfeature/flagd-core 4.x, both in one process per
- * case (evaluation cases and heap run in child processes of their own; the load cases run here).
+ * case (evaluation cases, load cases and heap each run in child processes of their own).
  * `npm run bench -- --smoke` runs every case briefly and judges no figure (CI); it still fails if
  * the chaos run loses an evaluation or a change, or the soak leaves a stream counted.
  */
 import { cpus, totalmem } from 'node:os';
-import { FlagdCore } from '@openfeature/flagd-core';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { time } from './harness.js';
-import { createEvaluator } from './subject.js';
-import { generatedFlags } from './workload.js';
 
 const smoke = process.argv.includes('--smoke');
 const ITER = smoke ? 2_000 : 200_000;
 const FLAG_COUNT = smoke ? 500 : 10_000;
-const silent = { error() {}, warn() {}, info() {}, debug() {} };
 
 interface Row {
   case: string;
@@ -102,16 +97,17 @@ providerCase('ring', 'client.getBooleanValue, ring rule');
   costRow('span hook, recording span', r['hookInSpan'] ?? 0, r['emptyInSpan'] ?? 0);
 }
 
-// Loading FLAG_COUNT generated rule flags.
-const big = generatedFlags(FLAG_COUNT);
-const bigChanged = generatedFlags(FLAG_COUNT, 1);
+// Loading FLAG_COUNT generated rule flags, in a process of its own (see bench/load-case.ts).
 const repeat = smoke ? 2 : 7;
+const loads = JSON.parse(child('./load-case.ts', [String(FLAG_COUNT), String(repeat)])) as Record<
+  'first' | 'resend' | 'changed',
+  { ours: number; peer: number }
+>;
 const load = (
   name: string,
   target: string,
   judge: (ours: number, peer: number) => boolean,
-  ours: number,
-  peer: number,
+  { ours, peer }: { ours: number; peer: number },
 ) =>
   rows.push({
     case: name,
@@ -123,45 +119,9 @@ const load = (
     met: judge(ours, peer),
   });
 
-load(
-  `first load, ${FLAG_COUNT} rule flags`,
-  '≥ 20× faster',
-  (o, p) => p / o >= 20,
-  time(
-    () => createEvaluator(),
-    (e) => e.setConfiguration(big),
-    repeat,
-  ),
-  time(
-    () => new FlagdCore(undefined, silent),
-    (c) => c.setConfigurations(big),
-    repeat,
-  ),
-);
-const loadedOurs = () => {
-  const e = createEvaluator();
-  e.setConfiguration(big);
-  return e;
-};
-const loadedPeer = () => {
-  const c = new FlagdCore(undefined, silent);
-  c.setConfigurations(big);
-  return c;
-};
-load(
-  'identical re-send',
-  '< 5 ms',
-  (o) => o < 5,
-  time(loadedOurs, (e) => e.setConfiguration(big), repeat),
-  time(loadedPeer, (c) => c.setConfigurations(big), repeat),
-);
-load(
-  'one flag changed',
-  '(reported)',
-  () => true,
-  time(loadedOurs, (e) => e.setConfiguration(bigChanged), repeat),
-  time(loadedPeer, (c) => c.setConfigurations(bigChanged), repeat),
-);
+load(`first load, ${FLAG_COUNT} rule flags`, '≥ 20× faster', (o, p) => p / o >= 20, loads.first);
+load('identical re-send', '< 5 ms', (o) => o < 5, loads.resend);
+load('one flag changed', '(reported)', () => true, loads.changed);
 // Each side's heap in a process of its own, so neither side's garbage or code skews the other.
 const heapOf = (side: string): number =>
   Number(
