@@ -18,7 +18,11 @@ export interface Table {
  * string says what is wrong. With `build` false it only checks them: the table it returns then
  * holds the total alone. @internal
  */
-export function parseBuckets(buckets: readonly unknown[], offset = 0, build = true): Table | string {
+export function parseBuckets(
+  buckets: readonly unknown[],
+  offset = 0,
+  build = true,
+): Table | string {
   if (buckets.length <= offset) return 'no buckets';
   const variants: unknown[] = [];
   const weights: number[] = [];
