@@ -168,7 +168,7 @@ function byDefault<T>(
   expected: Expected,
   defaultValue: T,
 ): EvaluationResult<T> {
-  const result = defaultResultOf(flag);
+  const result = flag.byDefault ?? defaultResultOf(flag);
   if (result === undefined) {
     return { value: defaultValue, reason: 'DEFAULT', flagMetadata: flag.definition.metadata };
   }
