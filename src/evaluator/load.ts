@@ -85,25 +85,9 @@ export function readInput(
 }
 
 /**
- * Builds the next snapshot, reusing the compiled form of every flag whose definition is unchanged.
- * @internal
- */
-export function buildSnapshot(
-  configuration: Configuration,
-  previous: Snapshot,
-  limits: Limits,
-  warn: (message: string) => void,
-  fractional: FractionalBucketing = 'v2',
-): Snapshot {
-  const builder = new SnapshotBuilder(previous, limits, warn, fractional);
-  builder.begin(configuration.evaluators);
-  for (const flag of configuration.flags) builder.flag(flag);
-  return builder.snapshot(configuration.metadata);
-}
-
-/**
- * Reads a configuration and builds the snapshot in one pass: each flag is compiled (or found
- * unchanged) as soon as it is read, so a JSON text's flags are parsed one at a time and each
+ * Reads a configuration and builds the next snapshot in one pass, reusing the compiled form of
+ * every flag whose definition is unchanged: each flag is compiled (or found unchanged) as soon as
+ * it is read, so a JSON text's flags are parsed one at a time and each
  * one's parsed form is garbage before the next is read. What compiling says is held back until
  * the whole configuration is found valid: a rejected configuration logs nothing but its issues.
  * Throws an {@link InvalidConfigurationError} as {@link readInput} does. @internal
@@ -146,8 +130,8 @@ class SnapshotBuilder {
     limits: Limits,
     warn: (message: string) => void,
     fractional: FractionalBucketing,
-    /** Where what compiling at load says goes (`warn` by default). */
-    atLoad: (message: string) => void = warn,
+    /** Where what compiling at load says goes (held until the configuration is accepted). */
+    atLoad: (message: string) => void,
   ) {
     this.#previous = previous;
     this.#limits = limits;
