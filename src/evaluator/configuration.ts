@@ -8,7 +8,9 @@ import type { FlagTexts } from './flag-texts.js';
 import {
   readDefaultVariant,
   readEvaluators,
-  readMetadata,
+  readSetMetadata,
+  isMetadataValue,
+  reportMetadataValue,
   readVariants,
   lazyPath,
   pathText,
@@ -142,7 +144,7 @@ export function readFlags(
     report('', 'type', `a configuration must be an object, not ${typeName(doc)}`);
     return { metadata: Object.freeze({}), evaluators: new Map(), issues };
   }
-  const metadata = readMetadata(doc['metadata'], 'metadata', report, true);
+  const metadata = readSetMetadata(doc['metadata'], 'metadata', report);
   const evaluators = readEvaluators(doc['$evaluators'], report);
   sink.begin?.(evaluators);
   const entries = flagEntries(doc, options.schema, report, flagTexts);
@@ -374,22 +376,19 @@ function flagMetadata(raw: unknown, flagPath: Path, set: FlagSet, report: Report
   let node: MetadataNode | undefined = set.interned;
   for (const key of Object.keys(raw)) {
     const value = raw[key];
-    if (typeof value !== 'string' && typeof value !== 'boolean' && !Number.isFinite(value)) {
-      report(
-        lazyPath(path, key),
-        'metadata-type',
-        `a metadata value must be a string, number or boolean, not ${typeName(value)}`,
-      );
+    if (!isMetadataValue(value)) {
+      reportMetadataValue(report, lazyPath(path, key), value);
       node = undefined;
-    } else if (Object.is(value, -0)) node = undefined; // a Map holds -0 and 0 as one key
+      continue;
+    }
+    if (Object.is(value, -0)) node = undefined; // a Map holds -0 and 0 as one key
     if (node === undefined) continue;
     const next: Map<string, Map<string | number | boolean, MetadataNode>> = (node.next ??=
       new Map());
     let byValue = next.get(key);
     if (byValue === undefined) next.set(key, (byValue = new Map()));
-    let child = byValue.get(value as string | number | boolean);
-    if (child === undefined)
-      byValue.set(value as string | number | boolean, (child = metadataNode()));
+    let child = byValue.get(value);
+    if (child === undefined) byValue.set(value, (child = metadataNode()));
     node = child;
   }
   if (node?.merged !== undefined) return node.merged;

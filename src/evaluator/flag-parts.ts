@@ -104,13 +104,20 @@ export function readDefaultVariant(
   return raw;
 }
 
-/** @internal */
-export function readMetadata(
-  raw: unknown,
-  path: string,
-  report: Report,
-  isSet: boolean,
-): FlagMetadata {
+/** Whether `value` may be a metadata value: a string, a finite number or a boolean. @internal */
+export const isMetadataValue = (value: unknown): value is string | number | boolean =>
+  typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value);
+
+/** Reports a metadata value that {@link isMetadataValue} refuses. @internal */
+export const reportMetadataValue = (report: Report, path: Path, value: unknown) =>
+  report(
+    path,
+    'metadata-type',
+    `a metadata value must be a string, number or boolean, not ${typeName(value)}`,
+  );
+
+/** The flag set's metadata (a flag's own is read, and merged, by the configuration reader). @internal */
+export function readSetMetadata(raw: unknown, path: string, report: Report): FlagMetadata {
   if (raw === undefined) return Object.freeze({});
   if (!isObject(raw)) {
     report(path, 'type', `metadata must be an object, not ${typeName(raw)}`);
@@ -119,17 +126,10 @@ export function readMetadata(
   const entries: [string, string | number | boolean][] = [];
   for (const key of Object.keys(raw)) {
     const value = raw[key];
-    if (isSet && (key === 'flagSetId' || key === 'version') && typeof value !== 'string') {
+    if ((key === 'flagSetId' || key === 'version') && typeof value !== 'string') {
       report(lazyPath(path, key), 'type', `${key} must be a string, not ${typeName(value)}`);
-    } else if (typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value)) {
-      entries.push([key, value as string | number | boolean]);
-    } else {
-      report(
-        lazyPath(path, key),
-        'metadata-type',
-        `a metadata value must be a string, number or boolean, not ${typeName(value)}`,
-      );
-    }
+    } else if (isMetadataValue(value)) entries.push([key, value]);
+    else reportMetadataValue(report, lazyPath(path, key), value);
   }
   // fromEntries defines own data properties: a "__proto__" key stays a key.
   return Object.freeze(Object.fromEntries(entries));
