@@ -156,6 +156,8 @@ interface Cursor {
   max: number;
   /** The next backslash, as in {@link scanConfigurationJson}. */
   backslash: number;
+  /** Where the last string holding a backslash starts. */
+  escapedAt: number;
 }
 
 /**
@@ -176,6 +178,7 @@ function skipNested(text: string, from: number, n: number, cursor: Cursor): numb
       if (backslash <= i) backslash = indexOr(text, '\\', i + 1, n);
       let j = indexOr(text, '"', i + 1, n);
       if (backslash < j) {
+        cursor.escapedAt = i;
         for (j = i + 1; j < n; j++) {
           const d = text.charCodeAt(j);
           if (d === QUOTE) break;
@@ -225,7 +228,7 @@ export function scanConfigurationJson(text: string): ScannedJson {
   let last = 0; // just past the last character that is not whitespace
   let backslash = -1; // the next backslash: none lies between where it was looked for and it
   let ref = -1; // the next `$ref`, likewise
-  const cursor: Cursor = { max: 0, backslash: -1 };
+  const cursor: Cursor = { max: 0, backslash: -1, escapedAt: -1 };
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (isSpace(c)) continue;
@@ -270,6 +273,7 @@ export function scanConfigurationJson(text: string): ScannedJson {
       let j = indexOr(text, '"', i + 1, n);
       const escaped = backslash < j;
       if (escaped) {
+        cursor.escapedAt = i;
         for (j = i + 1; j < n; j++) {
           const d = text.charCodeAt(j);
           if (d === QUOTE) break;
@@ -295,10 +299,11 @@ export function scanConfigurationJson(text: string): ScannedJson {
     if (depth === 2 && inFlags && (c === 0x2c || c === 0x7d || c === 0x5d)) {
       // a member of "flags" ends here
       if (start >= 0 && members !== undefined) {
-        // a backslash or `$ref` in the value (the second only occurs in valid JSON in a string)
-        if (backslash < start) backslash = indexOr(text, '\\', start, n);
+        // a backslash or `$ref` in the value: backslashes occur in valid JSON in strings only, and
+        // the backslash cursor may have moved past one in an earlier string of the value
         if (ref < start) ref = indexOr(text, '$ref', start, n);
-        if (backslash < last || ref < last) (escapedFlags ??= new Set()).add(members.length / 4);
+        if (cursor.escapedAt >= start || ref < last)
+          (escapedFlags ??= new Set()).add(members.length / 4);
         members.push(keyOpen, keyClose, start, last);
         start = -1;
       }

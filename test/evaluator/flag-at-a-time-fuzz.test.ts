@@ -79,7 +79,7 @@ function textOf(config: {
  * place, or (`near`) just before or after one of its punctuation marks, where most mistakes are.
  */
 const edit = fc.tuple(
-  fc.constantFrom('insert', 'delete', 'replace', 'duplicate', 'none'),
+  fc.constantFrom('insert', 'delete', 'replace', 'duplicate', 'escape', 'none'),
   fc.oneof(fc.nat(), fc.record({ near: fc.nat(), after: fc.boolean() })),
   fc.nat({ max: 12 }),
   fc.constantFrom(
@@ -105,6 +105,8 @@ function edited(text: string, [kind, at, length, piece]: [string, Place, number,
       return text.slice(0, i) + text.slice(i + length);
     case 'replace':
       return text.slice(0, i) + piece + text.slice(i + piece.length);
+    case 'escape': // the same text with one "$" written as an escape, JSON.parse reads alike
+      return text.slice(0, i) + text.slice(i).replace('$', '\\u0024');
     case 'duplicate':
       return text.slice(0, i + length) + text.slice(i, i + length) + text.slice(i + length);
     default:

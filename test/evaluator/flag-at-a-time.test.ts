@@ -227,4 +227,46 @@ describe('loading a flag at a time', () => {
     // 8 times the flags: linear takes about 8 times as long, quadratic 64 times
     expect(timed(large)).toBeLessThan(24 * timed(small));
   });
+
+  describe('a "$ref" written with an escape ("\\u0024ref") is a "$ref" all the same', () => {
+    const config = (shared: unknown, targeting: unknown, array = false) => {
+      const a = { ...flag('a'), targeting, metadata: { note: 'x' } };
+      const flags = array ? [{ key: 'a', ...a }] : { a };
+      return JSON.stringify({ $evaluators: { shared }, flags }).replaceAll(
+        '"$ref"',
+        '"\\u0024ref"',
+      );
+    };
+    const uses = { if: [{ $ref: 'shared' }, 'w', 'v'] };
+
+    it.each([false, true])(
+      'a change of the evaluator it uses changes the flag (array form: %s)',
+      (array) => {
+        const evaluator = createEvaluator();
+        evaluator.setConfiguration(config({ '==': [1, 1] }, uses, array));
+        expect(evaluator.resolveString('a', 'x').value).toBe('a-w');
+        expect(evaluator.setConfiguration(config({ '==': [1, 2] }, uses, array)).changed).toEqual([
+          'a',
+        ]);
+        expect(evaluator.resolveString('a', 'x').value).toBe('a');
+      },
+    );
+
+    it('counts toward the limit on a rule with its $refs inlined', () => {
+      const shared = { and: Array.from({ length: 30 }, () => ({ '==': [1, 1] })) };
+      const many = {
+        if: [{ or: Array.from({ length: 5 }, () => ({ $ref: 'shared' })) }, 'w', 'v'],
+      };
+      const escaped = config(shared, many);
+      const plain = escaped.replaceAll('"\\u0024ref"', '"$ref"');
+      expect(escaped).not.toBe(plain);
+      const issues = (text: string) =>
+        rejection(() => createEvaluator({ maxRuleNodes: 200 }).setConfiguration(text)).issues;
+      expect(issues(plain)).toEqual([expect.objectContaining({ path: 'flags.a.targeting' })]);
+      expect(issues(escaped)).toEqual(issues(plain));
+      expect(validateConfiguration(escaped, { maxRuleNodes: 200 })).toEqual(
+        validateConfiguration(plain, { maxRuleNodes: 200 }),
+      );
+    });
+  });
 });

@@ -142,6 +142,10 @@ describe('flagTexts', () => {
     expect(escaped(text)).toEqual(['b', 'c']);
     expect([...(flagTexts(text)?.keys() ?? [])]).toEqual(['ab', 'b', 'c', 'd']);
     expect(escaped('{"flags": [{"k": "$ref"}, {"k": 1}]}')).toEqual([0]);
+    // a backslash in an earlier string of a flag, later strings in it and in the next flag
+    expect(
+      escaped('{"flags":{"a":{"x":"\\u0024ref","y":"z"},"b":{"x":"\\n"},"c":{"x":"y"}}}'),
+    ).toEqual(['a', 'b']);
   });
 });
 
