@@ -22,6 +22,14 @@ declare module 'autocannon' {
     non2xx: number;
     '2xx': number;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** A run: awaited for its result, and an emitter of each response as it arrives. */
+  interface Instance extends PromiseLike<Result> {
+    on(
+      event: 'response',
+      /** `responseTime` in milliseconds, to the nanosecond (the result's histograms keep whole ms). */
+      listener: (client: unknown, statusCode: number, bytes: number, responseTime: number) => void,
+    ): this;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }
