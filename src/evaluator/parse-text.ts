@@ -3,6 +3,7 @@ import { InvalidConfigurationError } from './errors.js';
 import { objectProblem, parseJsonText, type JsonTextError } from './json-limits.js';
 import { yamlDepth } from './yaml-depth.js';
 import { scanConfigurationJson, type FlagTexts } from './flag-texts.js';
+import { isObject } from './json-path.js';
 
 /**
  * {@link FlagTexts} of a parsed configuration. With `read`, the document's `flags` holds `0` for
@@ -88,8 +89,12 @@ export function parseConfiguration(
       return { doc: whole(), flags: { found } }; // throws
     }
     // a repeated key: the value JSON.parse drops must be JSON too, so the text is parsed whole
-    if (found.mapForm && Object.keys((skeleton as { flags: object }).flags).length !== found.count)
-      return { doc: whole(), flags: { found } };
+    // (as it is if the skeleton's flags are not what the scan found, which the scan rules out)
+    const parsed = isObject(skeleton) ? skeleton['flags'] : undefined;
+    let members = -1;
+    if (found.mapForm && isObject(parsed)) members = Object.keys(parsed).length;
+    if (!found.mapForm && Array.isArray(parsed)) members = parsed.length;
+    if (members !== found.count) return { doc: whole(), flags: { found } };
     return { doc: skeleton, flags: { found, read } };
   }
   if (first === undefined) return fail('syntax', 'configuration is empty');
