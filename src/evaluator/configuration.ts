@@ -13,7 +13,6 @@ import {
   reportMetadataValue,
   readVariants,
   lazyPath,
-  pathText,
   reporter,
   type Path,
   type Report,
@@ -165,7 +164,7 @@ export function readFlags(
     withRefs,
     sink,
   };
-  const found = flagTexts?.found;
+  const { found } = reading;
   if (Array.isArray(entries)) {
     for (const [key, raw, path, at] of entries) readEntry(reading, key, raw, path, at, at);
   } else {
@@ -368,7 +367,7 @@ const metadataNode = (): MetadataNode => ({ merged: undefined, next: undefined }
  */
 function flagMetadata(raw: unknown, flagPath: Path, set: FlagSet, report: Report): FlagMetadata {
   if (raw === undefined) return set.metadata;
-  const path = () => `${pathText(flagPath)}.metadata`; // as childPath writes it
+  const path = lazyPath(flagPath, 'metadata');
   if (!isObject(raw)) {
     report(path, 'type', `metadata must be an object, not ${typeName(raw)}`);
     return set.metadata;
@@ -426,8 +425,7 @@ function readFlag(
       `state must be "ENABLED" or "DISABLED", not ${JSON.stringify(state)}`,
     );
   }
-  const variantsPath = () => `${pathText(path)}.variants`; // as childPath writes it
-  const read = readVariants(raw['variants'], variantsPath, options.maxDepth, report);
+  const read = readVariants(raw['variants'], lazyPath(path, 'variants'), options.maxDepth, report);
   const defaultVariant = readDefaultVariant(raw['defaultVariant'], read?.variants, path, report);
   const targetingRaw = raw['targeting'];
   if (targetingRaw !== undefined && !isObject(targetingRaw)) {

@@ -11,8 +11,8 @@ import { childPath, isObject, typeName } from './json-path.js';
 /** A JSON path, or a function building it: paths are only built for the issues reported. @internal */
 export type Path = string | (() => string);
 
-/** The path a {@link Path} stands for. @internal */
-export const pathText = (path: Path): string => (typeof path === 'string' ? path : path());
+/** The path a {@link Path} stands for. */
+const pathText = (path: Path): string => (typeof path === 'string' ? path : path());
 /** Records one `error` issue. @internal */
 export type Report = (path: Path, rule: string, message: string) => void;
 
@@ -88,7 +88,7 @@ export function readDefaultVariant(
   report: Report,
 ): string | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  const path = () => `${pathText(flagPath)}.defaultVariant`; // as childPath writes it
+  const path = lazyPath(flagPath, 'defaultVariant');
   if (typeof raw !== 'string') {
     return void report(
       path,

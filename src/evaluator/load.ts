@@ -1,5 +1,4 @@
-import type { FlagMetadata } from '@openfeature/core';
-import type { Configuration, LoadedFlag, SchemaName } from './configuration.js';
+import type { Configuration, SchemaName } from './configuration.js';
 import type { ValidationIssue } from './errors.js';
 import { flagPath, readConfiguration, readFlags, sameDefinition } from './configuration.js';
 import {
@@ -13,7 +12,7 @@ import {
   operatorsFor,
   redefined,
   type CompiledFlag,
-  type FlagCompileOptions,
+  type DeferredCompile,
 } from './flag.js';
 import { compileRule } from './compile.js';
 import { isObject } from './json-path.js';
@@ -100,76 +99,36 @@ export function loadSnapshot(
   fractional: FractionalBucketing = 'v2',
 ): Snapshot {
   const { doc, flags } = ownCopy(input, limits);
-  const said: string[] = [];
-  const builder = new SnapshotBuilder(previous, limits, warn, fractional, (m) => said.push(m));
+  const said: string[] = []; // what compiling at load says, logged once the configuration is accepted
+  // a targeting that compiles without a word is compiled when first evaluated
+  const atLoad = { maxDepth: limits.maxDepth, warn: (m: string) => said.push(m), lazy: true };
+  const compiled = new Map<string, CompiledFlag>();
+  let evaluators: ReadonlyMap<string, unknown> = new Map();
+  let deferred: DeferredCompile | undefined; // what a deferred compilation needs, one per load
   const { metadata, issues } = readFlags(doc, readOptions('flagd', limits), flags, {
-    begin: (evaluators) => builder.begin(evaluators),
-    flag: (flag, clean) => {
-      if (clean) builder.flag(flag); // else the configuration is refused: no need to compile
+    begin(shared) {
+      evaluators = shared;
+      const operators = operatorsFor(shared, limits, fractional);
+      deferred = { operators, options: { ...atLoad, warn } };
+    },
+    flag({ definition, targeting }, clean) {
+      // a configuration with an issue is refused: its flags need no compiling
+      if (!clean || deferred === undefined) return;
+      const old = previous.flags.get(definition.key);
+      if (old !== undefined && sameDefinition(old.definition, definition)) {
+        // the compiled rule is kept; the new definition replaces the old, whose text is a slice of
+        // the previous document (keeping it would keep that whole document alive)
+        // (even when the texts are equal: they are equal strings, not the same one)
+        compiled.set(definition.key, redefined(old, definition));
+        return;
+      }
+      const flag = compileFlag(definition, targeting, deferred.operators, atLoad, deferred);
+      compiled.set(definition.key, flag);
     },
   });
   if (issues.length > 0) throw new InvalidConfigurationError(issues);
   for (const message of said) warn(message);
-  return builder.snapshot(metadata);
-}
-
-/** A snapshot built a flag at a time: {@link SnapshotBuilder.begin}, each flag, then the snapshot. */
-class SnapshotBuilder {
-  readonly #flags = new Map<string, CompiledFlag>();
-  #operators: ReadonlyMap<string, Operator> | undefined;
-  #evaluators: ReadonlyMap<string, unknown> = new Map();
-  #deferred: { operators: ReadonlyMap<string, Operator>; options: FlagCompileOptions } | undefined;
-  readonly #atLoad: FlagCompileOptions;
-  readonly #previous: Snapshot;
-  readonly #limits: Limits;
-  readonly #warn: (message: string) => void;
-  readonly #fractional: FractionalBucketing;
-
-  constructor(
-    previous: Snapshot,
-    limits: Limits,
-    warn: (message: string) => void,
-    fractional: FractionalBucketing,
-    /** Where what compiling at load says goes (held until the configuration is accepted). */
-    atLoad: (message: string) => void,
-  ) {
-    this.#previous = previous;
-    this.#limits = limits;
-    this.#warn = warn;
-    this.#fractional = fractional;
-    // a targeting that compiles without a word is compiled when first evaluated
-    this.#atLoad = { maxDepth: limits.maxDepth, warn: atLoad, lazy: true };
-  }
-
-  begin(evaluators: ReadonlyMap<string, unknown>): void {
-    const operators = operatorsFor(evaluators, this.#limits, this.#fractional);
-    this.#operators = operators;
-    this.#evaluators = evaluators;
-    this.#deferred = {
-      operators,
-      options: { maxDepth: this.#limits.maxDepth, warn: this.#warn, lazy: true },
-    };
-  }
-
-  flag({ definition, targeting }: LoadedFlag): void {
-    const old = this.#previous.flags.get(definition.key);
-    if (old !== undefined && sameDefinition(old.definition, definition)) {
-      // the compiled rule is kept; the new definition replaces the old, whose text is a slice of
-      // the previous document (keeping it would keep that whole document alive)
-      // (even when the texts are equal: they are equal strings, not the same one)
-      this.#flags.set(definition.key, redefined(old, definition));
-      return;
-    }
-    const operators = this.#operators ?? operatorsFor(new Map(), this.#limits, this.#fractional);
-    this.#flags.set(
-      definition.key,
-      compileFlag(definition, targeting, operators, this.#atLoad, this.#deferred),
-    );
-  }
-
-  snapshot(metadata: FlagMetadata): Snapshot {
-    return { flags: this.#flags, metadata, evaluators: this.#evaluators };
-  }
+  return { flags: compiled, metadata, evaluators };
 }
 
 /**
